@@ -1,0 +1,162 @@
+// The storage seam: what the rest of the broker (produce/fetch handlers, group coordinator, shadow replicators)
+// may ask of a partition log. Implementations live beside this file; nothing outside src/storage imports them
+// except through `openStorage`.
+//
+// A log holds RecordBatch v2 bytes exactly as produced; the only bytes the log rewrites are baseOffset and
+// partitionLeaderEpoch (not covered by the CRC), and for LogAppendTime topics the timestamp fields (CRC recomputed).
+// Errors are KafkaError with the Kafka error code the client should see (CORRUPT_MESSAGE, MESSAGE_TOO_LARGE,
+// INVALID_RECORD, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, OFFSET_OUT_OF_RANGE, KAFKA_STORAGE_ERROR, ...).
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+
+/** Topic-level settings the log obeys; defaults come from the broker config. Changeable at runtime. */
+export interface LogConfig {
+  segmentBytes: number; // segment.bytes
+  segmentMs: number; // segment.ms
+  retentionMs: number; // retention.ms (-1 = forever)
+  retentionBytes: number; // retention.bytes (-1 = unlimited), per partition
+  cleanupPolicy: CleanupPolicy; // cleanup.policy
+  deleteRetentionMs: number; // delete.retention.ms (how long tombstones survive compaction)
+  minCompactionLagMs: number; // min.compaction.lag.ms
+  maxCompactionLagMs: number; // max.compaction.lag.ms
+  maxMessageBytes: number; // max.message.bytes (largest batch accepted)
+  messageTimestampType: 'CreateTime' | 'LogAppendTime'; // message.timestamp.type
+  indexIntervalBytes: number; // index.interval.bytes
+  fileDeleteDelayMs: number; // file.delete.delay.ms
+}
+
+export interface AppendOptions {
+  /** leader epoch written into each batch's partitionLeaderEpoch */
+  leaderEpoch: number;
+  /** wall clock used for LogAppendTime and segment.ms; injectable for tests */
+  nowMs?: number;
+  /**
+   * 'assign' (produce): the log assigns offsets from its log end offset and checks producer sequences.
+   * 'preserve' (shadow replication): batches keep the base offsets they carry, which must be >= the log end
+   * offset; gaps between them are kept; no sequence checks; no timestamp rewrite.
+   */
+  offsets?: 'assign' | 'preserve';
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** broker time written into the batches for LogAppendTime topics, else -1 */
+  logAppendTimeMs: number;
+  logStartOffset: number;
+  /** true when every batch was a duplicate of an already-appended idempotent batch (nothing was written) */
+  duplicate: boolean;
+}
+
+export interface ReadOptions {
+  maxBytes: number;
+  /** return the first batch even when it alone exceeds maxBytes (KIP-74: true for the first partition of a fetch) */
+  minOneBatch: boolean;
+  /** read_committed stops at the last stable offset, read_uncommitted at the high watermark */
+  isolation: 'read_uncommitted' | 'read_committed';
+}
+
+export interface ReadResult {
+  /** whole batches, in offset order, starting with the batch that contains the fetch offset; may alias storage buffers */
+  batches: Buffer[];
+  bytes: number;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  /** READ_COMMITTED: aborted transactions overlapping the returned range (empty until transactions exist) */
+  abortedTransactions: { producerId: number; firstOffset: number }[];
+}
+
+export interface TimestampLookup {
+  offset: number;
+  timestamp: number;
+  leaderEpoch: number;
+}
+
+export interface ProducerIdRange {
+  /** highest producer id seen in this log (from batches), -1 if none */
+  maxProducerId: number;
+}
+
+export interface PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly topicId: string;
+  readonly dir: string;
+
+  readonly logStartOffset: number;
+  /** next offset to be assigned */
+  readonly logEndOffset: number;
+  /** single node: everything written is replicated, so HWM = log end offset */
+  readonly highWatermark: number;
+  readonly lastStableOffset: number;
+  /** bytes on disk over all segments */
+  readonly sizeInBytes: number;
+  readonly config: LogConfig;
+
+  /** Validates (magic 2, sizes, CRC32C, max.message.bytes) and appends a concatenation of record batches. */
+  append(records: Buffer, opts: AppendOptions): AppendResult;
+  /** Resolves once everything appended before the call is fsynced; concurrent callers share one fsync. */
+  flush(): Promise<void>;
+  read(fetchOffset: number, opts: ReadOptions): ReadResult;
+
+  /** ListOffsets: first offset whose record timestamp >= ts; null when none */
+  offsetForTimestamp(ts: number): TimestampLookup | null;
+  /** ListOffsets -3 (max timestamp): offset and timestamp of the record with the largest timestamp */
+  offsetOfMaxTimestamp(): TimestampLookup | null;
+  /** OffsetForLeaderEpoch: end offset of the requested epoch (the start offset of the next larger epoch, or LEO) */
+  endOffsetForEpoch(leaderEpoch: number): { leaderEpoch: number; endOffset: number };
+  /** DeleteRecords / retention: moves the log start offset forward (never backwards), deleting whole segments below it */
+  deleteRecordsBefore(offset: number): number;
+  /** Shadow/failback: drop everything at or above `offset` */
+  truncateTo(offset: number): void;
+
+  updateConfig(config: LogConfig): void;
+  producerIds(): ProducerIdRange;
+  /** One pass of retention, segment.ms roll and (for compacted topics) compaction. Called by the storage scheduler. */
+  maintain(nowMs: number): void;
+  close(): void;
+}
+
+/** Filesystem operations storage needs; injectable so tests can fail a write or an fsync. */
+export interface StorageFs {
+  openSync(path: string, flags: string): number;
+  writeSync(fd: number, buf: Buffer, offset: number, length: number, position: number | null): number;
+  readSync(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
+  fsync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  fsyncSync(fd: number): void;
+  ftruncateSync(fd: number, len: number): void;
+  fstatSize(fd: number): number;
+  closeSync(fd: number): void;
+  mkdirSync(path: string): void;
+  readdirSync(path: string): string[];
+  renameSync(from: string, to: string): void;
+  rmSync(path: string): void;
+  existsSync(path: string): boolean;
+  readFileSync(path: string): Buffer;
+  writeFileSync(path: string, data: Buffer | string): void;
+}
+
+export interface StorageOptions {
+  dataDir: string;
+  defaultConfig: LogConfig;
+  fs?: StorageFs;
+  /** how often maintain() runs over all logs; 0 disables the scheduler (tests drive it) */
+  maintenanceIntervalMs?: number;
+}
+
+export interface Storage {
+  getLog(tp: TopicPartition): PartitionLog | undefined;
+  /** Opens the log (recovering it if it exists on disk) or creates it. */
+  openLog(tp: TopicPartition, topicId: string, config: LogConfig): PartitionLog;
+  /** Removes every partition directory of a topic (asynchronously deleted after renaming). */
+  deleteTopic(topic: string): void;
+  logs(): Iterable<PartitionLog>;
+  /** Flushes and closes everything (graceful shutdown). */
+  close(): Promise<void>;
+}
