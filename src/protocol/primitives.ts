@@ -439,3 +439,6 @@ export function uuidFromBase64(s: string): string {
 export function uuidToBase64(u: string): string {
   return Buffer.from(u.replace(/-/g, ''), 'hex').toString('base64url');
 }
+
+/** shared empty buffer for defaults (never written into) */
+export const EMPTY: Buffer = Buffer.alloc(0);
