@@ -254,7 +254,9 @@ class MessageGenerator {
         if (d === undefined || d === '' || d === 'null') return 'ZERO_UUID';
         return JSON.stringify(uuidFromBase64Text(String(d)));
       case 'bytes':
-        return d === 'null' || (this.nullable(f) && d === undefined) ? 'null' : 'EMPTY';
+        // Kafka's default for bytes is empty unless the spec says "null", even when the field is nullable
+        // (FieldSpec.fieldDefault); it decides whether a tagged field is written and what an absent one reads as.
+        return d === 'null' ? 'null' : 'EMPTY';
       case 'records':
         return this.nullable(f) ? 'null' : 'EMPTY';
       default:
@@ -307,7 +309,7 @@ class MessageGenerator {
     return `(${nullableC} ? ${byFlex(true)} : ${byFlex(false)})`;
   }
 
-  private emitReadField(e: Emitter, f: FieldSpec, target: string, flexC: string): void {
+  private emitReadField(e: Emitter, f: FieldSpec, target: string, flexC: string, tagged = false): void {
     const nullableC = this.cond(parseRange(f.nullableVersions));
     const el = elemType(f.type);
     if (el) {
@@ -334,12 +336,15 @@ class MessageGenerator {
       e.line(`${target} = ${this.readPrimitive(f.type, nullableC, flexC)};`);
       return;
     }
+    // A nullable struct is prefixed by int8 -1/1; inside a tagged field Kafka writes the marker as uvarint 0/1
+    // and reads "<= 0" as null (MessageDataGenerator.generateStructReader).
+    const isNull = tagged ? 'r.uvarint() === 0' : 'r.int8() < 0';
     if (nullableC === 'false') e.line(`${target} = read${f.type}(r, v);`);
-    else if (nullableC === 'true') e.line(`${target} = r.int8() < 0 ? null : read${f.type}(r, v);`);
-    else e.line(`${target} = ${nullableC} && r.int8() < 0 ? null : read${f.type}(r, v);`);
+    else if (nullableC === 'true') e.line(`${target} = ${isNull} ? null : read${f.type}(r, v);`);
+    else e.line(`${target} = ${nullableC} && ${isNull} ? null : read${f.type}(r, v);`);
   }
 
-  private emitWriteValue(e: Emitter, f: FieldSpec, value: string, flexC: string, w = 'w'): void {
+  private emitWriteValue(e: Emitter, f: FieldSpec, value: string, flexC: string, w = 'w', tagged = false): void {
     const nullableC = this.cond(parseRange(f.nullableVersions));
     const el = elemType(f.type);
     const nullGuard = (what: string, insideNullBranch = false): void => {
@@ -374,12 +379,13 @@ class MessageGenerator {
     if (nullableC === 'false') {
       e.line(`write${f.type}(${w}, v, s ?? {});`);
     } else {
+      const marker = (n: number): string => (tagged ? `${w}.uvarint(${n < 0 ? 0 : n})` : `${w}.int8(${n})`);
       e.open('if (s === null) {');
       nullGuard('s', true);
-      e.line(`${w}.int8(-1);`);
+      e.line(`${marker(-1)};`);
       e.mid('} else {');
-      if (nullableC === 'true') e.line(`${w}.int8(1);`);
-      else e.line(`if (${nullableC}) ${w}.int8(1);`);
+      if (nullableC === 'true') e.line(`${marker(1)};`);
+      else e.line(`if (${nullableC}) ${marker(1)};`);
       e.line(`write${f.type}(${w}, v, s);`);
       e.close('}');
     }
@@ -401,19 +407,72 @@ class MessageGenerator {
         return this.variant(w, 'String', nullableC, flexC, `(${value}${nullableC === 'false' ? ' as string' : ''})`);
       case 'bytes':
       case 'records':
-        return this.variant(w, 'Bytes', nullableC, flexC, `(${value}${nullableC === 'false' ? ' as Buffer' : ''})`);
+        return this.variant(w, 'Bytes', nullableC, flexC, `(${value}${nullableC === 'false' ? ' as BytesInput' : ''})`);
     }
     throw new Error(`not primitive: ${t}`);
   }
 
-  /** Expression that is true when a tagged field's value differs from its default (then it is written). */
+  /**
+   * The value a writer takes for field f from its input `m`. A missing field takes the spec default; an explicit
+   * null is kept when the field is nullable (`??` would turn it into the default: a null Metadata topic list,
+   * meaning "all topics", would be written as an empty one).
+   */
+  private inputExpr(f: FieldSpec): string {
+    const name = `m.${camel(f.name)}`;
+    const d = this.defaultExpr(f);
+    return this.nullable(f) && d !== 'null' ? `(${name} === undefined ? ${d} : ${name})` : `${name} ?? ${d}`;
+  }
+
+  /**
+   * Expression that is true when a tagged field's value differs from its default (then it is written), as Kafka's
+   * FieldSpec.generateNonDefaultValueCheck: a null value of a field whose default is not null is written too.
+   */
   private nonDefault(f: FieldSpec, value: string): string {
     const el = elemType(f.type);
     const d = this.defaultExpr(f);
-    if (el) return d === 'null' ? `${value} !== null` : `${value} !== null && ${value}.length > 0`;
-    if (f.type === 'bytes') return d === 'null' ? `${value} !== null` : `${value} !== null && ${value}.length > 0`;
+    const nullable = this.nullable(f);
+    if (el || f.type === 'bytes' || f.type === 'records') {
+      if (d === 'null') return `${value} !== null`;
+      return nullable ? `(${value} === null || ${value}.length > 0)` : `${value}.length > 0`;
+    }
     if (isPrimitive(f.type)) return `${value} !== ${d}`;
-    return `${value} !== null && ${value} !== undefined`;
+    if (d === 'null') return `${value} !== null`;
+    this.defaultChecks.add(f.type);
+    return nullable ? `(${value} === null || !isDefault${f.type}(${value}))` : `!isDefault${f.type}(${value})`;
+  }
+
+  /** Struct types whose tagged fields need an isDefault check (Kafka compares with `new Struct()`). */
+  readonly defaultChecks = new Set<string>();
+
+  /** `isDefaultX(m)`: every field of struct X (in any version) equals its default, like Java's equals(new X()). */
+  generateIsDefault(name: string): void {
+    const e = this.out;
+    const fields = this.structs.get(name)?.fields ?? this.spec.fields;
+    const present = fields.filter((f) => this.fieldVersions(f) !== null);
+    const terms: string[] = [];
+    for (const f of present) {
+      const x = `m.${camel(f.name)}`;
+      const d = this.defaultExpr(f);
+      const el = elemType(f.type);
+      if (el || f.type === 'bytes' || f.type === 'records') {
+        terms.push(d === 'null' ? `${x} == null` : `(${x} === undefined || (${x} !== null && ${x}.length === 0))`);
+      } else if (isPrimitive(f.type)) {
+        terms.push(`(${x} === undefined || ${x} === ${d})`);
+      } else if (d === 'null') {
+        terms.push(`${x} == null`);
+      } else {
+        this.defaultChecks.add(f.type);
+        terms.push(`(${x} === undefined || (${x} !== null && isDefault${f.type}(${x})))`);
+      }
+    }
+    e.open(`export function isDefault${name}(m: Input<${name}>): boolean {`);
+    if (terms.length === 0) e.line('return true;');
+    else {
+      e.line(`return ${terms[0]}${terms.length === 1 ? ';' : ''}`);
+      for (let i = 1; i < terms.length; i++) e.line(`  && ${terms[i]}${i === terms.length - 1 ? ';' : ''}`);
+    }
+    e.close();
+    e.line();
   }
 
   generateStruct(name: string, fields: FieldSpec[], top: boolean): void {
@@ -469,7 +528,7 @@ class MessageGenerator {
           const tc = this.cond(parseRange(f.taggedVersions));
           e.open(`case ${f.tag}:`);
           e.open(`if (${tc}) {`);
-          this.emitReadField(e, f, local(f), 'true');
+          this.emitReadField(e, f, local(f), 'true', true);
           e.close();
           e.line('break;');
           e.dedent();
@@ -494,7 +553,7 @@ class MessageGenerator {
       const c = this.cond(this.fieldVersions(f));
       const flexC = this.flexCond(f);
       e.open(c === 'true' ? '{' : `if (${c}) {`);
-      this.emitWriteValue(e, f, `m.${camel(f.name)} ?? ${this.defaultExpr(f)}`, flexC);
+      this.emitWriteValue(e, f, this.inputExpr(f), flexC);
       e.close();
     }
     if (this.flex) {
@@ -505,7 +564,7 @@ class MessageGenerator {
         e.line('let numTags = 0;');
         for (const f of tagged) {
           const tc = this.cond(parseRange(f.taggedVersions));
-          e.line(`const t_${camel(f.name)} = m.${camel(f.name)} ?? ${this.defaultExpr(f)};`);
+          e.line(`const t_${camel(f.name)} = ${this.inputExpr(f)};`);
           e.line(`const has_${camel(f.name)} = ${tc === 'true' ? '' : `(${tc}) && `}${this.nonDefault(f, `t_${camel(f.name)}`)};`);
           e.line(`if (has_${camel(f.name)}) numTags++;`);
         }
@@ -515,7 +574,7 @@ class MessageGenerator {
           e.line(`w.uvarint(${f.tag});`);
           e.line('const tw = new Writer(64);');
           e.open('{');
-          this.emitWriteValue(e, f, `t_${camel(f.name)}`, 'true', 'tw');
+          this.emitWriteValue(e, f, `t_${camel(f.name)}`, 'true', 'tw', true);
           e.close();
           e.line('const tb = tw.toBuffer();');
           e.line('w.uvarint(tb.length);');
@@ -535,7 +594,7 @@ class MessageGenerator {
     const s = this.spec;
     e.line(`// Generated by scripts/gen-protocol.ts from ${sourceName}. Do not edit.`);
     e.line('/* eslint-disable */');
-    e.line(`import { EMPTY, ProtocolError, Reader, Writer, ZERO_UUID, type Input } from '${this.importPath}';`);
+    e.line(`import { EMPTY, ProtocolError, Reader, Writer, ZERO_UUID, type BytesInput, type Input } from '${this.importPath}';`);
     e.line();
     if (s.apiKey !== undefined) e.line(`export const apiKey = ${s.apiKey};`);
     e.line(`export const minVersion = ${this.valid[0]};`);
@@ -555,6 +614,17 @@ class MessageGenerator {
     };
     this.generateStruct(s.name, s.fields, true);
     for (const name of this.structs.keys()) emitStruct(name);
+    // isDefault checks for tagged struct fields (a check may ask for more, so loop until none is new)
+    const checked = new Set<string>();
+    for (let more = true; more; ) {
+      more = false;
+      for (const name of [...this.defaultChecks].sort()) {
+        if (checked.has(name)) continue;
+        checked.add(name);
+        this.generateIsDefault(name);
+        more = true;
+      }
+    }
     e.line(`export { read${s.name} as read, write${s.name} as write };`);
     return e.text();
   }

@@ -18,9 +18,19 @@ const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padSt
 
 export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
+/** A bytes/records value to write: one buffer, or several written back to back (record batches straight from the log). */
+export type BytesInput = Buffer | readonly Buffer[];
+
+function bytesLength(v: BytesInput): number {
+  if (Buffer.isBuffer(v)) return v.length;
+  let n = 0;
+  for (const b of v as readonly Buffer[]) n += b.length;
+  return n;
+}
+
 /** Deep-optional form of a generated message type, accepted by the generated writers (missing fields take the spec default). */
 export type Input<T> = T extends Buffer
-  ? T
+  ? BytesInput
   : T extends readonly (infer U)[]
     ? readonly Input<U>[]
     : T extends object
@@ -339,21 +349,25 @@ export class Writer {
     if (v === null) return this.uvarint(0);
     this.compactString(v);
   }
-  bytes(v: Buffer): void {
-    this.int32(v.length);
-    this.raw(v);
+  bytes(v: BytesInput): void {
+    this.int32(bytesLength(v));
+    this.rawAny(v);
   }
-  nullableBytes(v: Buffer | null): void {
+  nullableBytes(v: BytesInput | null): void {
     if (v === null) return this.int32(-1);
     this.bytes(v);
   }
-  compactBytes(v: Buffer): void {
-    this.uvarint(v.length + 1);
-    this.raw(v);
+  compactBytes(v: BytesInput): void {
+    this.uvarint(bytesLength(v) + 1);
+    this.rawAny(v);
   }
-  compactNullableBytes(v: Buffer | null): void {
+  compactNullableBytes(v: BytesInput | null): void {
     if (v === null) return this.uvarint(0);
     this.compactBytes(v);
+  }
+  private rawAny(v: BytesInput): void {
+    if (Buffer.isBuffer(v)) this.raw(v);
+    else this.rawList(v as readonly Buffer[]);
   }
   arrayLength(n: number | null, compact: boolean): void {
     if (compact) this.uvarint(n === null ? 0 : n + 1);

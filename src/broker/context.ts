@@ -1,0 +1,62 @@
+// What a request handler can see: the broker's services and the connection the request came on.
+import type { Logger } from 'pino';
+import type { MetadataStore } from '../cluster/types.js';
+import type { TopicRegistry } from '../cluster/topics.js';
+import type { Storage } from '../storage/types.js';
+import type { BrokerConfig } from '../config.js';
+import type { HandlerRegistry } from './registry.js';
+import type { PartitionManager } from './partitions.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ProducerIdManager } from './producer-ids.js';
+
+export interface ConnectionInfo {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  clientId: string | null;
+  /** Kafka principal, `User:NAME`; ANONYMOUS on unauthenticated listeners */
+  principal: string;
+  authenticated: boolean;
+}
+
+/** The hot-path metric calls the network layer makes (implemented by src/admin/metrics.ts). */
+export interface RequestMetrics {
+  observeRequest(apiName: string, seconds: number): void;
+  bytesIn(n: number): void;
+  bytesOut(n: number): void;
+  connectionOpened(): void;
+  connectionClosed(): void;
+}
+
+export interface AdvertisedListener {
+  host: string;
+  port: number;
+}
+
+export interface BrokerServices {
+  config: BrokerConfig;
+  clusterId: string;
+  nodeId: number;
+  /** where clients should connect (the bound address, port resolved when listening on 0) */
+  advertised: AdvertisedListener;
+  store: MetadataStore;
+  topics: TopicRegistry;
+  storage: Storage;
+  partitions: PartitionManager;
+  groups: GroupCoordinator;
+  producerIds: ProducerIdManager;
+  registry: HandlerRegistry;
+  metrics: RequestMetrics;
+  logger: Logger;
+}
+
+export interface RequestContext {
+  services: BrokerServices;
+  connection: ConnectionInfo;
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+  clientId: string | null;
+  /** for protocol violations detected inside a handler (e.g. an error on an acks=0 produce) */
+  closeConnection(reason: string): void;
+}

@@ -1,0 +1,122 @@
+// Fetch (key 1), v4-18.
+//
+// Behaviour:
+// - Long poll: answer as soon as minBytes are available, an error occurs, or maxWaitMs passes; appends to any
+//   requested partition wake the request up.
+// - Size limits: partitionMaxBytes per partition and maxBytes for the response, except that the first batch of
+//   the first partition with data is always returned whole (KIP-74), so a consumer can never get stuck behind a
+//   batch larger than its limits.
+// - read_committed reads up to the last stable offset and returns the aborted transactions in that range.
+// - Batches go out exactly as stored, referenced rather than copied into the response.
+// - Sessions (v7+) are not kept: every response carries session id 0, which tells clients to keep sending full
+//   fetch requests (FetchSessionHandler).
+//
+// Version notes: v13+ addresses topics by topic id; 15+ adds follower-only fields; 16+ node endpoints (tagged).
+import * as Req from '../../protocol/generated/messages/FetchRequest.js';
+import * as Res from '../../protocol/generated/messages/FetchResponse.js';
+import { EMPTY, type Input } from '../../protocol/primitives.js';
+import { ErrorCode, KafkaError, errorCodeOf } from '../../protocol/errors.js';
+import type { PartitionLog } from '../../storage/types.js';
+import { defineHandler } from '../registry.js';
+import type { PartitionManager } from '../partitions.js';
+
+const LEADER_EPOCH = 0;
+
+interface Target {
+  topicIndex: number;
+  partition: Req.FetchPartition;
+  log: PartitionLog | undefined;
+  /** error decided before reading (unknown topic, epoch mismatch) */
+  error: number;
+}
+
+export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
+  versions: [4, 18],
+  async handle(ctx, req, version) {
+    const { partitions, logger } = ctx.services;
+    const readCommitted = req.isolationLevel === 1;
+    const targets: Target[] = [];
+    const topicsOut: Input<Res.FetchableTopicResponse>[] = req.topics.map((t, topicIndex) => {
+      const record = version >= 13 ? partitions.topicById(t.topicId) : partitions.topic(t.topic);
+      for (const p of t.partitions) {
+        const log = record ? partitions.log(record.name, p.partition) : undefined;
+        let error: number = ErrorCode.NONE;
+        if (!log) error = version >= 13 && !record ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        else if (p.currentLeaderEpoch > LEADER_EPOCH) error = ErrorCode.UNKNOWN_LEADER_EPOCH;
+        else if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < LEADER_EPOCH) error = ErrorCode.FENCED_LEADER_EPOCH;
+        targets.push({ topicIndex, partition: p, log, error });
+      }
+      return { topic: t.topic, topicId: t.topicId, partitions: [] };
+    });
+
+    const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+    for (;;) {
+      const { outs, bytes, anyError } = readAll(partitions, targets, req, readCommitted, logger);
+      const now = Date.now();
+      if (bytes >= req.minBytes || anyError || now >= deadline || targets.length === 0) {
+        for (let i = 0; i < targets.length; i++) {
+          (topicsOut[targets[i]!.topicIndex]!.partitions as Input<Res.PartitionData>[]).push(outs[i]!);
+        }
+        return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: topicsOut };
+      }
+      const logs = targets.map((t) => t.log).filter((l): l is PartitionLog => l !== undefined);
+      await partitions.waitForData(logs, deadline - now);
+    }
+  },
+});
+
+function readAll(
+  partitions: PartitionManager,
+  targets: Target[],
+  req: Req.FetchRequest,
+  readCommitted: boolean,
+  logger: { error(obj: object, msg: string): void },
+): { outs: Input<Res.PartitionData>[]; bytes: number; anyError: boolean } {
+  void partitions;
+  let bytes = 0;
+  let anyError = false;
+  const outs: Input<Res.PartitionData>[] = [];
+  for (const t of targets) {
+    const out: Input<Res.PartitionData> = {
+      partitionIndex: t.partition.partition,
+      errorCode: t.error,
+      highWatermark: -1,
+      lastStableOffset: -1,
+      logStartOffset: -1,
+      abortedTransactions: readCommitted ? [] : null,
+      preferredReadReplica: -1,
+      records: EMPTY,
+    };
+    outs.push(out);
+    const log = t.log;
+    if (t.error !== ErrorCode.NONE || !log) {
+      anyError = true;
+      continue;
+    }
+    out.highWatermark = log.highWatermark;
+    out.lastStableOffset = log.lastStableOffset;
+    out.logStartOffset = log.logStartOffset;
+    const budget = Math.max(0, req.maxBytes - bytes);
+    if (budget === 0 && bytes > 0) continue;
+    try {
+      const res = log.read(t.partition.fetchOffset, {
+        maxBytes: Math.min(t.partition.partitionMaxBytes, budget),
+        minOneBatch: bytes === 0,
+        isolation: readCommitted ? 'read_committed' : 'read_uncommitted',
+      });
+      out.highWatermark = res.highWatermark;
+      out.lastStableOffset = res.lastStableOffset;
+      out.logStartOffset = res.logStartOffset;
+      if (readCommitted) out.abortedTransactions = res.abortedTransactions;
+      if (res.batches.length > 0) {
+        out.records = res.batches;
+        bytes += res.bytes;
+      }
+    } catch (err) {
+      out.errorCode = errorCodeOf(err);
+      anyError = true;
+      if (!(err instanceof KafkaError)) logger.error({ err, topic: log.topic, partition: log.partition }, 'read failed');
+    }
+  }
+  return { outs, bytes, anyError };
+}

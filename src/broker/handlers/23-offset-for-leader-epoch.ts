@@ -1,0 +1,32 @@
+// OffsetForLeaderEpoch (key 23), v2-4.
+//
+// Behaviour: the end offset of the requested leader epoch (the start of the next larger epoch, or the log end
+// offset for the current one). Consumers use it after a leader change to detect truncation; on a single node
+// the epoch never changes, so it answers epoch 0 ending at the log end offset.
+import * as Req from '../../protocol/generated/messages/OffsetForLeaderEpochRequest.js';
+import * as Res from '../../protocol/generated/messages/OffsetForLeaderEpochResponse.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
+import { defineHandler } from '../registry.js';
+
+export default defineHandler<Req.OffsetForLeaderEpochRequest, Res.OffsetForLeaderEpochResponse>(Req, Res, {
+  handle(ctx, req) {
+    const { partitions } = ctx.services;
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.map((p) => {
+          const log = partitions.log(t.topic, p.partition);
+          if (!log) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
+          if (p.currentLeaderEpoch > 0) return { errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
+          try {
+            const r = log.endOffsetForEpoch(p.leaderEpoch);
+            return { errorCode: ErrorCode.NONE, partition: p.partition, leaderEpoch: r.leaderEpoch, endOffset: r.endOffset };
+          } catch (err) {
+            return { errorCode: errorCodeOf(err), partition: p.partition, leaderEpoch: -1, endOffset: -1 };
+          }
+        }),
+      })),
+    };
+  },
+});

@@ -1,0 +1,132 @@
+// The broker's view of its partitions: topic records from the metadata store joined with the partition logs in
+// storage. It keeps the two in step (a created topic gets its logs, a config change reaches the logs, a deleted
+// topic's logs go away) and wakes up long-polling fetches when data is appended.
+import type { Logger } from 'pino';
+import type { TopicRecord } from '../cluster/types.js';
+import type { TopicRegistry } from '../cluster/topics.js';
+import { resolveTopicConfig, toLogConfig } from '../cluster/topic-config.js';
+import type { AppendOptions, AppendResult, LogConfig, PartitionLog, Storage } from '../storage/types.js';
+
+interface TopicState {
+  record: TopicRecord;
+  logs: PartitionLog[];
+}
+
+type Waiter = () => void;
+
+export class PartitionManager {
+  private readonly byName = new Map<string, TopicState>();
+  private readonly byId = new Map<string, TopicState>();
+  private readonly waiters = new Map<PartitionLog, Set<Waiter>>();
+  private readonly storage: Storage;
+  private readonly topics: TopicRegistry;
+  private readonly brokerConfigs: Readonly<Record<string, string>>;
+  private readonly logger: Logger;
+
+  constructor(opts: { storage: Storage; topics: TopicRegistry; brokerConfigs: Readonly<Record<string, string>>; logger: Logger }) {
+    this.storage = opts.storage;
+    this.topics = opts.topics;
+    this.brokerConfigs = opts.brokerConfigs;
+    this.logger = opts.logger;
+  }
+
+  /** Opens (and recovers) the logs of every known topic. */
+  start(): void {
+    for (const record of this.topics.list()) this.sync(record.name);
+  }
+
+  topic(name: string): TopicRecord | undefined {
+    return this.byName.get(name)?.record;
+  }
+
+  topicById(id: string): TopicRecord | undefined {
+    return this.byId.get(id)?.record;
+  }
+
+  list(): TopicRecord[] {
+    return [...this.byName.values()].map((s) => s.record);
+  }
+
+  log(topic: string, partition: number): PartitionLog | undefined {
+    return this.byName.get(topic)?.logs[partition];
+  }
+
+  logs(topic: string): readonly PartitionLog[] {
+    return this.byName.get(topic)?.logs ?? [];
+  }
+
+  logConfigFor(record: TopicRecord): LogConfig {
+    return toLogConfig(resolveTopicConfig(record.configs, this.brokerConfigs));
+  }
+
+  /**
+   * Brings storage in line with the registry's record of `name`: opens missing partitions, pushes config
+   * changes, or (when the topic is gone) deletes its logs. Call after every topic change.
+   */
+  sync(name: string): void {
+    const record = this.topics.get(name);
+    const state = this.byName.get(name);
+    if (!record) {
+      if (state) {
+        this.byName.delete(name);
+        this.byId.delete(state.record.topicId);
+        for (const log of state.logs) this.wake(log);
+        this.storage.deleteTopic(name);
+        this.logger.info({ topic: name }, 'deleted topic');
+      }
+      return;
+    }
+    if (state && state.record.topicId !== record.topicId) {
+      // recreated under the same name: the old logs belong to another topic id
+      this.byName.delete(name);
+      this.byId.delete(state.record.topicId);
+      this.storage.deleteTopic(name);
+      return this.sync(name);
+    }
+    const config = this.logConfigFor(record);
+    const logs = state?.logs ?? [];
+    for (let p = 0; p < record.partitions; p++) {
+      const existing = logs[p];
+      if (existing) existing.updateConfig(config);
+      else logs[p] = this.storage.openLog({ topic: name, partition: p }, record.topicId, config);
+    }
+    const next: TopicState = { record, logs };
+    this.byName.set(name, next);
+    this.byId.set(record.topicId, next);
+  }
+
+  /** Appends and wakes fetches waiting on this partition. */
+  append(log: PartitionLog, records: Buffer, opts: AppendOptions): AppendResult {
+    const result = log.append(records, opts);
+    if (!result.duplicate) this.wake(log);
+    return result;
+  }
+
+  /** Wakes waiters of a log whose readable end moved for another reason (truncation, deletion). */
+  wake(log: PartitionLog): void {
+    const set = this.waiters.get(log);
+    if (!set) return;
+    this.waiters.delete(log);
+    for (const w of set) w();
+  }
+
+  /** Resolves when any of the logs gets new data, or after timeoutMs. */
+  waitForData(logs: readonly PartitionLog[], timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        for (const log of logs) this.waiters.get(log)?.delete(finish);
+        resolve();
+      };
+      const timer = setTimeout(finish, Math.max(0, timeoutMs));
+      for (const log of logs) {
+        let set = this.waiters.get(log);
+        if (!set) this.waiters.set(log, (set = new Set()));
+        set.add(finish);
+      }
+    });
+  }
+}
