@@ -95,6 +95,13 @@ export class PartitionManager {
     this.byId.set(record.topicId, next);
   }
 
+  /** Creates a topic with the broker defaults (Metadata auto-creation); the registry's change listener opens its logs. */
+  async createTopic(req: { name: string; partitions?: number }): Promise<TopicRecord> {
+    const record = await this.topics.create({ name: req.name, partitions: req.partitions });
+    this.sync(record.name);
+    return record;
+  }
+
   /** Appends and wakes fetches waiting on this partition. */
   append(log: PartitionLog, records: Buffer, opts: AppendOptions): AppendResult {
     const result = log.append(records, opts);

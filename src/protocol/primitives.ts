@@ -231,6 +231,8 @@ export class Writer {
   private pos = 0;
   private start = 0;
   private readonly chunks: Buffer[] = [];
+  /** reserveInt32 handles still inside the scratch buffer: moved along when the buffer grows */
+  private readonly reserved: { buf: Buffer; pos: number }[] = [];
   private chunkedBytes = 0;
 
   constructor(initialSize = 512) {
@@ -247,6 +249,11 @@ export class Writer {
     const used = this.pos - this.start;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, used + n, 512));
     this.buf.copy(next, 0, this.start, this.pos);
+    // a reserved int32 not yet cut into a chunk now lives in the new buffer: patching the old one would be lost
+    for (const h of this.reserved) {
+      h.buf = next;
+      h.pos -= this.start;
+    }
     this.buf = next;
     this.start = 0;
     this.pos = used;
@@ -397,6 +404,8 @@ export class Writer {
       this.chunks.push(part);
       this.chunkedBytes += part.length;
       this.start = this.pos;
+      // the chunk is a view of this.buf, so handles into it stay valid and never move again
+      this.reserved.length = 0;
     }
   }
 
@@ -404,6 +413,7 @@ export class Writer {
   reserveInt32(): { buf: Buffer; pos: number } {
     this.ensure(4);
     const handle = { buf: this.buf, pos: this.pos };
+    this.reserved.push(handle);
     this.pos += 4;
     return handle;
   }

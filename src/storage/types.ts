@@ -148,6 +148,10 @@ export interface StorageOptions {
   fs?: StorageFs;
   /** how often maintain() runs over all logs; 0 disables the scheduler (tests drive it) */
   maintenanceIntervalMs?: number;
+  /** bytes of the most recent batches kept in memory per partition for tail reads (default 4 MiB; 0 disables) */
+  tailCacheBytes?: number;
+  /** told when a scheduled maintain() of a log fails; the scheduler keeps running */
+  onMaintenanceError?: (tp: TopicPartition, err: unknown) => void;
 }
 
 export interface Storage {

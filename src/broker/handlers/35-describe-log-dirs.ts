@@ -1,0 +1,35 @@
+// DescribeLogDirs (key 35), v1-4. Behaviour: one log dir (the data directory's logs/), with the size of every
+// requested partition (null topics = all); offsetLag is 0 (no future replicas); v4 adds the file system's total
+// and usable bytes.
+import { statfsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as Req from '../../protocol/generated/messages/DescribeLogDirsRequest.js';
+import * as Res from '../../protocol/generated/messages/DescribeLogDirsResponse.js';
+import type { Input } from '../../protocol/primitives.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from '../registry.js';
+
+export default defineHandler<Req.DescribeLogDirsRequest, Res.DescribeLogDirsResponse>(Req, Res, {
+  handle(ctx, req) {
+    const { partitions, config } = ctx.services;
+    const logDir = resolve(config.dataDir, 'logs');
+    const wanted = req.topics === null ? partitions.list().map((t) => ({ topic: t.name, partitions: null as number[] | null })) : req.topics;
+    const topics: Input<Res.DescribeLogDirsTopic>[] = [];
+    for (const t of wanted) {
+      const logs = partitions.logs(t.topic);
+      if (logs.length === 0) continue;
+      const selected = t.partitions === null ? logs : t.partitions.map((p) => logs[p]).filter((l) => l !== undefined);
+      topics.push({ name: t.topic, partitions: selected.map((l) => ({ partitionIndex: l.partition, partitionSize: l.sizeInBytes, offsetLag: 0, isFutureKey: false })) });
+    }
+    let totalBytes = -1;
+    let usableBytes = -1;
+    try {
+      const st = statfsSync(config.dataDir);
+      totalBytes = st.blocks * st.bsize;
+      usableBytes = st.bavail * st.bsize;
+    } catch {
+      // the sizes are informational; -1 means unknown
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, results: [{ errorCode: ErrorCode.NONE, logDir, topics, totalBytes, usableBytes }] };
+  },
+});

@@ -1,0 +1,871 @@
+// The log of one partition: append (validate, assign offsets, check producer sequences, one write), group-commit
+// flush, reads served from the tail cache or the segments, timestamp and epoch lookups, retention, DeleteRecords,
+// truncation and compaction. See types.ts for the contract; recovery.ts for how a log is opened.
+import { join } from 'node:path';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import {
+  computeBatchCrc,
+  decodeRecords,
+  frameSizeAt,
+  framingErrorText,
+  LOG_OVERHEAD,
+  MAGIC_V2,
+  RecordBatch,
+  RECORD_BATCH_OVERHEAD,
+} from '../protocol/record-batch.js';
+import {
+  CLEAN_SHUTDOWN_FILE,
+  LEADER_EPOCH_CHECKPOINT_FILE,
+  LOG_START_OFFSET_CHECKPOINT_FILE,
+  RECOVERY_POINT_CHECKPOINT_FILE,
+  writeOffsetCheckpoint,
+} from './checkpoints.js';
+import { compactSegments } from './compaction.js';
+import { storageError, writeFileAtomic } from './fs.js';
+import type { LeaderEpochCache } from './leader-epoch-cache.js';
+import type { ProducerStateEntry, ProducerStateManager } from './producer-state.js';
+import { loadLog, snapshotFileName } from './recovery.js';
+import { LogSegment } from './segment.js';
+import { TailCache } from './tail-cache.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  LogConfig,
+  PartitionLog,
+  ProducerIdRange,
+  ReadOptions,
+  ReadResult,
+  StorageFs,
+  TimestampLookup,
+} from './types.js';
+
+const INT32_MAX = 0x7fffffff;
+
+export interface LogDeps {
+  fs: StorageFs;
+  /** shared chunk buffer for segment scans (recovery, compaction, lookups); all users are synchronous */
+  scanScratch: Buffer;
+  /** shared buffer for finding a fetch position; results are copied out of it */
+  readScratch: Buffer;
+  tailCacheBytes: number;
+  /** removes the files of deleted segments after file.delete.delay.ms */
+  scheduleDelete(paths: string[], delayMs: number): void;
+}
+
+interface FlushRound {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+  /** writes up to this sequence number are durable when the round completes */
+  targetSeq: number;
+  /** log end offset when the round started */
+  endOffset: number;
+}
+
+function newRound(): FlushRound {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject, targetSeq: 0, endOffset: 0 };
+}
+
+export class DiskPartitionLog implements PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly topicId: string;
+  readonly dir: string;
+  config: LogConfig;
+
+  private readonly fs: StorageFs;
+  private readonly deps: LogDeps;
+  private segments: LogSegment[];
+  private startOffset: number;
+  private endOffset: number;
+  private recoveryPoint: number;
+  private persistedRecoveryPoint = -1;
+  private readonly producers: ProducerStateManager;
+  private readonly epochs: LeaderEpochCache;
+  private readonly tailCache: TailCache;
+  private readonly view = new RecordBatch(Buffer.alloc(0));
+
+  /** set when a write or fsync failed: the log refuses everything until reopened (Kafka takes the dir offline) */
+  private failure: KafkaError | null = null;
+  private closed = false;
+
+  // group commit
+  private writeSeq = 0;
+  private durableSeq = 0;
+  private readonly unsynced = new Set<LogSegment>();
+  private running: FlushRound | null = null;
+  private queued: FlushRound | null = null;
+
+  // compaction
+  private cleanedUpTo = -1;
+  private nextTombstoneDueMs = Infinity;
+
+  private constructor(
+    deps: LogDeps,
+    topic: string,
+    partition: number,
+    dir: string,
+    config: LogConfig,
+    loaded: ReturnType<typeof loadLog>,
+  ) {
+    this.deps = deps;
+    this.fs = deps.fs;
+    this.topic = topic;
+    this.partition = partition;
+    this.dir = dir;
+    this.config = config;
+    this.topicId = loaded.topicId;
+    this.segments = loaded.segments;
+    this.startOffset = loaded.logStartOffset;
+    this.endOffset = loaded.logEndOffset;
+    this.recoveryPoint = loaded.recoveryPoint;
+    this.producers = loaded.producers;
+    this.epochs = loaded.epochs;
+    this.tailCache = new TailCache(deps.tailCacheBytes);
+  }
+
+  /** Opens (recovering) or creates the log in `dir`. */
+  static open(deps: LogDeps, topic: string, partition: number, dir: string, topicId: string, config: LogConfig): DiskPartitionLog {
+    const loaded = loadLog(deps.fs, dir, topicId, config, deps.scanScratch);
+    const log = new DiskPartitionLog(deps, topic, partition, dir, config, loaded);
+    if (loaded.epochsChanged) log.persistEpochs();
+    writeOffsetCheckpoint(deps.fs, dir, LOG_START_OFFSET_CHECKPOINT_FILE, log.startOffset, false);
+    log.persistRecoveryPoint();
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+  get logEndOffset(): number {
+    return this.endOffset;
+  }
+  get highWatermark(): number {
+    return this.endOffset;
+  }
+  get lastStableOffset(): number {
+    return this.endOffset;
+  }
+  get sizeInBytes(): number {
+    let size = 0;
+    for (const seg of this.segments) size += seg.size;
+    return size;
+  }
+  get isOffline(): boolean {
+    return this.failure !== null;
+  }
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  // ---- append ----------------------------------------------------------------------------------------------
+
+  append(records: Buffer, opts: AppendOptions): AppendResult {
+    this.checkUsable();
+    const preserve = opts.offsets === 'preserve';
+    const nowMs = opts.nowMs ?? Date.now();
+    const config = this.config;
+    const end = records.length;
+    if (end === 0) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'no record batches');
+    const view = this.view;
+
+    // 1. Validate every batch before anything changes: framing, size, CRC, offsets/counts, keys.
+    const compacted = config.cleanupPolicy.includes('compact');
+    let expectedMin = this.endOffset;
+    let hasProducerBatch = false;
+    for (let pos = 0; pos < end; ) {
+      const size = frameSizeAt(records, pos, end);
+      if (size < 0) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${framingErrorText(size)} at byte ${pos}`);
+      view.moveTo(records, pos);
+      // A follower (preserve) stores what the source accepted; max.message.bytes is the producer-facing limit.
+      if (!preserve && size > config.maxMessageBytes) {
+        throw new KafkaError(
+          ErrorCode.MESSAGE_TOO_LARGE,
+          `batch of ${size} bytes exceeds max.message.bytes ${config.maxMessageBytes}`,
+        );
+      }
+      if (computeBatchCrc(records, pos, size) !== view.crc) {
+        throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `CRC mismatch in the batch at byte ${pos}`);
+      }
+      const lastOffsetDelta = view.lastOffsetDelta;
+      if (preserve) {
+        const base = view.baseOffset;
+        if (base < expectedMin) {
+          throw new KafkaError(
+            pos === 0 ? ErrorCode.OFFSET_OUT_OF_RANGE : ErrorCode.INVALID_RECORD,
+            `batch base offset ${base} is below ${pos === 0 ? 'the log end offset' : 'the previous batch end'} ${expectedMin}`,
+          );
+        }
+        if (lastOffsetDelta < 0) throw new KafkaError(ErrorCode.INVALID_RECORD, `negative lastOffsetDelta ${lastOffsetDelta}`);
+        expectedMin = base + lastOffsetDelta + 1;
+      } else {
+        const count = view.recordCount;
+        if (count <= 0 || lastOffsetDelta !== count - 1) {
+          throw new KafkaError(
+            ErrorCode.INVALID_RECORD,
+            `batch has ${count} records but lastOffsetDelta ${lastOffsetDelta}`,
+          );
+        }
+        if (view.isControl) throw new KafkaError(ErrorCode.INVALID_RECORD, 'clients may not write control batches');
+        // Only compacted topics pay for this: the records have to be decompressed to see their keys.
+        if (compacted && decodeRecords(view).some((r) => r.key === null)) {
+          throw new KafkaError(ErrorCode.INVALID_RECORD, 'compacted topic cannot accept a record without a key');
+        }
+      }
+      if (view.producerId >= 0) hasProducerBatch = true;
+      pos += size;
+    }
+
+    // 2. Offsets, and producer sequence checks against the state plus earlier batches of this append.
+    let pending: Map<number, ProducerStateEntry> | null = null;
+    let firstOffset = -1;
+    let next = this.endOffset;
+    for (let pos = 0; pos < end; ) {
+      view.moveTo(records, pos);
+      const base = preserve ? view.baseOffset : next;
+      const last = base + view.lastOffsetDelta;
+      if (firstOffset < 0) firstOffset = base;
+      if (hasProducerBatch && view.producerId >= 0) {
+        pending ??= new Map();
+        const batch = {
+          producerId: view.producerId,
+          producerEpoch: view.producerEpoch,
+          firstSeq: view.baseSequence,
+          lastSeq: view.lastSequence,
+          firstOffset: base,
+          lastOffset: last,
+        };
+        if (!preserve && batch.firstSeq >= 0) {
+          const duplicate = this.producers.check(batch, pending);
+          if (duplicate !== null) {
+            return {
+              baseOffset: duplicate.firstOffset,
+              lastOffset: duplicate.lastOffset,
+              logAppendTimeMs: -1,
+              logStartOffset: this.startOffset,
+              duplicate: true,
+            };
+          }
+        }
+        this.producers.update(batch, pending);
+      }
+      next = last + 1;
+      pos += LOG_OVERHEAD + view.batchLength;
+    }
+    const lastOffset = next - 1;
+
+    // 3. Roll first if this append does not belong in the active segment.
+    let seg = this.active;
+    if (this.shouldRoll(seg, end, lastOffset, nowMs)) seg = this.roll(firstOffset);
+
+    // 4. Assign offsets and the leader epoch in place (not covered by the CRC); LogAppendTime needs a new CRC.
+    const logAppendTime = !preserve && config.messageTimestampType === 'LogAppendTime';
+    if (!preserve) {
+      let offset = this.endOffset;
+      for (let pos = 0; pos < end; ) {
+        view.moveTo(records, pos);
+        view.baseOffset = offset;
+        view.partitionLeaderEpoch = opts.leaderEpoch;
+        if (logAppendTime) view.setLogAppendTime(nowMs);
+        offset += view.lastOffsetDelta + 1;
+        pos += LOG_OVERHEAD + view.batchLength;
+      }
+    }
+
+    // 5. One write into the page cache. A failed write takes the log offline: nothing after it can be trusted.
+    const position = seg.size;
+    try {
+      seg.write(records);
+    } catch (err) {
+      this.failure = storageError(`write to ${seg.logPath} failed`, err);
+      try {
+        seg.truncate(position);
+      } catch {
+        // recovery on reopen cuts a partial batch anyway
+      }
+      throw this.failure;
+    }
+
+    // 6. Bookkeeping: indexes, epochs, producer state, tail cache.
+    let epochsChanged = false;
+    for (let pos = 0; pos < end; ) {
+      view.moveTo(records, pos);
+      const size = LOG_OVERHEAD + view.batchLength;
+      const base = view.baseOffset;
+      seg.onBatchAppended(base, base + view.lastOffsetDelta, view.maxTimestamp, position + pos, size, config.indexIntervalBytes);
+      if (preserve) epochsChanged = this.epochs.assign(view.partitionLeaderEpoch, base) || epochsChanged;
+      pos += size;
+    }
+    if (!preserve) epochsChanged = this.epochs.assign(opts.leaderEpoch, firstOffset);
+    if (epochsChanged) this.persistEpochs();
+    if (pending !== null) this.producers.commit(pending);
+    if (seg.rollBaseMs < 0) seg.rollBaseMs = nowMs;
+    const wasEmpty = this.startOffset === this.endOffset;
+    this.endOffset = lastOffset + 1;
+    // A shadow that starts replicating mid-log (start at latest/timestamp, or after the source's retention)
+    // begins where the source's data begins, as a Kafka follower does with truncateFullyAndStartAt.
+    if (preserve && wasEmpty && firstOffset > this.startOffset) this.advanceLogStart(firstOffset);
+    this.writeSeq++;
+    this.unsynced.add(seg);
+    this.tailCache.append(records);
+
+    return {
+      baseOffset: firstOffset,
+      lastOffset,
+      logAppendTimeMs: logAppendTime ? nowMs : -1,
+      logStartOffset: this.startOffset,
+      duplicate: false,
+    };
+  }
+
+  private shouldRoll(seg: LogSegment, bytes: number, lastOffset: number, nowMs: number): boolean {
+    // relative offsets in the index are int32
+    if (lastOffset - seg.baseOffset > INT32_MAX) return true;
+    if (seg.size === 0) return false;
+    if (seg.size + bytes > this.config.segmentBytes) return true;
+    return seg.rollBaseMs >= 0 && nowMs - seg.rollBaseMs > this.config.segmentMs;
+  }
+
+  /** Closes the active segment (writing its indexes) and starts a new one at `baseOffset`. */
+  private roll(baseOffset: number): LogSegment {
+    const old = this.active;
+    if (old.size === 0 && old.baseOffset !== baseOffset) {
+      // An empty active segment at the wrong base (offset gap, int32 overflow) is replaced rather than kept.
+      this.segments.pop();
+      this.unsynced.delete(old);
+      this.deps.scheduleDelete(old.markDeleted(), 0);
+    } else {
+      old.persistIndexes();
+    }
+    const seg = LogSegment.create(this.fs, this.dir, baseOffset);
+    this.segments.push(seg);
+    return seg;
+  }
+
+  // ---- flush (group commit) --------------------------------------------------------------------------------
+
+  flush(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.resolve();
+    if (this.durableSeq === this.writeSeq && this.running === null) return Promise.resolve();
+    if (this.running !== null) {
+      // The fsync in flight covers only writes made before it started; later callers share the next one.
+      if (this.running.targetSeq >= this.writeSeq) return this.running.promise;
+      this.queued ??= newRound();
+      return this.queued.promise;
+    }
+    const round = newRound();
+    this.startRound(round);
+    return round.promise;
+  }
+
+  private startRound(round: FlushRound): void {
+    this.running = round;
+    round.targetSeq = this.writeSeq;
+    round.endOffset = this.endOffset;
+    const segments = [...this.unsynced];
+    this.unsynced.clear();
+    let remaining = segments.length;
+    let error: NodeJS.ErrnoException | null = null;
+    if (remaining === 0) {
+      queueMicrotask(() => this.finishRound(round, null));
+      return;
+    }
+    for (const seg of segments) {
+      seg.beginSync();
+      this.fs.fsync(seg.fd, (err) => {
+        seg.endSync();
+        if (err && !error) error = err;
+        if (--remaining === 0) this.finishRound(round, error);
+      });
+    }
+  }
+
+  private finishRound(round: FlushRound, err: NodeJS.ErrnoException | null): void {
+    this.running = null;
+    if (err) {
+      // After a failed fsync the page cache may have dropped the data: nothing written may be called durable.
+      this.failure ??= storageError(`fsync in ${this.dir} failed`, err);
+    }
+    if (this.failure) {
+      round.reject(this.failure);
+      this.queued?.reject(this.failure);
+      this.queued = null;
+      return;
+    }
+    this.durableSeq = Math.max(this.durableSeq, round.targetSeq);
+    this.recoveryPoint = Math.max(this.recoveryPoint, round.endOffset);
+    round.resolve();
+    const queued = this.queued;
+    this.queued = null;
+    if (queued === null) return;
+    if (this.closed) queued.resolve(); // close() fsynced everything synchronously
+    else this.startRound(queued);
+  }
+
+  // ---- read ------------------------------------------------------------------------------------------------
+
+  read(fetchOffset: number, opts: ReadOptions): ReadResult {
+    this.checkUsable();
+    const highWatermark = this.endOffset;
+    const lastStableOffset = this.endOffset;
+    if (fetchOffset < this.startOffset || fetchOffset > highWatermark) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `fetch offset ${fetchOffset} is outside [${this.startOffset}, ${highWatermark}] of ${this.topic}-${this.partition}`,
+      );
+    }
+    const limit = opts.isolation === 'read_committed' ? lastStableOffset : highWatermark;
+    const batches: Buffer[] = [];
+    let bytes = 0;
+    if (fetchOffset < limit) {
+      bytes = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches);
+      if (bytes < 0) bytes = this.readSegments(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches);
+    }
+    return {
+      batches,
+      bytes,
+      highWatermark,
+      lastStableOffset,
+      logStartOffset: this.startOffset,
+      abortedTransactions: [],
+    };
+  }
+
+  /** Index of the segment holding `offset`: the last one whose base is <= offset (the first when none). */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  private readSegments(offset: number, maxBytes: number, minOneBatch: boolean, limit: number, out: Buffer[]): number {
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      if (seg.size === 0) continue;
+      const found = this.locate(seg, offset);
+      if (found !== null) return this.readBatchesAt(seg, found.position, found.size, maxBytes, minOneBatch, limit, out);
+    }
+    return 0;
+  }
+
+  // The window of readScratch filled by the last locate(): file bytes [windowPos, windowPos + windowLen) of windowSeg.
+  private windowSeg: LogSegment | null = null;
+  private windowPos = 0;
+  private windowLen = 0;
+
+  /**
+   * Position and size of the first batch in `seg` whose last offset is >= `offset`, or null when the segment ends
+   * before it. Starts at the offset index's hint and walks headers through readScratch (one read, usually).
+   */
+  private locate(seg: LogSegment, offset: number): { position: number; size: number } | null {
+    for (let attempt = 0; ; attempt++) {
+      const slot = seg.offsetIndex.lookup(offset);
+      const start = slot < 0 ? 0 : seg.offsetIndex.positionAt(slot);
+      const expectedBase = slot < 0 ? -1 : seg.offsetIndex.offsetAt(slot);
+      const found = this.walkHeaders(seg, start, offset, expectedBase);
+      if (found !== 'bad-index') return found;
+      if (attempt > 0) {
+        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${seg.logPath} is corrupt at position ${start}`);
+      }
+      // The index pointed somewhere that is not the batch it names (a stale or damaged file): rebuild it.
+      seg.rebuild(false, this.config.indexIntervalBytes, this.deps.scanScratch);
+    }
+  }
+
+  private walkHeaders(
+    seg: LogSegment,
+    start: number,
+    offset: number,
+    expectedBase: number,
+  ): { position: number; size: number } | null | 'bad-index' {
+    const buf = this.deps.readScratch;
+    let filePos = start;
+    this.windowSeg = null;
+    let winPos = start;
+    let winLen = 0;
+    let first = true;
+    while (filePos < seg.size) {
+      if (filePos + RECORD_BATCH_OVERHEAD > winPos + winLen) {
+        winPos = filePos;
+        winLen = seg.read(buf, 0, Math.min(buf.length, seg.size - filePos), filePos);
+        if (winLen < RECORD_BATCH_OVERHEAD) break;
+      }
+      const p = filePos - winPos;
+      const batchLength = buf.readInt32BE(p + 8);
+      const size = LOG_OVERHEAD + batchLength;
+      const base = this.view.moveTo(buf, p).baseOffset;
+      const sane = buf[p + 16] === MAGIC_V2 && size >= RECORD_BATCH_OVERHEAD && filePos + size <= seg.size;
+      if (first && expectedBase >= 0 && (!sane || base !== expectedBase)) return 'bad-index';
+      if (!sane) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${seg.logPath} is corrupt at position ${filePos}`);
+      first = false;
+      if (base + this.view.lastOffsetDelta >= offset) {
+        this.windowSeg = seg;
+        this.windowPos = winPos;
+        this.windowLen = winLen;
+        return { position: filePos, size };
+      }
+      filePos += size;
+    }
+    return null;
+  }
+
+  /**
+   * Copies whole batches from `position` into one new buffer (results are handed to sockets, so they cannot live
+   * in a reused buffer) and returns slices of it. Bytes already in readScratch are copied instead of read again.
+   */
+  private readBatchesAt(
+    seg: LogSegment,
+    position: number,
+    firstSize: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    limit: number,
+    out: Buffer[],
+  ): number {
+    if (firstSize > maxBytes && !minOneBatch) return 0;
+    const want = Math.min(seg.size - position, Math.max(maxBytes, firstSize));
+    const buf = Buffer.allocUnsafe(want);
+    let have: number;
+    if (this.windowSeg === seg && position >= this.windowPos && position + want <= this.windowPos + this.windowLen) {
+      const from = position - this.windowPos;
+      have = this.deps.readScratch.copy(buf, 0, from, from + want);
+    } else {
+      have = seg.read(buf, 0, want, position);
+    }
+    let total = 0;
+    for (let p = 0; p < have; ) {
+      const size = frameSizeAt(buf, p, have);
+      if (size < 0) break; // the batch that did not fit in maxBytes
+      if (this.view.moveTo(buf, p).baseOffset >= limit) break;
+      if (total + size > maxBytes && !(minOneBatch && out.length === 0)) break;
+      out.push(buf.subarray(p, p + size));
+      total += size;
+      p += size;
+    }
+    return total;
+  }
+
+  // ---- lookups ---------------------------------------------------------------------------------------------
+
+  offsetForTimestamp(ts: number): TimestampLookup | null {
+    this.checkUsable();
+    for (let i = this.segmentIndexFor(this.startOffset); i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      if (seg.size === 0 || seg.maxTimestamp < ts) continue;
+      const from = Math.max(seg.timeIndex.offsetFor(ts), this.startOffset);
+      const hit: { found: TimestampLookup | null } = { found: null };
+      seg.scan(seg.offsetIndex.positionFor(from), false, this.deps.scanScratch, (batch) => {
+        if (batch.baseOffset + batch.lastOffsetDelta < this.startOffset || batch.maxTimestamp < ts) return true;
+        // Only this batch is decoded: the first record at or after the timestamp is in it.
+        for (const rec of decodeRecords(batch)) {
+          if (rec.offset >= this.startOffset && rec.timestamp >= ts) {
+            hit.found = { offset: rec.offset, timestamp: rec.timestamp, leaderEpoch: batch.partitionLeaderEpoch };
+            return false;
+          }
+        }
+        return true;
+      });
+      if (hit.found !== null) return hit.found;
+    }
+    return null;
+  }
+
+  offsetOfMaxTimestamp(): TimestampLookup | null {
+    this.checkUsable();
+    let best: LogSegment | null = null;
+    for (const seg of this.segments) {
+      if (seg.size > 0 && seg.maxTimestamp >= 0 && (best === null || seg.maxTimestamp > best.maxTimestamp)) best = seg;
+    }
+    if (best === null) return null;
+    const maxTs = best.maxTimestamp;
+    const hit: { found: TimestampLookup | null } = { found: null };
+    best.scan(best.offsetIndex.positionFor(best.offsetOfMaxTimestamp), false, this.deps.scanScratch, (batch) => {
+      if (batch.maxTimestamp !== maxTs) return true;
+      for (const rec of decodeRecords(batch)) {
+        if (rec.timestamp === maxTs) {
+          hit.found = { offset: rec.offset, timestamp: maxTs, leaderEpoch: batch.partitionLeaderEpoch };
+          return false;
+        }
+      }
+      return true;
+    });
+    return hit.found;
+  }
+
+  endOffsetForEpoch(leaderEpoch: number): { leaderEpoch: number; endOffset: number } {
+    this.checkUsable();
+    return this.epochs.endOffsetFor(leaderEpoch, this.endOffset);
+  }
+
+  producerIds(): ProducerIdRange {
+    return { maxProducerId: this.producers.maxProducerId };
+  }
+
+  // ---- deleting and truncating -----------------------------------------------------------------------------
+
+  deleteRecordsBefore(offset: number): number {
+    this.checkUsable();
+    if (offset > this.highWatermark) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `cannot delete records before ${offset}: the high watermark is ${this.highWatermark}`,
+      );
+    }
+    if (offset <= this.startOffset) return this.startOffset;
+    this.advanceLogStart(offset);
+    this.deleteSegmentsBelowLogStart();
+    return this.startOffset;
+  }
+
+  private advanceLogStart(offset: number): void {
+    if (offset <= this.startOffset) return;
+    this.startOffset = offset;
+    writeOffsetCheckpoint(this.fs, this.dir, LOG_START_OFFSET_CHECKPOINT_FILE, offset, true);
+    this.producers.removeBefore(offset);
+    if (this.epochs.truncateFromStart(offset)) this.persistEpochs();
+    this.tailCache.dropBefore(offset);
+  }
+
+  /** Deletes whole segments whose every offset is below the log start (rolling the active one when it is). */
+  private deleteSegmentsBelowLogStart(): void {
+    const active = this.active;
+    if (active.size > 0 && active.nextOffset <= this.startOffset) this.roll(this.endOffset);
+    while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this.startOffset) this.deleteOldestSegment();
+  }
+
+  private deleteOldestSegment(): void {
+    const seg = this.segments.shift()!;
+    this.unsynced.delete(seg);
+    this.deps.scheduleDelete(seg.markDeleted(), this.config.fileDeleteDelayMs);
+    const newStart = this.segments[0]!.baseOffset;
+    if (newStart > this.startOffset) this.advanceLogStart(newStart);
+  }
+
+  truncateTo(offset: number): void {
+    this.checkUsable();
+    if (offset >= this.endOffset) return;
+    if (offset < 0) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `cannot truncate to ${offset}`);
+    this.tailCache.clear();
+    const scratch = this.deps.scanScratch;
+    try {
+      if (offset < this.startOffset || offset <= this.segments[0]!.baseOffset) {
+        // Nothing below the target survives: start over with an empty log at `offset`.
+        for (const seg of this.segments.splice(0)) {
+          this.unsynced.delete(seg);
+          this.deps.scheduleDelete(seg.markDeleted(), 0);
+        }
+        this.segments.push(LogSegment.create(this.fs, this.dir, offset));
+        this.startOffset = offset;
+        writeOffsetCheckpoint(this.fs, this.dir, LOG_START_OFFSET_CHECKPOINT_FILE, offset, true);
+      } else {
+        while (this.active.baseOffset >= offset) {
+          const seg = this.segments.pop()!;
+          this.unsynced.delete(seg);
+          this.deps.scheduleDelete(seg.markDeleted(), 0);
+        }
+        const seg = this.active;
+        // Cut before the first batch that reaches `offset` (a batch is never split).
+        let cut = -1;
+        seg.scan(seg.offsetIndex.positionFor(offset), false, scratch, (batch, position) => {
+          if (batch.baseOffset + batch.lastOffsetDelta >= offset) {
+            cut = position;
+            return false;
+          }
+          return true;
+        });
+        if (cut >= 0) seg.truncate(cut);
+        seg.rebuild(false, this.config.indexIntervalBytes, scratch);
+        this.unsynced.add(seg);
+        // Keep the log end at `offset` across a restart, as Kafka does, when the cut batch ended beyond it.
+        if (seg.nextOffset < offset) this.roll(offset);
+      }
+      this.endOffset = offset;
+      this.recoveryPoint = Math.min(this.recoveryPoint, offset);
+      this.writeSeq++;
+      const epochsChanged = this.epochs.truncateFromEnd(offset);
+      if (this.epochs.truncateFromStart(this.startOffset) || epochsChanged) this.persistEpochs();
+      this.rebuildProducerState();
+    } catch (err) {
+      if (err instanceof KafkaError) throw err;
+      this.failure = storageError(`truncation of ${this.dir} failed`, err);
+      throw this.failure;
+    }
+  }
+
+  private rebuildProducerState(): void {
+    const maxProducerId = this.producers.maxProducerId;
+    this.producers.clear();
+    for (const seg of this.segments) {
+      seg.scan(0, false, this.deps.scanScratch, (batch) => {
+        if (batch.producerId < 0) return;
+        this.producers.update({
+          producerId: batch.producerId,
+          producerEpoch: batch.producerEpoch,
+          firstSeq: batch.baseSequence,
+          lastSeq: batch.lastSequence,
+          firstOffset: batch.baseOffset,
+          lastOffset: batch.baseOffset + batch.lastOffsetDelta,
+        });
+      });
+    }
+    // The id allocator must stay above every id ever seen, truncated or not.
+    this.producers.maxProducerId = Math.max(this.producers.maxProducerId, maxProducerId);
+  }
+
+  // ---- maintenance -----------------------------------------------------------------------------------------
+
+  updateConfig(config: LogConfig): void {
+    this.config = config;
+  }
+
+  maintain(nowMs: number): void {
+    if (this.closed || this.failure) return;
+    try {
+      const config = this.config;
+      const active = this.active;
+      if (active.size > 0 && active.rollBaseMs >= 0 && nowMs - active.rollBaseMs > config.segmentMs) {
+        this.roll(this.endOffset);
+      }
+      if (config.cleanupPolicy.includes('delete')) this.applyRetention(nowMs);
+      if (config.cleanupPolicy.includes('compact')) this.compact(nowMs);
+      this.persistRecoveryPoint();
+    } catch (err) {
+      if (err instanceof KafkaError) throw err;
+      this.failure = storageError(`maintenance of ${this.dir} failed`, err);
+      throw this.failure;
+    }
+    // Bound what a crash can make recovery scan, even when nobody asks for durability.
+    if (this.writeSeq !== this.durableSeq) this.flush().catch(() => undefined);
+  }
+
+  private applyRetention(nowMs: number): void {
+    const { retentionMs, retentionBytes } = this.config;
+    if (retentionMs >= 0) {
+      const cutoff = nowMs - retentionMs;
+      const active = this.active;
+      // An expired active segment is rolled so that it can go too (Kafka does the same).
+      if (active.size > 0 && active.maxTimestamp < cutoff && this.segments.every((s) => s.maxTimestamp < cutoff)) {
+        this.roll(this.endOffset);
+      }
+      while (this.segments.length > 1 && this.segments[0]!.maxTimestamp < cutoff) this.deleteOldestSegment();
+    }
+    if (retentionBytes >= 0) {
+      let excess = this.sizeInBytes - retentionBytes;
+      while (this.segments.length > 1 && excess - this.segments[0]!.size >= 0) {
+        excess -= this.segments[0]!.size;
+        this.deleteOldestSegment();
+      }
+    }
+  }
+
+  private compact(nowMs: number): void {
+    const lagCutoff = nowMs - this.config.minCompactionLagMs;
+    let count = 0;
+    while (count < this.segments.length - 1 && this.segments[count]!.maxTimestamp <= lagCutoff) count++;
+    if (count === 0) return;
+    const firstUncleanable = this.segments[count]!.baseOffset;
+    if (firstUncleanable <= this.cleanedUpTo && nowMs < this.nextTombstoneDueMs) return;
+
+    const cleanable = this.segments.slice(0, count);
+    const swap = (original: LogSegment, replacement: LogSegment | null): void => {
+      const i = this.segments.indexOf(original);
+      this.unsynced.delete(original);
+      original.close(); // its file was renamed over; the fd closes once no fsync in flight uses it
+      if (replacement === null) {
+        this.segments.splice(i, 1);
+        this.deps.scheduleDelete(original.markDeleted(), 0);
+      } else {
+        this.segments[i] = replacement;
+      }
+    };
+    const result = compactSegments(
+      {
+        fs: this.fs,
+        dir: this.dir,
+        segments: cleanable,
+        nowMs,
+        deleteRetentionMs: this.config.deleteRetentionMs,
+        indexIntervalBytes: this.config.indexIntervalBytes,
+        scratch: this.deps.scanScratch,
+        isLastBatchOfProducer: (producerId, lastOffset) => {
+          const entry = this.producers.get(producerId);
+          const last = entry?.batches[entry.batches.length - 1];
+          return last !== undefined && last.lastOffset === lastOffset;
+        },
+      },
+      swap,
+    );
+    this.cleanedUpTo = firstUncleanable;
+    this.nextTombstoneDueMs = result.nextTombstoneDueMs;
+    // Cached batches of rewritten segments would still show the records compaction removed.
+    this.tailCache.dropBefore(firstUncleanable);
+  }
+
+  // ---- persistence helpers ---------------------------------------------------------------------------------
+
+  private persistEpochs(): void {
+    writeFileAtomic(this.fs, join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), this.epochs.serialize(), true);
+  }
+
+  private persistRecoveryPoint(): void {
+    if (this.recoveryPoint === this.persistedRecoveryPoint) return;
+    writeOffsetCheckpoint(this.fs, this.dir, RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint, false);
+    this.persistedRecoveryPoint = this.recoveryPoint;
+  }
+
+  private checkUsable(): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.topic}-${this.partition} is closed`);
+  }
+
+  /**
+   * Clean close: fsync, write the active segment's indexes, a producer snapshot and the checkpoints, then the
+   * clean-shutdown marker, last. A log that failed (or fails here) closes without the marker, so the next open
+   * recovers it.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.failure === null) {
+      try {
+        for (const seg of this.unsynced) this.fs.fsyncSync(seg.fd);
+        this.unsynced.clear();
+        this.durableSeq = this.writeSeq;
+        for (const seg of this.segments) if (seg.indexesDirty) seg.persistIndexes();
+        writeFileAtomic(this.fs, join(this.dir, snapshotFileName(this.endOffset)), this.producers.serialize(this.endOffset), true);
+        this.persistEpochs();
+        writeOffsetCheckpoint(this.fs, this.dir, LOG_START_OFFSET_CHECKPOINT_FILE, this.startOffset, true);
+        this.recoveryPoint = this.endOffset;
+        writeOffsetCheckpoint(this.fs, this.dir, RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint, true);
+        writeFileAtomic(this.fs, join(this.dir, CLEAN_SHUTDOWN_FILE), '', true);
+      } catch (err) {
+        this.failure = storageError(`clean close of ${this.dir} failed`, err);
+      }
+    }
+    if (this.running === null && this.queued !== null) {
+      if (this.failure) this.queued.reject(this.failure);
+      else this.queued.resolve();
+      this.queued = null;
+    }
+    for (const seg of this.segments) seg.close();
+    this.tailCache.clear();
+  }
+}

@@ -1,0 +1,291 @@
+// One log segment: `<20-digit baseOffset>.log` holding RecordBatch v2 bytes exactly as appended, with its sparse
+// offset index (`.index`) and time index (`.timeindex`) kept in memory and written whole on roll and clean close.
+import { join } from 'node:path';
+import {
+  computeBatchCrc,
+  Framing,
+  frameSizeAt,
+  framingErrorText,
+  LOG_OVERHEAD,
+  RecordBatch,
+  RECORD_BATCH_OVERHEAD,
+} from '../protocol/record-batch.js';
+import { readFileOrNull, readFully, writeFileAtomic, writeFully } from './fs.js';
+import { OffsetIndex } from './offset-index.js';
+import { TimeIndex } from './time-index.js';
+import type { StorageFs } from './types.js';
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+/** compaction output, renamed over the `.log` when complete; a leftover one is an interrupted cleaning */
+export const CLEANED_SUFFIX = '.cleaned';
+/** files of a deleted segment waiting for file.delete.delay.ms */
+export const DELETED_SUFFIX = '.deleted';
+
+export function segmentFileName(baseOffset: number, suffix: string): string {
+  return `${String(baseOffset).padStart(20, '0')}${suffix}`;
+}
+
+/** baseOffset of a `<20 digits>.log` name, else null */
+export function parseSegmentFileName(name: string): number | null {
+  const m = /^(\d{20})\.log$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+export interface ScanResult {
+  /** file position after the last whole, valid batch visited */
+  validEnd: number;
+  /** why the scan stopped before the end of the file, or null */
+  error: string | null;
+}
+
+/** Visitor of a scan: the batch view is only valid during the call (it points into a reused read buffer). */
+export type BatchVisitor = (batch: RecordBatch, position: number, size: number) => boolean | void;
+
+export class LogSegment {
+  readonly baseOffset: number;
+  readonly dir: string;
+  fd: number;
+  /** bytes of the log file that hold whole batches */
+  size: number;
+  offsetIndex: OffsetIndex;
+  timeIndex: TimeIndex;
+  /** largest batch maxTimestamp in the segment, -1 when empty */
+  maxTimestamp = -1;
+  /** base offset of the (first) batch carrying maxTimestamp */
+  offsetOfMaxTimestamp = -1;
+  /** one past the last offset of the last batch; the base offset when empty */
+  nextOffset: number;
+  /** segment.ms counts from here: the wall clock of the first append, or the first batch's maxTimestamp on reopen */
+  rollBaseMs = -1;
+  /** bytes appended since the last offset index entry */
+  bytesSinceLastIndexEntry = 0;
+  /** in-memory indexes differ from the index files */
+  indexesDirty = false;
+
+  private readonly fs: StorageFs;
+  private pendingSyncs = 0;
+  private closeRequested = false;
+  private closed = false;
+
+  private constructor(fs: StorageFs, dir: string, baseOffset: number, fd: number, size: number) {
+    this.fs = fs;
+    this.dir = dir;
+    this.baseOffset = baseOffset;
+    this.fd = fd;
+    this.size = size;
+    this.nextOffset = baseOffset;
+    this.offsetIndex = new OffsetIndex(baseOffset);
+    this.timeIndex = new TimeIndex(baseOffset);
+  }
+
+  static create(fs: StorageFs, dir: string, baseOffset: number): LogSegment {
+    const seg = new LogSegment(fs, dir, baseOffset, -1, 0);
+    // Stale index files of an earlier segment with the same base (after a full truncation) must not be trusted.
+    fs.rmSync(seg.indexPath);
+    fs.rmSync(seg.timeIndexPath);
+    seg.fd = fs.openSync(seg.logPath, 'w+');
+    return seg;
+  }
+
+  static open(fs: StorageFs, dir: string, baseOffset: number): LogSegment {
+    const path = join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
+    const fd = fs.openSync(path, 'r+');
+    return new LogSegment(fs, dir, baseOffset, fd, fs.fstatSize(fd));
+  }
+
+  get logPath(): string {
+    return join(this.dir, segmentFileName(this.baseOffset, LOG_SUFFIX));
+  }
+  get indexPath(): string {
+    return join(this.dir, segmentFileName(this.baseOffset, INDEX_SUFFIX));
+  }
+  get timeIndexPath(): string {
+    return join(this.dir, segmentFileName(this.baseOffset, TIME_INDEX_SUFFIX));
+  }
+  get isEmpty(): boolean {
+    return this.size === 0;
+  }
+
+  /** Appends bytes at the end of the file with one write (looping only over short writes). */
+  write(buf: Buffer): void {
+    writeFully(this.fs, this.fd, buf, this.size);
+    this.size += buf.length;
+  }
+
+  read(buf: Buffer, offset: number, length: number, position: number): number {
+    return readFully(this.fs, this.fd, buf, offset, length, position);
+  }
+
+  /** Index and metadata bookkeeping for a batch now stored at `position`. */
+  onBatchAppended(
+    baseOffset: number,
+    lastOffset: number,
+    maxTimestamp: number,
+    position: number,
+    size: number,
+    indexIntervalBytes: number,
+  ): void {
+    if (maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = maxTimestamp;
+      this.offsetOfMaxTimestamp = baseOffset;
+    }
+    if (this.bytesSinceLastIndexEntry > indexIntervalBytes) {
+      this.offsetIndex.append(baseOffset, position);
+      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += size;
+    this.nextOffset = lastOffset + 1;
+    this.indexesDirty = true;
+  }
+
+  /** Clears indexes and metadata before a rebuild scan. */
+  resetIndexes(): void {
+    this.offsetIndex.clear();
+    this.timeIndex.clear();
+    this.maxTimestamp = -1;
+    this.offsetOfMaxTimestamp = -1;
+    this.nextOffset = this.baseOffset;
+    this.bytesSinceLastIndexEntry = 0;
+    this.indexesDirty = true;
+  }
+
+  /**
+   * Loads the index files. Returns false when either is missing or fails its checks, or when the time index has no
+   * entry for a non-empty segment (its last entry is the segment's max timestamp, which retention relies on).
+   */
+  loadIndexes(): boolean {
+    const idx = readFileOrNull(this.fs, this.indexPath);
+    const tidx = readFileOrNull(this.fs, this.timeIndexPath);
+    if (idx === null || tidx === null) return false;
+    const offsetIndex = OffsetIndex.parse(this.baseOffset, idx, this.size);
+    const timeIndex = TimeIndex.parse(this.baseOffset, tidx);
+    if (offsetIndex === null || timeIndex === null) return false;
+    if (this.size > 0 && timeIndex.entries === 0) return false;
+    this.offsetIndex = offsetIndex;
+    this.timeIndex = timeIndex;
+    this.maxTimestamp = timeIndex.lastTimestamp;
+    this.offsetOfMaxTimestamp = timeIndex.lastOffset;
+    return true;
+  }
+
+  /** Writes both index files (atomically), first adding the final max-timestamp entry to the time index. */
+  persistIndexes(): void {
+    this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    writeFileAtomic(this.fs, this.indexPath, this.offsetIndex.serialize(), false);
+    writeFileAtomic(this.fs, this.timeIndexPath, this.timeIndex.serialize(), false);
+    this.indexesDirty = false;
+  }
+
+  /** Cuts the log file at `position` (a batch boundary); the caller rescans to rebuild the indexes. */
+  truncate(position: number): void {
+    this.fs.ftruncateSync(this.fd, position);
+    this.size = position;
+    this.offsetIndex.truncateToPosition(position);
+    this.indexesDirty = true;
+  }
+
+  /**
+   * Walks the batches from `from` to the end of the file, reading in chunks into `scratch`, checking framing and
+   * (when asked) the CRC, and stops at the first bad batch or when the visitor returns false.
+   */
+  scan(from: number, verifyCrc: boolean, scratch: Buffer, visit: BatchVisitor): ScanResult {
+    const view = new RecordBatch(scratch, 0);
+    let buf = scratch;
+    let bufFilePos = from;
+    let bufLen = 0;
+    let filePos = from;
+    while (filePos < this.size) {
+      let rel = filePos - bufFilePos;
+      if (rel + RECORD_BATCH_OVERHEAD > bufLen && bufFilePos + bufLen < this.size) {
+        buf = scratch;
+        bufLen = this.read(buf, 0, Math.min(buf.length, this.size - filePos), filePos);
+        bufFilePos = filePos;
+        rel = 0;
+      }
+      let frame = frameSizeAt(buf, rel, bufLen);
+      if (frame === Framing.TRUNCATED && bufFilePos + bufLen < this.size && rel + LOG_OVERHEAD <= bufLen) {
+        // A batch that does not fit in what was read: read it whole (into a larger buffer if it must).
+        const want = LOG_OVERHEAD + buf.readInt32BE(rel + 8);
+        if (want > RECORD_BATCH_OVERHEAD && want <= this.size - filePos) {
+          buf = want > scratch.length ? Buffer.allocUnsafe(want) : scratch;
+          bufLen = this.read(buf, 0, Math.min(buf.length, this.size - filePos), filePos);
+          bufFilePos = filePos;
+          rel = 0;
+          frame = frameSizeAt(buf, rel, bufLen);
+        }
+      }
+      if (frame < 0) return { validEnd: filePos, error: `${framingErrorText(frame)} at position ${filePos}` };
+      view.moveTo(buf, rel);
+      if (verifyCrc && computeBatchCrc(buf, rel, frame) !== view.crc) {
+        return { validEnd: filePos, error: `CRC mismatch in batch at position ${filePos}` };
+      }
+      if (visit(view, filePos, frame) === false) return { validEnd: filePos, error: null };
+      filePos += frame;
+    }
+    return { validEnd: filePos, error: null };
+  }
+
+  /**
+   * Rebuilds indexes and metadata by scanning the whole file. Batches must have increasing offsets at or above the
+   * segment base; the scan stops at the first batch that breaks that, or framing, or the CRC when asked.
+   */
+  rebuild(verifyCrc: boolean, indexIntervalBytes: number, scratch: Buffer, onBatch?: BatchVisitor): ScanResult {
+    this.resetIndexes();
+    let expectedMin = this.baseOffset;
+    let offsetError: string | null = null;
+    const res = this.scan(0, verifyCrc, scratch, (batch, position, size) => {
+      const base = batch.baseOffset;
+      const last = base + batch.lastOffsetDelta;
+      if (base < expectedMin || last < base || last - this.baseOffset > 0x7fffffff) {
+        offsetError = `batch at position ${position} has offsets [${base}, ${last}] out of order`;
+        return false;
+      }
+      expectedMin = last + 1;
+      if (position === 0) this.rollBaseMs = batch.maxTimestamp;
+      this.onBatchAppended(base, last, batch.maxTimestamp, position, size, indexIntervalBytes);
+      if (onBatch) onBatch(batch, position, size);
+      return true;
+    });
+    return offsetError ? { validEnd: res.validEnd, error: offsetError } : res;
+  }
+
+  beginSync(): void {
+    this.pendingSyncs++;
+  }
+  endSync(): void {
+    this.pendingSyncs--;
+    if (this.closeRequested && this.pendingSyncs === 0) this.closeNow();
+  }
+
+  /** Closes the file, or defers that until an fsync in flight on it has returned (its fd must stay valid). */
+  close(): void {
+    if (this.closed) return;
+    if (this.pendingSyncs > 0) this.closeRequested = true;
+    else this.closeNow();
+  }
+
+  private closeNow(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.fs.closeSync(this.fd);
+    } catch {
+      // nothing to do: the segment is gone or being dropped
+    }
+  }
+
+  /** Renames the segment's files to `*.deleted` (after closing) and returns the new paths. */
+  markDeleted(): string[] {
+    this.close();
+    const renamed: string[] = [];
+    for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {
+      if (!this.fs.existsSync(path)) continue;
+      this.fs.renameSync(path, path + DELETED_SUFFIX);
+      renamed.push(path + DELETED_SUFFIX);
+    }
+    return renamed;
+  }
+}

@@ -1,0 +1,146 @@
+// Storage: the partition logs under `<dataDir>/logs/<topic>-<partition>/`, their maintenance scheduler, topic
+// deletion, and shutdown. The broker's only entry point into src/storage (see index.ts).
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { initCompression } from '../protocol/compression.js';
+import { defaultStorageFs } from './fs.js';
+import { DiskPartitionLog, type LogDeps } from './partition-log.js';
+import type { LogConfig, PartitionLog, Storage, StorageFs, StorageOptions, TopicPartition } from './types.js';
+
+export const DEFAULT_TAIL_CACHE_BYTES = 4 * 1024 * 1024;
+const SCAN_SCRATCH_BYTES = 1024 * 1024;
+const READ_SCRATCH_BYTES = 64 * 1024;
+const DELETE_DIR_SUFFIX = '-delete';
+
+/** Opens the storage under `opts.dataDir` (loading the zstd codec first; logs are opened one by one with openLog). */
+export async function openStorage(opts: StorageOptions): Promise<Storage> {
+  await initCompression();
+  return new LogStorage(opts);
+}
+
+export function partitionDirName(tp: TopicPartition): string {
+  return `${tp.topic}-${tp.partition}`;
+}
+
+class LogStorage implements Storage {
+  private readonly fs: StorageFs;
+  private readonly logsDir: string;
+  private readonly opened = new Map<string, DiskPartitionLog>();
+  private readonly deps: LogDeps;
+  private readonly timer: NodeJS.Timeout | null = null;
+  private readonly pendingDeletes = new Set<{ timer: NodeJS.Timeout; paths: string[] }>();
+  private readonly onMaintenanceError: StorageOptions['onMaintenanceError'];
+
+  constructor(opts: StorageOptions) {
+    this.fs = opts.fs ?? defaultStorageFs;
+    this.logsDir = join(opts.dataDir, 'logs');
+    this.fs.mkdirSync(this.logsDir);
+    this.onMaintenanceError = opts.onMaintenanceError;
+    this.deps = {
+      fs: this.fs,
+      // Allocated once: first-touching fresh memory is slow on this machine (PERF-NOTES).
+      scanScratch: Buffer.allocUnsafeSlow(SCAN_SCRATCH_BYTES),
+      readScratch: Buffer.allocUnsafeSlow(READ_SCRATCH_BYTES),
+      tailCacheBytes: opts.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES,
+      scheduleDelete: (paths, delayMs) => this.scheduleDelete(paths, delayMs),
+    };
+    // Directories of topics deleted before a restart.
+    const leftovers = this.fs.readdirSync(this.logsDir).filter((n) => n.endsWith(DELETE_DIR_SUFFIX));
+    if (leftovers.length > 0) this.scheduleDelete(leftovers.map((n) => join(this.logsDir, n)), 0);
+    const interval = opts.maintenanceIntervalMs ?? 30_000;
+    if (interval > 0) {
+      this.timer = setInterval(() => this.maintainAll(Date.now()), interval);
+      this.timer.unref();
+    }
+  }
+
+  getLog(tp: TopicPartition): PartitionLog | undefined {
+    return this.opened.get(partitionDirName(tp));
+  }
+
+  openLog(tp: TopicPartition, topicId: string, config: LogConfig): PartitionLog {
+    const name = partitionDirName(tp);
+    const existing = this.opened.get(name);
+    if (existing !== undefined) {
+      if (!existing.isOffline) return existing;
+      // Reopening is how a failed log comes back: recovery decides what on disk can be trusted.
+      existing.close();
+      this.opened.delete(name);
+    }
+    const log = DiskPartitionLog.open(this.deps, tp.topic, tp.partition, join(this.logsDir, name), topicId, config);
+    this.opened.set(name, log);
+    return log;
+  }
+
+  deleteTopic(topic: string): void {
+    const pattern = new RegExp(`^${escapeRegExp(topic)}-(\\d+)$`);
+    for (const [name, log] of this.opened) {
+      if (log.topic === topic) {
+        log.close();
+        this.opened.delete(name);
+      }
+    }
+    const renamed: string[] = [];
+    for (const name of this.fs.readdirSync(this.logsDir)) {
+      if (!pattern.test(name)) continue;
+      // Renamed first so a new topic of the same name starts clean; removed in the background.
+      const target = join(this.logsDir, `${name}.${randomUUID().replace(/-/g, '')}${DELETE_DIR_SUFFIX}`);
+      this.fs.renameSync(join(this.logsDir, name), target);
+      renamed.push(target);
+    }
+    if (renamed.length > 0) this.scheduleDelete(renamed, 0);
+  }
+
+  logs(): Iterable<PartitionLog> {
+    return this.opened.values();
+  }
+
+  maintainAll(nowMs: number): void {
+    for (const log of this.opened.values()) {
+      try {
+        log.maintain(nowMs);
+      } catch (err) {
+        this.onMaintenanceError?.({ topic: log.topic, partition: log.partition }, err);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.opened.values()].map((log) => log.flush()));
+    for (const log of this.opened.values()) log.close();
+    this.opened.clear();
+    for (const pending of this.pendingDeletes) {
+      clearTimeout(pending.timer);
+      this.removeNow(pending.paths);
+    }
+    this.pendingDeletes.clear();
+  }
+
+  private scheduleDelete(paths: string[], delayMs: number): void {
+    if (paths.length === 0) return;
+    const pending = {
+      paths,
+      timer: setTimeout(() => {
+        this.pendingDeletes.delete(pending);
+        this.removeNow(paths);
+      }, Math.max(0, delayMs)),
+    };
+    pending.timer.unref();
+    this.pendingDeletes.add(pending);
+  }
+
+  private removeNow(paths: string[]): void {
+    for (const path of paths) {
+      try {
+        this.fs.rmSync(path);
+      } catch {
+        // left for the next start, which removes `*.deleted` files and `*-delete` directories
+      }
+    }
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

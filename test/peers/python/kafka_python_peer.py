@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""kafka-python as a test peer, driven from Node (test/helpers/peers.ts).
+
+Runs under Debian's /usr/bin/python3 (package python3-kafka: kafka-python 2.0.2). 2.0.2 does not negotiate
+versions: it infers the broker's version from ApiVersions v0 and then sends fixed request versions
+(Produce 7, Fetch 4, Metadata 1, JoinGroup 2, OffsetCommit 2, ...), which makes it a good old-client check.
+
+Output contract: logs go to stderr; stdout gets JSON lines, and the LAST line is the result object,
+{"ok": true, ...} or {"ok": false, "error": "..."} with a non-zero exit.
+
+  kafka_python_peer.py version
+  kafka_python_peer.py produce BOOTSTRAP TOPIC COUNT [--compression gzip] [--acks all|1|0]
+  kafka_python_peer.py consume BOOTSTRAP TOPIC GROUP COUNT TIMEOUT_MS [--no-records]
+"""
+
+import argparse
+import json
+import logging
+import sys
+import time
+
+import kafka
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def text(b):
+    return None if b is None else b.decode("utf-8", "replace")
+
+
+def cmd_version(_args):
+    emit({"ok": True, "client": "kafka-python", "version": kafka.__version__})
+    return 0
+
+
+def cmd_produce(args):
+    acks = args.acks if args.acks == "all" else int(args.acks)
+    producer = KafkaProducer(bootstrap_servers=args.bootstrap, acks=acks, compression_type=args.compression,
+                             client_id="umbra-kafka-python-peer", linger_ms=5, request_timeout_ms=30000)
+    started = time.monotonic()
+    futures = [producer.send(args.topic, key=b"key-%d" % i, value=b"value-%d" % i,
+                             headers=[("peer", b"kafka-python"), ("seq", b"%d" % i)])
+               for i in range(args.count)]
+    producer.flush(60)
+    partitions, errors = {}, []
+    for f in futures:
+        try:
+            md = f.get(timeout=30)
+        except Exception as e:
+            errors.append("%s: %s" % (type(e).__name__, e))
+            continue
+        s = partitions.setdefault(str(md.partition), {"count": 0, "firstOffset": None, "lastOffset": None})
+        s["count"] += 1
+        if md.offset >= 0:  # acks=0 reports -1
+            s["firstOffset"] = md.offset if s["firstOffset"] is None else min(s["firstOffset"], md.offset)
+            s["lastOffset"] = md.offset if s["lastOffset"] is None else max(s["lastOffset"], md.offset)
+    api_version = producer.config.get("api_version")
+    producer.close(10)
+    acked = sum(p["count"] for p in partitions.values())
+    ok = not errors and acked == args.count
+    emit({"ok": ok, "client": "kafka-python", "version": kafka.__version__,
+          "inferredBrokerVersion": list(api_version) if api_version else None,
+          "topic": args.topic, "count": args.count, "acked": acked, "errors": len(errors),
+          "firstError": errors[0] if errors else None, "compression": args.compression,
+          "partitions": dict(sorted(partitions.items(), key=lambda kv: int(kv[0]))),
+          "elapsedMs": int((time.monotonic() - started) * 1000)})
+    return 0 if ok else 1
+
+
+def cmd_consume(args):
+    consumer = KafkaConsumer(args.topic, bootstrap_servers=args.bootstrap, group_id=args.group,
+                             client_id="umbra-kafka-python-peer", auto_offset_reset="earliest",
+                             enable_auto_commit=False, session_timeout_ms=10000, heartbeat_interval_ms=1000)
+    records, per_partition = [], {}
+    read = 0
+    started = time.monotonic()
+    deadline = started + args.timeout_ms / 1000.0
+    while (args.count <= 0 or read < args.count) and time.monotonic() < deadline:
+        left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+        batch = consumer.poll(timeout_ms=min(500, left_ms))
+        for _tp, msgs in batch.items():
+            for m in msgs:
+                read += 1
+                per_partition[str(m.partition)] = per_partition.get(str(m.partition), 0) + 1
+                if not args.no_records:
+                    records.append({"partition": m.partition, "offset": m.offset, "timestamp": m.timestamp,
+                                    "key": text(m.key), "value": text(m.value),
+                                    "headers": {k: text(v) for k, v in (m.headers or [])}})
+        if batch:
+            consumer.commit()
+    consumer.commit()
+    committed = {}
+    for tp in sorted(consumer.assignment(), key=lambda tp: tp.partition):
+        off = consumer.committed(TopicPartition(tp.topic, tp.partition))
+        committed[str(tp.partition)] = off
+    api_version = consumer.config.get("api_version")
+    consumer.close()
+    timed_out = args.count > 0 and read < args.count
+    out = {"ok": not timed_out, "client": "kafka-python", "version": kafka.__version__,
+           "inferredBrokerVersion": list(api_version) if api_version else None,
+           "topic": args.topic, "group": args.group, "count": read, "timedOut": timed_out,
+           "partitions": dict(sorted(per_partition.items(), key=lambda kv: int(kv[0]))),
+           "committed": committed, "elapsedMs": int((time.monotonic() - started) * 1000)}
+    if not args.no_records:
+        out["records"] = records
+    emit(out)
+    return 3 if timed_out else 0
+
+
+def main(argv):
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    ap = argparse.ArgumentParser(prog="kafka_python_peer.py")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("version").set_defaults(fn=cmd_version)
+
+    p = sub.add_parser("produce")
+    p.add_argument("bootstrap")
+    p.add_argument("topic")
+    p.add_argument("count", type=int)
+    p.add_argument("--compression", default=None, choices=[None, "gzip", "snappy", "lz4", "zstd"])
+    p.add_argument("--acks", default="all", choices=["all", "1", "0"])
+    p.set_defaults(fn=cmd_produce)
+
+    p = sub.add_parser("consume")
+    p.add_argument("bootstrap")
+    p.add_argument("topic")
+    p.add_argument("group")
+    p.add_argument("count", type=int)
+    p.add_argument("timeout_ms", type=int)
+    p.add_argument("--no-records", action="store_true")
+    p.set_defaults(fn=cmd_consume)
+
+    args = ap.parse_args(argv)
+    try:
+        return args.fn(args)
+    except Exception as e:
+        emit({"ok": False, "error": "%s: %s" % (type(e).__name__, e)})
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

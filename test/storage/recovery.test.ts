@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Compression } from '../../src/protocol/compression.js';
+import { batch, config, open, readAll, tempDir, TOPIC_ID } from './helpers.js';
+
+const tp = { topic: 'events', partition: 1 };
+const segName = (base: number, ext = 'log') => `${String(base).padStart(20, '0')}.${ext}`;
+
+function segmentFiles(dir: string): string[] {
+  return readdirSync(dir).filter((n) => n.endsWith('.log')).sort();
+}
+
+describe('crash recovery', () => {
+  it('cuts half a batch written at the end of the segment before a crash', async (t) => {
+    const dataDir = tempDir(t);
+    const storage = await open(t, dataDir);
+    const log = storage.openLog(tp, TOPIC_ID, config());
+    for (let i = 0; i < 10; i++) log.append(batch([`v${i}`]), { leaderEpoch: 1 });
+    const logFile = join(log.dir, segName(0));
+    const goodSize = statSync(logFile).size;
+    appendFileSync(logFile, batch(['torn', 'write']).subarray(0, 40)); // the crash: no close, half a batch
+
+    const reopened = await open(t, dataDir);
+    const again = reopened.openLog(tp, TOPIC_ID, config());
+    assert.equal(again.logEndOffset, 10);
+    assert.equal(statSync(logFile).size, goodSize);
+    assert.deepEqual(readAll(again).map((r) => r.value?.toString()), Array.from({ length: 10 }, (_, i) => `v${i}`));
+    assert.equal(again.append(batch(['next']), { leaderEpoch: 1 }).baseOffset, 10);
+  });
+
+  it('cuts garbage and a corrupt batch, with everything after it, never serving them', async (t) => {
+    const dataDir = tempDir(t);
+    const storage = await open(t, dataDir);
+    const log = storage.openLog(tp, TOPIC_ID, config());
+    const positions: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      positions.push(log.sizeInBytes);
+      log.append(batch({ values: [`v${i}`], compression: i % 2 ? Compression.snappy : Compression.none }), { leaderEpoch: 1 });
+    }
+    const logFile = join(log.dir, segName(0));
+    const bytes = readFileSync(logFile);
+    bytes[positions[6]! + 40]! ^= 0x5a; // a bit flip inside batch 6
+    writeFileSync(logFile, Buffer.concat([bytes, Buffer.from('garbage garbage garbage garbage garbage garbage garbage garbage')]));
+
+    const reopened = await open(t, dataDir);
+    const again = reopened.openLog(tp, TOPIC_ID, config());
+    assert.equal(again.logEndOffset, 6);
+    assert.equal(statSync(logFile).size, positions[6]);
+    assert.deepEqual(readAll(again).map((r) => r.value?.toString()), ['v0', 'v1', 'v2', 'v3', 'v4', 'v5']);
+  });
+
+  it('drops the segments after a corrupt one and keeps epochs and producers consistent', async (t) => {
+    const dataDir = tempDir(t);
+    const storage = await open(t, dataDir);
+    const cfg = config({ segmentBytes: 300 });
+    const log = storage.openLog(tp, TOPIC_ID, cfg);
+    for (let i = 0; i < 12; i++) {
+      log.append(batch({ values: [`value-${i}`.padEnd(60, '.')], producerId: 77, producerEpoch: 0, baseSequence: i }), { leaderEpoch: i < 6 ? 1 : 2 });
+    }
+    const files = segmentFiles(log.dir);
+    assert.ok(files.length >= 4, `rolled into ${files.length} segments`);
+    // corrupt the first batch of the second segment
+    const second = join(log.dir, files[1]!);
+    const secondBase = Number(files[1]!.slice(0, 20));
+    const bytes = readFileSync(second);
+    bytes[65]! ^= 0xff;
+    writeFileSync(second, bytes);
+
+    const reopened = await open(t, dataDir);
+    const again = reopened.openLog(tp, TOPIC_ID, cfg);
+    assert.equal(again.logEndOffset, secondBase);
+    assert.deepEqual(segmentFiles(again.dir), [files[0], files[1]]);
+    assert.equal(statSync(second).size, 0);
+    assert.deepEqual(readAll(again).map((r) => r.offset), Array.from({ length: secondBase }, (_, i) => i));
+    // the epoch history and the producer's sequence follow the truncated log
+    assert.equal(again.endOffsetForEpoch(1).endOffset, secondBase);
+    assert.equal(again.endOffsetForEpoch(2).leaderEpoch, -1);
+    assert.equal(
+      again.append(batch({ values: ['again'], producerId: 77, producerEpoch: 0, baseSequence: secondBase }), { leaderEpoch: 3 }).baseOffset,
+      secondBase,
+    );
+  });
+
+  it('rebuilds deleted index files after a clean close', async (t) => {
+    const dataDir = tempDir(t);
+    const storage = await open(t, dataDir);
+    const cfg = config({ segmentBytes: 2000, indexIntervalBytes: 100 });
+    const log = storage.openLog(tp, TOPIC_ID, cfg);
+    for (let i = 0; i < 60; i++) log.append(batch({ values: [`v${i}`], timestamp: 5000 + i }), { leaderEpoch: 0 });
+    const dir = log.dir;
+    await storage.close();
+    const indexes = readdirSync(dir).filter((n) => n.endsWith('.index') || n.endsWith('.timeindex'));
+    assert.ok(indexes.length >= 4);
+    for (const name of indexes) rmSync(join(dir, name));
+
+    const reopened = await open(t, dataDir, { tailCacheBytes: 0 });
+    const again = reopened.openLog(tp, TOPIC_ID, cfg);
+    assert.equal(again.logEndOffset, 60);
+    for (const offset of [0, 17, 33, 59]) {
+      const res = again.read(offset, { maxBytes: 1, minOneBatch: true, isolation: 'read_uncommitted' });
+      assert.equal(res.batches[0]!.readUInt32BE(4), offset);
+    }
+    assert.equal(again.offsetForTimestamp(5042)?.offset, 42);
+    assert.deepEqual(again.offsetOfMaxTimestamp(), { offset: 59, timestamp: 5059, leaderEpoch: 0 });
+    // rebuilt indexes of closed segments are written back at once
+    for (const name of indexes.filter((n) => !n.startsWith(segmentFiles(dir).at(-1)!.slice(0, 20)))) {
+      assert.ok(existsSync(join(dir, name)), `${name} rewritten`);
+    }
+  });
+
+  it('does not trust an index that points into the middle of batches', async (t) => {
+    const dataDir = tempDir(t);
+    const storage = await open(t, dataDir);
+    const cfg = config({ segmentBytes: 3000, indexIntervalBytes: 100 });
+    const log = storage.openLog(tp, TOPIC_ID, cfg);
+    for (let i = 0; i < 60; i++) log.append(batch([`v${i}`]), { leaderEpoch: 0 });
+    const dir = log.dir;
+    await storage.close();
+    // plausible-looking entries (increasing, inside the file) at wrong positions
+    const bogus = Buffer.alloc(16);
+    bogus.writeInt32BE(5, 0);
+    bogus.writeInt32BE(37, 4);
+    bogus.writeInt32BE(9, 8);
+    bogus.writeInt32BE(301, 12);
+    writeFileSync(join(dir, segName(0, 'index')), bogus);
+
+    const reopened = await open(t, dataDir, { tailCacheBytes: 0 });
+    const again = reopened.openLog(tp, TOPIC_ID, cfg);
+    for (const offset of [5, 7, 9, 12]) {
+      const res = again.read(offset, { maxBytes: 1, minOneBatch: true, isolation: 'read_uncommitted' });
+      assert.equal(res.batches[0]!.readUInt32BE(4), offset);
+    }
+  });
+
+  it('keeps the log start offset, epochs and end offset across clean and unclean restarts', async (t) => {
+    const dataDir = tempDir(t);
+    const cfg = config({ segmentBytes: 500 });
+    let storage = await open(t, dataDir);
+    let log = storage.openLog(tp, TOPIC_ID, cfg);
+    for (let i = 0; i < 30; i++) log.append(batch([`record-${i}`]), { leaderEpoch: i < 15 ? 4 : 6 });
+    log.deleteRecordsBefore(12);
+    await storage.close();
+
+    storage = await open(t, dataDir);
+    log = storage.openLog(tp, TOPIC_ID, cfg);
+    assert.equal(log.logStartOffset, 12);
+    assert.equal(log.logEndOffset, 30);
+    assert.deepEqual(log.endOffsetForEpoch(4), { leaderEpoch: 4, endOffset: 15 });
+    log.append(batch(['after-restart']), { leaderEpoch: 7 });
+    // crash this time
+    storage = await open(t, dataDir);
+    log = storage.openLog(tp, TOPIC_ID, cfg);
+    assert.equal(log.logStartOffset, 12);
+    assert.equal(log.logEndOffset, 31);
+    assert.deepEqual(log.endOffsetForEpoch(6), { leaderEpoch: 6, endOffset: 30 });
+    assert.equal(readAll(log)[0]!.offset, 12);
+  });
+});
