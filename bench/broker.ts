@@ -381,6 +381,7 @@ async function runTarget(lg: LoadGenerator, opts: Options, target: 'kafka' | 'um
     }
   } catch (err) {
     rep.error = (err as Error).message;
+    if (broker?.exited()) rep.error += `\n--- the broker ${broker.exited()}; its log ends with ---\n${broker.tail(5)}`;
     progress(`${target}: FAILED: ${rep.error}`);
   } finally {
     if (sampler) {

@@ -65,7 +65,8 @@ export type * from './types.js';
 export { partitionFor } from './records.js';
 
 type ResolvedConfig = Required<GroupCoordinatorConfig>;
-type CoordinatorStatus = 'inactive' | 'loading' | 'active' | 'closed';
+/** inactive: constructed, load() not called; loading: replaying __consumer_offsets; active: serving; closed */
+export type CoordinatorStatus = 'inactive' | 'loading' | 'active' | 'closed';
 
 const DEFAULTS = {
   offsetsRetentionCheckIntervalMs: 600_000,

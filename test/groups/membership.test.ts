@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GroupCoordinator, JoinGroupParams, JoinGroupResult } from '../../src/groups/coordinator.js';
-import { ErrorCode } from '../../src/protocol/errors.js';
+import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
 import { joinParams, startCoordinator, subscription, waitFor, within } from './helpers.js';
 
 /** Forms a Stable group of n dynamic members the way a v4+ client does (MEMBER_ID_REQUIRED, join, sync). */
@@ -360,4 +360,42 @@ test('before load and after close the coordinator is not available; parked joins
   assert.equal(c.heartbeat({ groupId: 'g-close-2', generationId: 1, memberId: stable[0]!, groupInstanceId: null }), ErrorCode.COORDINATOR_NOT_AVAILABLE);
   assert.equal((await c.joinGroup(joinParams('g-close'))).errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
   assert.equal(c.listGroups().errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+});
+
+test('a leader that does not rejoin is replaced by a member that did', async () => {
+  const { coordinator: c } = await startCoordinator();
+  try {
+    const { ids, leaderId } = await formGroup(c, 'g-new-leader', 2, { rebalanceTimeoutMs: 150 });
+    const follower = ids.find((id) => id !== leaderId)!;
+    // the follower changes its subscription: rebalance; the leader stays silent
+    const rejoin = await within(
+      c.joinGroup(joinParams('g-new-leader', { memberId: follower, rebalanceTimeoutMs: 150, protocols: [{ name: 'range', metadata: subscription(['t2']) }] })),
+      'rejoin',
+    );
+    assert.equal(rejoin.generationId, 2);
+    assert.equal(rejoin.leader, follower);
+    assert.deepEqual(rejoin.members.map((m) => m.memberId), [follower]);
+  } finally {
+    c.close();
+  }
+});
+
+test('a failed write of the assignment is reported to the members and the group rebalances', async () => {
+  const { coordinator: c, topic } = await startCoordinator();
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) ids.push((await c.joinGroup(joinParams('g-fail'))).memberId);
+    const joins = await within(Promise.all(ids.map((memberId) => c.joinGroup(joinParams('g-fail', { memberId })))), 'join');
+    const leader = joins.find((j) => j.members.length > 0)!;
+    const follower = joins.find((j) => j !== leader)!;
+    const followerSync = c.syncGroup({ groupId: 'g-fail', generationId: 1, memberId: follower.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] });
+    topic.offsetsLog(c.partitionFor('g-fail')).failFlushes = new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR);
+    const leaderSync = c.syncGroup({ groupId: 'g-fail', generationId: 1, memberId: leader.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] });
+    const [f, l] = await within(Promise.all([followerSync, leaderSync]), 'sync');
+    assert.equal(f.errorCode, ErrorCode.NOT_COORDINATOR);
+    assert.equal(l.errorCode, ErrorCode.NOT_COORDINATOR);
+    assert.equal(stateOf(c, 'g-fail'), 'PreparingRebalance');
+  } finally {
+    c.close();
+  }
 });

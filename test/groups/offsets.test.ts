@@ -345,6 +345,31 @@ test('DeleteGroups: only Empty groups; offsets and group go with tombstones', as
   }
 });
 
+test('a group deleted while a commit is in flight stays deleted, in memory and after a restart', async () => {
+  const topic = new MemoryOffsetsTopic(1);
+  const { coordinator: c } = await startCoordinator(topic);
+  try {
+    await c.commitOffsets(commit('g-race', { t1: [1] }), 8);
+    const release = topic.offsetsLog(0).holdFlushes();
+    const inFlight = c.commitOffsets(commit('g-race', { t1: [2], t2: [5] }), 8);
+    const deleting = c.deleteGroups(['g-race']);
+    release();
+    assert.deepEqual(errorsOf(await within(inFlight, 'commit')), [ErrorCode.NONE, ErrorCode.NONE]);
+    assert.deepEqual(await within(deleting, 'delete'), [{ groupId: 'g-race', errorCode: ErrorCode.NONE }]);
+    assert.equal(offsetOf(c, 'g-race', 't1', 0).committedOffset, -1);
+    assert.equal(offsetOf(c, 'g-race', 't2', 0).committedOffset, -1, 'the tombstones cover the commit that was in flight');
+  } finally {
+    c.close();
+  }
+  const { coordinator: again } = await startCoordinator(topic);
+  try {
+    assert.equal(offsetOf(again, 'g-race', 't2', 0).committedOffset, -1);
+    assert.deepEqual(again.listGroups().groups, []);
+  } finally {
+    again.close();
+  }
+});
+
 test('offsets expire after the retention period; an Empty group without offsets is deleted', async () => {
   let now = 1_000_000;
   const topic = new MemoryOffsetsTopic(2);

@@ -42,7 +42,7 @@ export function resourceTypeName(type: number): string {
 
 /** Kafka's check that a BROKER / BROKER_LOGGER resource names this node: INVALID_REQUEST otherwise. */
 export function requireThisNode(resourceName: string, nodeId: number, orEmpty: boolean): void {
-  if (!/^[+-]?\d+$/.test(resourceName.trim())) {
+  if (!/^[+-]?\d+$/.test(resourceName)) {
     throw new KafkaError(ErrorCode.INVALID_REQUEST, `Broker id must be an integer, but it is: ${resourceName}`);
   }
   if (Number(resourceName) !== nodeId) {
