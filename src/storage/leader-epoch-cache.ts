@@ -16,9 +16,6 @@ export class LeaderEpochCache {
     this.entries = entries;
   }
 
-  get all(): readonly EpochEntry[] {
-    return this.entries;
-  }
   get latestEpoch(): number {
     return this.entries.length === 0 ? UNDEFINED_EPOCH : this.entries[this.entries.length - 1]!.epoch;
   }

@@ -160,9 +160,6 @@ export class DiskPartitionLog implements PartitionLog {
   get isOffline(): boolean {
     return this.failure !== null;
   }
-  get segmentCount(): number {
-    return this.segments.length;
-  }
   private get active(): LogSegment {
     return this.segments[this.segments.length - 1]!;
   }
@@ -263,36 +260,41 @@ export class DiskPartitionLog implements PartitionLog {
     }
     const lastOffset = next - 1;
 
-    // 3. Roll first if this append does not belong in the active segment.
-    let seg = this.active;
-    if (this.shouldRoll(seg, end, lastOffset, nowMs)) seg = this.roll(firstOffset);
-
-    // 4. Assign offsets and the leader epoch in place (not covered by the CRC); LogAppendTime needs a new CRC.
+    // 3-5 touch files: an I/O failure from here on takes the log offline (Kafka takes the log dir offline).
     const logAppendTime = !preserve && config.messageTimestampType === 'LogAppendTime';
-    if (!preserve) {
-      let offset = this.endOffset;
-      for (let pos = 0; pos < end; ) {
-        view.moveTo(records, pos);
-        view.baseOffset = offset;
-        view.partitionLeaderEpoch = opts.leaderEpoch;
-        if (logAppendTime) view.setLogAppendTime(nowMs);
-        offset += view.lastOffsetDelta + 1;
-        pos += LOG_OVERHEAD + view.batchLength;
-      }
-    }
-
-    // 5. One write into the page cache. A failed write takes the log offline: nothing after it can be trusted.
-    const position = seg.size;
+    let seg = this.active;
+    let position = 0;
     try {
-      seg.write(records);
-    } catch (err) {
-      this.failure = storageError(`write to ${seg.logPath} failed`, err);
-      try {
-        seg.truncate(position);
-      } catch {
-        // recovery on reopen cuts a partial batch anyway
+      // 3. Roll first if this append does not belong in the active segment.
+      if (this.shouldRoll(seg, end, lastOffset, nowMs)) seg = this.roll(firstOffset);
+
+      // 4. Assign offsets and the leader epoch in place (not covered by the CRC); LogAppendTime needs a new CRC.
+      if (!preserve) {
+        let offset = this.endOffset;
+        for (let pos = 0; pos < end; ) {
+          view.moveTo(records, pos);
+          view.baseOffset = offset;
+          view.partitionLeaderEpoch = opts.leaderEpoch;
+          if (logAppendTime) view.setLogAppendTime(nowMs);
+          offset += view.lastOffsetDelta + 1;
+          pos += LOG_OVERHEAD + view.batchLength;
+        }
       }
-      throw this.failure;
+
+      // 5. One write into the page cache.
+      position = seg.size;
+      try {
+        seg.write(records);
+      } catch (err) {
+        try {
+          seg.truncate(position); // do not leave a partial batch behind (recovery would cut it anyway)
+        } catch {
+          // offline regardless
+        }
+        throw err;
+      }
+    } catch (err) {
+      throw this.goOffline(`append to ${seg.logPath} failed`, err);
     }
 
     // 6. Bookkeeping: indexes, epochs, producer state, tail cache.
@@ -306,17 +308,19 @@ export class DiskPartitionLog implements PartitionLog {
       pos += size;
     }
     if (!preserve) epochsChanged = this.epochs.assign(opts.leaderEpoch, firstOffset);
-    if (epochsChanged) this.persistEpochs();
     if (pending !== null) this.producers.commit(pending);
     if (seg.rollBaseMs < 0) seg.rollBaseMs = nowMs;
     const wasEmpty = this.startOffset === this.endOffset;
     this.endOffset = lastOffset + 1;
-    // A shadow that starts replicating mid-log (start at latest/timestamp, or after the source's retention)
-    // begins where the source's data begins, as a Kafka follower does with truncateFullyAndStartAt.
-    if (preserve && wasEmpty && firstOffset > this.startOffset) this.advanceLogStart(firstOffset);
     this.writeSeq++;
     this.unsynced.add(seg);
     this.tailCache.append(records);
+    this.guarded('checkpoint', () => {
+      if (epochsChanged) this.persistEpochs();
+      // A shadow that starts replicating mid-log (start at latest/timestamp, or after the source's retention)
+      // begins where the source's data begins, as a Kafka follower does with truncateFullyAndStartAt.
+      if (preserve && wasEmpty && firstOffset > this.startOffset) this.advanceLogStart(firstOffset);
+    });
 
     return {
       baseOffset: firstOffset,
@@ -394,7 +398,7 @@ export class DiskPartitionLog implements PartitionLog {
     this.running = null;
     if (err) {
       // After a failed fsync the page cache may have dropped the data: nothing written may be called durable.
-      this.failure ??= storageError(`fsync in ${this.dir} failed`, err);
+      this.goOffline(`fsync in ${this.dir} failed`, err);
     }
     if (this.failure) {
       round.reject(this.failure);
@@ -460,7 +464,7 @@ export class DiskPartitionLog implements PartitionLog {
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
       const seg = this.segments[i]!;
       if (seg.size === 0) continue;
-      const found = this.locate(seg, offset);
+      const found = this.locate(seg, offset, maxBytes);
       if (found !== null) return this.readBatchesAt(seg, found.position, found.size, maxBytes, minOneBatch, limit, out);
     }
     return 0;
@@ -475,12 +479,14 @@ export class DiskPartitionLog implements PartitionLog {
    * Position and size of the first batch in `seg` whose last offset is >= `offset`, or null when the segment ends
    * before it. Starts at the offset index's hint and walks headers through readScratch (one read, usually).
    */
-  private locate(seg: LogSegment, offset: number): { position: number; size: number } | null {
+  private locate(seg: LogSegment, offset: number, maxBytes: number): { position: number; size: number } | null {
+    // Read enough to cover the walk from the index entry and, usually, the result too (then it is copied, not re-read).
+    const readAhead = Math.min(this.deps.readScratch.length, this.config.indexIntervalBytes + maxBytes + RECORD_BATCH_OVERHEAD);
     for (let attempt = 0; ; attempt++) {
       const slot = seg.offsetIndex.lookup(offset);
       const start = slot < 0 ? 0 : seg.offsetIndex.positionAt(slot);
       const expectedBase = slot < 0 ? -1 : seg.offsetIndex.offsetAt(slot);
-      const found = this.walkHeaders(seg, start, offset, expectedBase);
+      const found = this.walkHeaders(seg, start, offset, expectedBase, readAhead);
       if (found !== 'bad-index') return found;
       if (attempt > 0) {
         throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${seg.logPath} is corrupt at position ${start}`);
@@ -495,6 +501,7 @@ export class DiskPartitionLog implements PartitionLog {
     start: number,
     offset: number,
     expectedBase: number,
+    readAhead: number,
   ): { position: number; size: number } | null | 'bad-index' {
     const buf = this.deps.readScratch;
     let filePos = start;
@@ -505,7 +512,7 @@ export class DiskPartitionLog implements PartitionLog {
     while (filePos < seg.size) {
       if (filePos + RECORD_BATCH_OVERHEAD > winPos + winLen) {
         winPos = filePos;
-        winLen = seg.read(buf, 0, Math.min(buf.length, seg.size - filePos), filePos);
+        winLen = seg.read(buf, 0, Math.min(Math.max(readAhead, RECORD_BATCH_OVERHEAD), seg.size - filePos), filePos);
         if (winLen < RECORD_BATCH_OVERHEAD) break;
       }
       const p = filePos - winPos;
@@ -630,8 +637,10 @@ export class DiskPartitionLog implements PartitionLog {
       );
     }
     if (offset <= this.startOffset) return this.startOffset;
-    this.advanceLogStart(offset);
-    this.deleteSegmentsBelowLogStart();
+    this.guarded('DeleteRecords', () => {
+      this.advanceLogStart(offset);
+      this.deleteSegmentsBelowLogStart();
+    });
     return this.startOffset;
   }
 
@@ -705,8 +714,7 @@ export class DiskPartitionLog implements PartitionLog {
       this.rebuildProducerState();
     } catch (err) {
       if (err instanceof KafkaError) throw err;
-      this.failure = storageError(`truncation of ${this.dir} failed`, err);
-      throw this.failure;
+      throw this.goOffline(`truncation of ${this.dir} failed`, err);
     }
   }
 
@@ -749,8 +757,7 @@ export class DiskPartitionLog implements PartitionLog {
       this.persistRecoveryPoint();
     } catch (err) {
       if (err instanceof KafkaError) throw err;
-      this.failure = storageError(`maintenance of ${this.dir} failed`, err);
-      throw this.failure;
+      throw this.goOffline(`maintenance of ${this.dir} failed`, err);
     }
     // Bound what a crash can make recovery scan, even when nobody asks for durability.
     if (this.writeSeq !== this.durableSeq) this.flush().catch(() => undefined);
@@ -829,6 +836,22 @@ export class DiskPartitionLog implements PartitionLog {
     if (this.recoveryPoint === this.persistedRecoveryPoint) return;
     writeOffsetCheckpoint(this.fs, this.dir, RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint, false);
     this.persistedRecoveryPoint = this.recoveryPoint;
+  }
+
+  /** Records the first storage failure; from then on the log refuses everything until reopened. */
+  private goOffline(what: string, err: unknown): KafkaError {
+    this.failure ??= err instanceof KafkaError && err.code === ErrorCode.KAFKA_STORAGE_ERROR ? err : storageError(what, err);
+    return this.failure;
+  }
+
+  /** Runs file work whose plain I/O errors mean the log can no longer be trusted. */
+  private guarded(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof KafkaError && err.code !== ErrorCode.KAFKA_STORAGE_ERROR) throw err;
+      throw this.goOffline(`${what} in ${this.dir} failed`, err);
+    }
   }
 
   private checkUsable(): void {

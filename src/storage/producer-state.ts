@@ -39,16 +39,9 @@ export class ProducerStateManager {
   /** highest producer id seen; survives retention so the id allocator can stay above it */
   maxProducerId = -1;
 
-  get size(): number {
-    return this.producers.size;
-  }
   get(producerId: number): ProducerStateEntry | undefined {
     return this.producers.get(producerId);
   }
-  entries(): IterableIterator<ProducerStateEntry> {
-    return this.producers.values();
-  }
-
   /**
    * Checks a client batch (assign mode) against the producer's state, with `pending` holding updates of earlier
    * batches of the same append. Returns the original batch when this one is a duplicate of one of the last five,
@@ -90,7 +83,7 @@ export class ProducerStateManager {
 
   /** Applies a batch to `target` (the state itself, or a pending overlay cloned from it). */
   update(b: ProducerBatch, target: Map<number, ProducerStateEntry> = this.producers): void {
-    if (b.producerId > this.maxProducerId) this.maxProducerId = b.producerId;
+    if (target === this.producers && b.producerId > this.maxProducerId) this.maxProducerId = b.producerId;
     let entry = target.get(b.producerId);
     if (entry === undefined) {
       const current = this.producers.get(b.producerId);
@@ -110,7 +103,10 @@ export class ProducerStateManager {
 
   /** Makes the pending overlay of a successful append the state. */
   commit(pending: Map<number, ProducerStateEntry>): void {
-    for (const [id, entry] of pending) this.producers.set(id, entry);
+    for (const [id, entry] of pending) {
+      this.producers.set(id, entry);
+      if (id > this.maxProducerId) this.maxProducerId = id;
+    }
   }
 
   /** Log start moved: producers whose every batch is gone are forgotten (as a rebuild from the log would). */

@@ -104,10 +104,6 @@ export class LogSegment {
   get timeIndexPath(): string {
     return join(this.dir, segmentFileName(this.baseOffset, TIME_INDEX_SUFFIX));
   }
-  get isEmpty(): boolean {
-    return this.size === 0;
-  }
-
   /** Appends bytes at the end of the file with one write (looping only over short writes). */
   write(buf: Buffer): void {
     writeFully(this.fs, this.fd, buf, this.size);

@@ -1,16 +1,13 @@
 // The most recent batches of a partition, kept in memory so a consumer at the tail is served without a syscall.
 //
-// Batches are copied into chunks this cache owns (one memcpy per append) rather than kept as slices of the
-// produce request: the network layer may reuse its receive buffers, and a slice would also pin a whole request
-// frame. Chunks are never reused once full; a chunk is freed by GC when the last batch slice handed to a reader is
-// gone, so a slice in a fetch response stays valid while the socket writes it.
+// Batches are kept as slices of the buffers handed to append(), not copied: allocating fresh memory is the
+// expensive part of an append on this machine (PERF-NOTES), and append() already owns those bytes (it patches
+// their headers in place; see PartitionLog.append in types.ts). A slice pins its parent buffer (a request frame)
+// until it is evicted and the last fetch response using it has been written.
 //
 // Invariant: the cached batches are contiguous and end at the log end offset (no batch between two cached ones
 // is missing), so any fetch offset at or above the first cached base offset is answered from here.
 import { LOG_OVERHEAD, RecordBatch } from '../protocol/record-batch.js';
-
-const FIRST_CHUNK_BYTES = 64 * 1024;
-const MAX_CHUNK_BYTES = 1024 * 1024;
 
 export class TailCache {
   private readonly maxBytes: number;
@@ -19,20 +16,10 @@ export class TailCache {
   private slices: Buffer[] = [];
   private head = 0;
   private bytes = 0;
-  private chunk: Buffer | null = null;
-  private chunkPos = 0;
-  private nextChunkBytes = FIRST_CHUNK_BYTES;
   private readonly view = new RecordBatch(Buffer.alloc(0));
 
   constructor(maxBytes: number) {
     this.maxBytes = maxBytes;
-  }
-
-  get cachedBytes(): number {
-    return this.bytes;
-  }
-  get firstOffset(): number {
-    return this.head < this.slices.length ? this.baseOffsets[this.head]! : -1;
   }
 
   /** Adds the batches of an append (already validated, offsets assigned). */
@@ -43,18 +30,17 @@ export class TailCache {
       this.clear();
       return;
     }
-    const copy = this.copyIn(records);
     let pos = 0;
-    while (pos < copy.length) {
-      const view = this.view.moveTo(copy, pos);
+    while (pos < records.length) {
+      const view = this.view.moveTo(records, pos);
       const size = LOG_OVERHEAD + view.batchLength;
       const base = view.baseOffset;
       this.baseOffsets.push(base);
       this.lastOffsets.push(base + view.lastOffsetDelta);
-      this.slices.push(copy.subarray(pos, pos + size));
+      this.slices.push(records.subarray(pos, pos + size));
       pos += size;
     }
-    this.bytes += copy.length;
+    this.bytes += records.length;
     while (this.bytes > this.maxBytes && this.head < this.slices.length) this.dropHead();
     this.compactArrays();
   }
@@ -99,21 +85,6 @@ export class TailCache {
     this.slices = [];
     this.head = 0;
     this.bytes = 0;
-    this.chunk = null;
-    this.chunkPos = 0;
-  }
-
-  private copyIn(records: Buffer): Buffer {
-    if (this.chunk === null || this.chunkPos + records.length > this.chunk.length) {
-      const size = Math.max(records.length, Math.min(this.nextChunkBytes, Math.max(FIRST_CHUNK_BYTES, this.maxBytes >> 2)));
-      this.chunk = Buffer.allocUnsafeSlow(size);
-      this.chunkPos = 0;
-      this.nextChunkBytes = Math.min(this.nextChunkBytes * 2, MAX_CHUNK_BYTES);
-    }
-    const copy = this.chunk.subarray(this.chunkPos, this.chunkPos + records.length);
-    records.copy(copy);
-    this.chunkPos += records.length;
-    return copy;
   }
 
   private dropHead(): void {

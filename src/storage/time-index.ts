@@ -29,9 +29,6 @@ export class TimeIndex {
   get lastOffset(): number {
     return this.n === 0 ? -1 : this.baseOffset + this.relOffsets[this.n - 1]!;
   }
-  timestampAt(i: number): number {
-    return this.timestamps[i]!;
-  }
   offsetAt(i: number): number {
     return this.baseOffset + this.relOffsets[i]!;
   }
@@ -59,11 +56,6 @@ export class TimeIndex {
       } else hi = mid - 1;
     }
     return found < 0 ? this.baseOffset : this.offsetAt(found);
-  }
-
-  /** Drops entries at or above `offset` (log truncated there). */
-  truncateToOffset(offset: number): void {
-    while (this.n > 0 && this.offsetAt(this.n - 1) >= offset) this.n--;
   }
 
   clear(): void {

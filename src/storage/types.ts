@@ -99,7 +99,11 @@ export interface PartitionLog {
   readonly sizeInBytes: number;
   readonly config: LogConfig;
 
-  /** Validates (magic 2, sizes, CRC32C, max.message.bytes) and appends a concatenation of record batches. */
+  /**
+   * Validates (magic 2, sizes, CRC32C, max.message.bytes) and appends a concatenation of record batches.
+   * The log takes the buffer over: it patches header fields in place and keeps slices of it for tail reads, so the
+   * caller must not modify or reuse that memory afterwards.
+   */
   append(records: Buffer, opts: AppendOptions): AppendResult;
   /** Resolves once everything appended before the call is fsynced; concurrent callers share one fsync. */
   flush(): Promise<void>;

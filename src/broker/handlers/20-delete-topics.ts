@@ -5,7 +5,8 @@
 //   (the error did not exist yet), as Kafka's ControllerApis answers.
 // - Topics are named (v1-5 `topicNames`; v6 `topics` with a name) or identified (v6, by topic id); a name or id
 //   given twice (also: one topic given both by name and by id) is INVALID_REQUEST and not deleted; a v6 entry with
-//   both a name and an id, or neither, is INVALID_REQUEST. An unknown name is UNKNOWN_TOPIC_OR_PARTITION, an unknown id UNKNOWN_TOPIC_ID.
+//   both a name and an id, or neither, is INVALID_REQUEST. An unknown name is UNKNOWN_TOPIC_OR_PARTITION, an
+//   unknown id UNKNOWN_TOPIC_ID.
 // - The broker's internal topics (__consumer_offsets, __transaction_state) are refused with INVALID_REQUEST.
 // - Deletion is immediate: the partition logs are gone when the request is answered; timeoutMs is not waited on.
 // - Results are in request order (Kafka shuffles them, which no client relies on) and carry the name and, from
