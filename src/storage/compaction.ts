@@ -9,7 +9,8 @@
 //   horizon (now + delete.retention.ms, in baseTimestamp with attributes bit 6); a later cleaning past the horizon
 //   drops it. So a tombstone lives at least delete.retention.ms after compaction first saw it.
 // - A batch left with no records is dropped, unless it is its producer's last batch: then an empty batch keeps the
-//   producer's sequence state rebuildable from the log.
+//   producer's sequence state rebuildable from the log. A segment left empty is deleted (the first one is kept,
+//   empty, so the log start offset does not move).
 // - Each segment is rewritten to `<base>.log.cleaned`, fsynced, and renamed over the `.log` (atomic); its old index
 //   files are removed first, so a crash in between leaves a log whose indexes are rebuilt on open.
 import { buildRecordBatch, decodeRecords, type RecordBatch, type RecordInput } from '../protocol/record-batch.js';
@@ -127,7 +128,8 @@ function cleanSegment(
     fs.rmSync(cleanedPath);
     return undefined;
   }
-  if (written === 0) {
+  // An emptied segment goes, except the first: it keeps the log start offset where it is across restarts.
+  if (written === 0 && seg !== input.segments[0]) {
     fs.rmSync(cleanedPath);
     return null;
   }

@@ -58,6 +58,8 @@ interface FlushRound {
   reject: (err: Error) => void;
   /** writes up to this sequence number are durable when the round completes */
   targetSeq: number;
+  /** the segments this round fsyncs */
+  segments: LogSegment[];
   /** log end offset when the round started */
   endOffset: number;
 }
@@ -69,7 +71,7 @@ function newRound(): FlushRound {
     resolve = res;
     reject = rej;
   });
-  return { promise, resolve, reject, targetSeq: 0, endOffset: 0 };
+  return { promise, resolve, reject, targetSeq: 0, segments: [], endOffset: 0 };
 }
 
 export class DiskPartitionLog implements PartitionLog {
@@ -342,6 +344,7 @@ export class DiskPartitionLog implements PartitionLog {
   /** Closes the active segment (writing its indexes) and starts a new one at `baseOffset`. */
   private roll(baseOffset: number): LogSegment {
     const old = this.active;
+    if (old.baseOffset === baseOffset) return old; // nothing written since it started
     if (old.size === 0 && old.baseOffset !== baseOffset) {
       // An empty active segment at the wrong base (offset gap, int32 overflow) is replaced rather than kept.
       this.segments.pop();
@@ -377,6 +380,7 @@ export class DiskPartitionLog implements PartitionLog {
     round.targetSeq = this.writeSeq;
     round.endOffset = this.endOffset;
     const segments = [...this.unsynced];
+    round.segments = segments;
     this.unsynced.clear();
     let remaining = segments.length;
     let error: NodeJS.ErrnoException | null = null;
@@ -869,7 +873,8 @@ export class DiskPartitionLog implements PartitionLog {
     this.closed = true;
     if (this.failure === null) {
       try {
-        for (const seg of this.unsynced) this.fs.fsyncSync(seg.fd);
+        // Also the segments of an fsync still in flight: the marker must not get ahead of the data.
+        for (const seg of new Set([...this.unsynced, ...(this.running?.segments ?? [])])) this.fs.fsyncSync(seg.fd);
         this.unsynced.clear();
         this.durableSeq = this.writeSeq;
         for (const seg of this.segments) if (seg.indexesDirty) seg.persistIndexes();

@@ -98,6 +98,26 @@ describe('append and read', () => {
     assert.deepEqual(readAll(logs[1]!).map((r) => r.value?.toString()).slice(0, 4), ['v0', 'w0', 'v1', 'w1']);
   });
 
+  it('reads and recovers batches larger than the read and scan buffers', async (t) => {
+    const dataDir = tempDir(t);
+    const storage = await open(t, dataDir, { tailCacheBytes: 0 });
+    const cfg = config({ maxMessageBytes: 4 << 20, indexIntervalBytes: 128 });
+    const log = storage.openLog(tp, TOPIC_ID, cfg);
+    const sizes = [100, 300_000, 50, 1_500_000, 70_000, 20];
+    for (const [i, n] of sizes.entries()) log.append(batch([String(i).repeat(n)]), { leaderEpoch: 0 });
+    const check = (l: typeof log) => {
+      for (const [i, n] of sizes.entries()) {
+        const res = l.read(i, { ...uncommitted, maxBytes: 1 });
+        assert.equal(res.batches.length, 1);
+        assert.equal(valuesOf(res.batches)[0]!.length, n);
+      }
+      assert.deepEqual(readAll(l).map((r) => r.value!.length), sizes);
+    };
+    check(log);
+    const reopened = await open(t, dataDir, { tailCacheBytes: 0 }); // after a crash: every batch is rescanned
+    check(reopened.openLog(tp, TOPIC_ID, cfg));
+  });
+
   it('rejects a bad CRC, garbage, empty input and bad counts, appending nothing', async (t) => {
     const storage = await open(t, tempDir(t));
     const log = storage.openLog(tp, TOPIC_ID, config());

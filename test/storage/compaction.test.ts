@@ -89,6 +89,27 @@ describe('compaction', () => {
     assert.ok(readAll(log).length < n);
   });
 
+  it('deletes segments compaction emptied, keeping the first so the log start stays put', async (t) => {
+    const dataDir = tempDir(t);
+    const storage = await open(t, dataDir);
+    const log = storage.openLog(tp, TOPIC_ID, compacted);
+    for (let i = 0; i < 16; i++) put(log, 'same', `v${i}`.padEnd(100, '.'));
+    const before = readdirSync(log.dir).filter((n) => n.endsWith('.log')).length;
+    log.maintain(10_000);
+    await tick();
+    const files = readdirSync(log.dir).filter((n) => n.endsWith('.log')).sort();
+    assert.ok(files.length < before, `${before} -> ${files.length} segments`);
+    assert.equal(files[0], '00000000000000000000.log');
+    assert.equal(log.logStartOffset, 0);
+    const values = readAll(log).map((r) => r.value!.toString().replace(/\.+$/, ''));
+    assert.ok(values.length < 16 && values.at(-1) === 'v15', values.join(' '));
+    await storage.close();
+    const again = (await open(t, dataDir)).openLog(tp, TOPIC_ID, compacted);
+    assert.equal(again.logStartOffset, 0);
+    assert.equal(again.logEndOffset, 16);
+    assert.deepEqual(readAll(again).map((r) => r.value!.toString().replace(/\.+$/, '')), values);
+  });
+
   it('keeps an empty batch for a producer whose last batch lost all its records', async (t) => {
     const storage = await open(t, tempDir(t));
     const log = storage.openLog(tp, TOPIC_ID, compacted);

@@ -51,6 +51,24 @@ describe('crash recovery', () => {
     assert.deepEqual(readAll(again).map((r) => r.value?.toString()), ['v0', 'v1', 'v2', 'v3', 'v4', 'v5']);
   });
 
+  it('cuts at a batch whose offsets do not follow (baseOffset is outside the CRC)', async (t) => {
+    const dataDir = tempDir(t);
+    const storage = await open(t, dataDir);
+    const log = storage.openLog(tp, TOPIC_ID, config());
+    const positions: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      positions.push(log.sizeInBytes);
+      log.append(batch([`v${i}`]), { leaderEpoch: 1 });
+    }
+    const logFile = join(log.dir, segName(0));
+    const bytes = readFileSync(logFile);
+    bytes.writeUInt32BE(1, positions[3]! + 4); // batch 3 now claims offset 1
+    writeFileSync(logFile, bytes);
+    const again = (await open(t, dataDir)).openLog(tp, TOPIC_ID, config());
+    assert.equal(again.logEndOffset, 3);
+    assert.deepEqual(readAll(again).map((r) => r.offset), [0, 1, 2]);
+  });
+
   it('drops the segments after a corrupt one and keeps epochs and producers consistent', async (t) => {
     const dataDir = tempDir(t);
     const storage = await open(t, dataDir);
