@@ -1,7 +1,11 @@
 // `npm run bench:broker`: produce (acks=1, acks=all) and fetch throughput with 1 KiB records, produce latency and
 // resident memory, for Umbra and for Apache Kafka 4.1 on the same workload driven by the same load generator, next
-// to two bare-Node baselines measured in the same run (loopback transfer; TCP-to-file pipe). Prints a table, the
-// ratios issue 2 sets targets for, and (--markdown) the same as a section for bench/RESULTS.md.
+// to bare-Node baselines measured in the same run (loopback in both directions, a TCP-to-file pipe, and a null
+// broker that shows what the load generator can drive). Prints a table, the ratios issue 2 sets targets for, and
+// (--markdown) the same as a section for bench/RESULTS.md. bench/RESULTS.md explains what each figure means.
+//
+// Order of a run: baselines; then per broker: start, create topics, produce acks=1 and acks=all at saturation,
+// fetch the acks=1 topic back, produce at a fixed rate for latency, stop.
 //
 // Every party is its own process: this orchestrator, the load generator (bench/lib/loadgen.ts), the baseline
 // servers (bench/lib/baseline-server.ts) and the brokers. Everything listens on 127.0.0.1 only; every process and
@@ -11,205 +15,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chooseVersions, createTopic, type WireVersions } from './lib/admin.js';
 import { javaVersion, startKafka, startUmbra, type BrokerUnderTest } from './lib/brokers.js';
-import type { BlastResult, DrainResult, FetchResult, Job, JobReply, JobResult, ProduceJob, ProduceResult } from './lib/jobs.js';
+import type { BlastResult, DrainResult, FetchResult, Job, JobResult, ProduceJob, ProduceResult } from './lib/jobs.js';
+import { parseOptions, type Options } from './lib/options.js';
 import { MemorySampler, ownCpuSeconds, readCpuSeconds, readMachineBusySeconds } from './lib/procs.js';
 import { renderMarkdown, renderText, type BenchReport, type Phase, type TargetReport } from './lib/report.js';
 import { KafkaConnection } from './lib/wire.js';
+import { LoadGenerator, brokers, cleanup, cleanupSync, startBaselineServer, tempDirs } from './lib/workers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/bench
 const repoRoot = path.resolve(here, '../..');
-
-const HELP = `npm run bench:broker -- [options]
-
-  --target kafka|umbra|all     brokers to measure (default all)
-  --seconds N                  measured seconds per produce throughput phase (default 10)
-  --warmup N                   unmeasured seconds before each produce throughput phase (default 4: the JVM needs it)
-  --latency-rate N             produce requests/s of the fixed-rate latency phases (default 100; 0 skips them)
-  --latency-seconds N          measured seconds per latency phase (default 8)
-  --fetch-seconds N            cap on the fetch phase (default 30)
-  --partitions N               partitions per topic (default 4)
-  --record-size N              record value size in bytes (default 1024)
-  --batch-records N            records per batch; a request carries one batch per partition (default 64)
-  --window N                   produce requests in flight (default 16)
-  --fetch-max-bytes N          Fetch maxBytes (default 52428800)
-  --fetch-partition-max-bytes N  Fetch partition maxBytes (default 10485760)
-  --baseline-seconds N         seconds per baseline (default 5)
-  --skip-baselines             measure only the brokers
-  --verify-fetch               check the CRC of every fetched batch (costs load generator CPU)
-  --dir DIR                    where the temporary data directories go (default: the OS temp dir)
-  --markdown                   also print the results as a markdown section for bench/RESULTS.md
-  --json FILE                  also write the raw results as JSON
-  --keep                       keep the temporary directories (logs, data) for inspection
-`;
-
-interface Options {
-  targets: Array<'kafka' | 'umbra'>;
-  seconds: number;
-  warmup: number;
-  latencyRate: number;
-  latencySeconds: number;
-  fetchSeconds: number;
-  partitions: number;
-  recordSize: number;
-  batchRecords: number;
-  window: number;
-  fetchMaxBytes: number;
-  fetchPartitionMaxBytes: number;
-  baselineSeconds: number;
-  skipBaselines: boolean;
-  verifyFetch: boolean;
-  dir: string;
-  markdown: boolean;
-  json: string | null;
-  keep: boolean;
-}
-
-function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      target: { type: 'string', default: 'all' },
-      seconds: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '4' },
-      'latency-rate': { type: 'string', default: '100' },
-      'latency-seconds': { type: 'string', default: '8' },
-      'fetch-seconds': { type: 'string', default: '30' },
-      partitions: { type: 'string', default: '4' },
-      'record-size': { type: 'string', default: '1024' },
-      'batch-records': { type: 'string', default: '64' },
-      window: { type: 'string', default: '16' },
-      'fetch-max-bytes': { type: 'string', default: String(50 << 20) },
-      'fetch-partition-max-bytes': { type: 'string', default: String(10 << 20) },
-      'baseline-seconds': { type: 'string', default: '5' },
-      'skip-baselines': { type: 'boolean', default: false },
-      'verify-fetch': { type: 'boolean', default: false },
-      dir: { type: 'string', default: os.tmpdir() },
-      markdown: { type: 'boolean', default: false },
-      json: { type: 'string' },
-      keep: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    process.exit(0);
-  }
-  const num = (name: string, v: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, not ${v}`);
-    return n;
-  };
-  const target = values.target!;
-  if (!['kafka', 'umbra', 'all'].includes(target)) throw new Error(`--target must be kafka, umbra or all, not ${target}`);
-  const opts: Options = {
-    targets: target === 'all' ? ['kafka', 'umbra'] : [target as 'kafka' | 'umbra'],
-    seconds: num('seconds', values.seconds!, 1),
-    warmup: num('warmup', values.warmup!, 0),
-    latencyRate: num('latency-rate', values['latency-rate']!, 0),
-    latencySeconds: num('latency-seconds', values['latency-seconds']!, 1),
-    fetchSeconds: num('fetch-seconds', values['fetch-seconds']!, 1),
-    partitions: Math.floor(num('partitions', values.partitions!, 1)),
-    recordSize: Math.floor(num('record-size', values['record-size']!, 1)),
-    batchRecords: Math.floor(num('batch-records', values['batch-records']!, 1)),
-    window: Math.floor(num('window', values.window!, 1)),
-    fetchMaxBytes: Math.floor(num('fetch-max-bytes', values['fetch-max-bytes']!, 1024)),
-    fetchPartitionMaxBytes: Math.floor(num('fetch-partition-max-bytes', values['fetch-partition-max-bytes']!, 1024)),
-    baselineSeconds: num('baseline-seconds', values['baseline-seconds']!, 1),
-    skipBaselines: values['skip-baselines']!,
-    verifyFetch: values['verify-fetch']!,
-    dir: path.resolve(values.dir!),
-    markdown: values.markdown!,
-    json: values.json ?? null,
-    keep: values.keep!,
-  };
-  // Kafka's default message.max.bytes (1 MiB) bounds a batch.
-  if (opts.batchRecords * (opts.recordSize + 16) + 61 > 1_000_000) throw new Error('a batch would exceed 1 MB, the brokers’ default max.message.bytes');
-  return opts;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Child processes: the load generator and the baseline servers. Tracked so that an interrupted run stops them.
-
-const children = new Set<ChildProcess>();
-const brokers = new Set<BrokerUnderTest>();
-const tempDirs = new Set<string>();
-let keepTemp = false;
-
-function cleanupSync(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  for (const b of brokers) {
-    try {
-      if (!b.exited()) process.kill(b.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  if (!keepTemp) for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-}
-
-class LoadGenerator {
-  private readonly child: ChildProcess;
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (r: JobResult) => void; reject: (e: Error) => void }>();
-
-  constructor() {
-    this.child = fork(path.join(here, 'lib/loadgen.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    children.add(this.child);
-    this.child.on('message', (reply: JobReply) => {
-      const w = this.waiting.get(reply.id);
-      if (!w) return;
-      this.waiting.delete(reply.id);
-      if (reply.ok) w.resolve(reply.result);
-      else w.reject(new Error(`load generator: ${reply.error}`));
-    });
-    this.child.on('exit', (code, signal) => {
-      for (const w of this.waiting.values()) w.reject(new Error(`load generator exited (${signal ?? code})`));
-      this.waiting.clear();
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  run<T extends JobResult>(job: Job): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (r: JobResult) => void, reject });
-      this.child.send({ id, job });
-    });
-  }
-
-  stop(): void {
-    this.child.disconnect();
-  }
-}
-
-async function startBaselineServer(mode: string, extra: string[] = []): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
-  const child = fork(path.join(here, 'lib/baseline-server.js'), [mode, ...extra], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { port: number }) => resolve(m.port));
-    child.once('exit', (code) => reject(new Error(`baseline server ${mode} exited (${code})`)));
-  });
-  return {
-    port,
-    pid: child.pid!,
-    stop: async () => {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.disconnect();
-      await gone;
-      children.delete(child);
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 
 const t0 = performance.now();
 function progress(msg: string): void {
@@ -411,7 +228,7 @@ function machine(): BenchReport['machine'] {
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
-  keepTemp = opts.keep;
+  cleanup.keepTemp = opts.keep;
   fs.mkdirSync(opts.dir, { recursive: true });
   const workDir = fs.mkdtempSync(path.join(opts.dir, 'umbra-bench-'));
   tempDirs.add(workDir);
@@ -468,7 +285,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 main()
   .then(() => cleanupSync())
   .catch((err) => {
-    process.stderr.write(`bench:broker: ${(err as Error).stack ?? err}\n`);
+    const e = err as Error;
+    process.stderr.write(e.name === 'UsageError' ? `bench:broker: ${e.message} (see --help)\n` : `bench:broker: ${e.stack ?? e}\n`);
     cleanupSync();
     process.exit(1);
   });
