@@ -228,6 +228,12 @@ function machine(): BenchReport['machine'] {
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
+  if (opts.render) {
+    const saved = JSON.parse(fs.readFileSync(opts.render, 'utf8')) as BenchReport;
+    process.stdout.write(renderText(saved));
+    if (opts.markdown) process.stdout.write(`\n${renderMarkdown(saved)}`);
+    return;
+  }
   cleanup.keepTemp = opts.keep;
   fs.mkdirSync(opts.dir, { recursive: true });
   const workDir = fs.mkdtempSync(path.join(opts.dir, 'umbra-bench-'));

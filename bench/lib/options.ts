@@ -29,6 +29,7 @@ export const HELP = `npm run bench:broker -- [options]
   --dir DIR                    where the temporary data directories go (default: the OS temp dir)
   --markdown                   also print the results as a markdown section for bench/RESULTS.md
   --json FILE                  also write the raw results as JSON
+  --render FILE                print the report of a JSON file written by --json (with --markdown: also markdown), run nothing
   --keep                       keep the temporary directories (logs, data) for inspection
 `;
 
@@ -51,6 +52,7 @@ export interface Options {
   dir: string;
   markdown: boolean;
   json: string | null;
+  render: string | null;
   keep: boolean;
 }
 
@@ -58,31 +60,32 @@ export function parseOptions(argv: string[]): Options {
   let parsed;
   try {
     parsed = parseArgs({
-    args: argv,
-    options: {
-      target: { type: 'string', default: 'all' },
-      seconds: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '4' },
-      'latency-rate': { type: 'string', default: '100' },
-      'latency-seconds': { type: 'string', default: '8' },
-      'fetch-seconds': { type: 'string', default: '30' },
-      partitions: { type: 'string', default: '4' },
-      'record-size': { type: 'string', default: '1024' },
-      'batch-records': { type: 'string', default: '64' },
-      window: { type: 'string', default: '16' },
-      'fetch-max-bytes': { type: 'string', default: String(50 << 20) },
-      'fetch-partition-max-bytes': { type: 'string', default: String(10 << 20) },
-      'baseline-seconds': { type: 'string', default: '5' },
-      'skip-baselines': { type: 'boolean', default: false },
-      'verify-fetch': { type: 'boolean', default: false },
-      dir: { type: 'string', default: os.tmpdir() },
-      markdown: { type: 'boolean', default: false },
-      json: { type: 'string' },
-      keep: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+      args: argv,
+      options: {
+        target: { type: 'string', default: 'all' },
+        seconds: { type: 'string', default: '10' },
+        warmup: { type: 'string', default: '4' },
+        'latency-rate': { type: 'string', default: '100' },
+        'latency-seconds': { type: 'string', default: '8' },
+        'fetch-seconds': { type: 'string', default: '30' },
+        partitions: { type: 'string', default: '4' },
+        'record-size': { type: 'string', default: '1024' },
+        'batch-records': { type: 'string', default: '64' },
+        window: { type: 'string', default: '16' },
+        'fetch-max-bytes': { type: 'string', default: String(50 << 20) },
+        'fetch-partition-max-bytes': { type: 'string', default: String(10 << 20) },
+        'baseline-seconds': { type: 'string', default: '5' },
+        'skip-baselines': { type: 'boolean', default: false },
+        'verify-fetch': { type: 'boolean', default: false },
+        dir: { type: 'string', default: os.tmpdir() },
+        markdown: { type: 'boolean', default: false },
+        json: { type: 'string' },
+        render: { type: 'string' },
+        keep: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -117,6 +120,7 @@ export function parseOptions(argv: string[]): Options {
     dir: path.resolve(values.dir!),
     markdown: values.markdown!,
     json: values.json ?? null,
+    render: values.render ?? null,
     keep: values.keep!,
   };
   // Kafka's default message.max.bytes (1 MiB) bounds a batch.
