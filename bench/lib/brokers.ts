@@ -50,7 +50,9 @@ export async function startUmbra(repoRoot: string, workDir: string): Promise<Bro
   const dataDir = path.join(workDir, 'data');
   fs.mkdirSync(dataDir, { recursive: true });
   const [port, adminPort] = (await freePorts(2)) as [number, number];
-  const args = [bin, 'start', '--data-dir', dataDir, '--listen', `${HOST}:${port}`, '--admin-listen', `${HOST}:${adminPort}`];
+  // UMBRA_BENCH_NODE_ARGS: extra node flags for the broker process only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  const nodeArgs = (process.env.UMBRA_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, bin, 'start', '--data-dir', dataDir, '--listen', `${HOST}:${port}`, '--admin-listen', `${HOST}:${adminPort}`];
   const t0 = performance.now();
   const p = spawnLogged(process.execPath, args, path.join(workDir, 'umbra.log'), process.env, repoRoot);
   const ranges = await ready(p, port, 30_000, 'Umbra');

@@ -18,10 +18,13 @@ import { ALL_HANDLERS } from './handlers/index.js';
 import { PartitionManager } from './partitions.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { KafkaServer } from './server.js';
+import { BufferPool } from './buffer-pool.js';
 import type { BrokerServices } from './context.js';
 
 export const BROKER_VERSION = '0.1.0';
 const OFFSETS_TOPIC = '__consumer_offsets';
+/** idle fetch read buffers kept for reuse */
+const READ_BUFFER_POOL_BYTES = 64 * 1024 * 1024;
 
 export interface RunningBroker {
   /** bound Kafka port */
@@ -115,6 +118,7 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
       groups,
       producerIds,
       registry,
+      readBuffers: new BufferPool(READ_BUFFER_POOL_BYTES),
       metrics,
       logger,
     };

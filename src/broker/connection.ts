@@ -22,6 +22,8 @@ interface Slot {
   correlationId: number;
   /** response frame, or null for "no response" (acks=0); undefined while pending */
   frame: Buffer[] | null | undefined;
+  /** callbacks to run once the frame is written (or will never be) */
+  done: (() => void)[] | null;
 }
 
 export interface ConnectionOptions {
@@ -63,6 +65,7 @@ export class Connection {
     this.closed = true;
     if (reason) this.opts.services.logger.debug({ conn: this.info.id, remote: this.info.remoteAddress, reason }, 'closing connection');
     this.socket.destroy();
+    for (const slot of this.slots.splice(0)) runAll(slot.done);
     this.opts.onClose(this);
   }
 
@@ -142,7 +145,7 @@ export class Connection {
       throw new ProtocolError(`${r.remaining} unread bytes after ${handler.name} v${apiVersion}`);
     }
 
-    const slot: Slot = { correlationId, frame: undefined };
+    const slot: Slot = { correlationId, frame: undefined, done: null };
     this.slots.push(slot);
     if (this.slots.length >= MAX_IN_FLIGHT && !this.paused) {
       this.paused = true;
@@ -157,6 +160,10 @@ export class Connection {
       correlationId,
       clientId: header.clientId,
       closeConnection: (why: string) => this.close(why),
+      onResponseDone: (cb: () => void) => {
+        if (this.closed) return cb();
+        (slot.done ??= []).push(cb);
+      },
     };
     let result: ReturnType<ApiHandler['handle']>;
     try {
@@ -204,7 +211,7 @@ export class Connection {
       apiKeys: [{ apiKey: API_VERSIONS_KEY, minVersion: handler.minVersion, maxVersion: handler.maxVersion }],
     } as never);
     Writer.patchInt32(size, w.length - 4);
-    this.slots.push({ correlationId, frame: w.finish() });
+    this.slots.push({ correlationId, frame: w.finish(), done: null });
     this.flush();
   }
 
@@ -213,15 +220,28 @@ export class Connection {
     if (this.closed) return;
     let corked = false;
     while (this.slots.length > 0 && this.slots[0]!.frame !== undefined) {
-      const frame = this.slots.shift()!.frame;
-      if (!frame) continue;
+      const slot = this.slots.shift()!;
+      const frame = slot.frame;
+      if (!frame) {
+        runAll(slot.done);
+        continue;
+      }
       if (!corked) {
         this.socket.cork();
         corked = true;
       }
-      for (const part of frame) {
+      const last = frame.length - 1;
+      for (let i = 0; i <= last; i++) {
+        const part = frame[i]!;
         this.opts.services.metrics.bytesOut(part.length);
-        this.socket.write(part);
+        // The write callback fires once the kernel has the bytes (or the socket failed): only then may buffers
+        // the response points into be reused.
+        if (i === last && slot.done) {
+          const done = slot.done;
+          this.socket.write(part, () => runAll(done));
+        } else {
+          this.socket.write(part);
+        }
       }
     }
     if (corked) this.socket.uncork();
@@ -230,4 +250,9 @@ export class Connection {
       this.socket.resume();
     }
   }
+}
+
+function runAll(cbs: (() => void)[] | null): void {
+  if (!cbs) return;
+  for (const cb of cbs) cb();
 }

@@ -8,6 +8,7 @@ import type { HandlerRegistry } from './registry.js';
 import type { PartitionManager } from './partitions.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ProducerIdManager } from './producer-ids.js';
+import type { BufferPool } from './buffer-pool.js';
 
 export interface ConnectionInfo {
   id: number;
@@ -46,6 +47,8 @@ export interface BrokerServices {
   groups: GroupCoordinator;
   producerIds: ProducerIdManager;
   registry: HandlerRegistry;
+  /** reusable buffers for data read from segment files by fetches */
+  readBuffers: BufferPool;
   metrics: RequestMetrics;
   logger: Logger;
 }
@@ -59,4 +62,9 @@ export interface RequestContext {
   clientId: string | null;
   /** for protocol violations detected inside a handler (e.g. an error on an acks=0 produce) */
   closeConnection(reason: string): void;
+  /**
+   * Runs `cb` once this request's response has been handed to the kernel, or the connection closed without it
+   * (then too: the bytes will never be read again). Used to return buffers a response referenced.
+   */
+  onResponseDone(cb: () => void): void;
 }

@@ -74,6 +74,9 @@ function newRound(): FlushRound {
   return { promise, resolve, reject, targetSeq: 0, segments: [], endOffset: 0 };
 }
 
+/** reads up to this size are served through readScratch in one read (header walk and data together) */
+const SMALL_READ_BYTES = 64 * 1024;
+
 export class DiskPartitionLog implements PartitionLog {
   readonly topic: string;
   readonly partition: number;
@@ -437,7 +440,7 @@ export class DiskPartitionLog implements PartitionLog {
     let bytes = 0;
     if (fetchOffset < limit) {
       bytes = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches);
-      if (bytes < 0) bytes = this.readSegments(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches);
+      if (bytes < 0) bytes = this.readSegments(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches, opts.alloc);
     }
     return {
       batches,
@@ -464,12 +467,19 @@ export class DiskPartitionLog implements PartitionLog {
     return found;
   }
 
-  private readSegments(offset: number, maxBytes: number, minOneBatch: boolean, limit: number, out: Buffer[]): number {
+  private readSegments(
+    offset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    limit: number,
+    out: Buffer[],
+    alloc: ((size: number) => Buffer) | undefined,
+  ): number {
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
       const seg = this.segments[i]!;
       if (seg.size === 0) continue;
       const found = this.locate(seg, offset, maxBytes);
-      if (found !== null) return this.readBatchesAt(seg, found.position, found.size, maxBytes, minOneBatch, limit, out);
+      if (found !== null) return this.readBatchesAt(seg, found.position, found.size, maxBytes, minOneBatch, limit, out, alloc);
     }
     return 0;
   }
@@ -484,8 +494,12 @@ export class DiskPartitionLog implements PartitionLog {
    * before it. Starts at the offset index's hint and walks headers through readScratch (one read, usually).
    */
   private locate(seg: LogSegment, offset: number, maxBytes: number): { position: number; size: number } | null {
-    // Read enough to cover the walk from the index entry and, usually, the result too (then it is copied, not re-read).
-    const readAhead = Math.min(this.deps.readScratch.length, this.config.indexIntervalBytes + maxBytes + RECORD_BATCH_OVERHEAD);
+    // Read enough to cover the walk from the index entry and, for small reads, the result too (then it is copied,
+    // not re-read). Large reads go straight from the file into their destination instead of through the scratch.
+    const readAhead = Math.min(
+      this.deps.readScratch.length,
+      this.config.indexIntervalBytes + Math.min(maxBytes, SMALL_READ_BYTES) + RECORD_BATCH_OVERHEAD,
+    );
     for (let attempt = 0; ; attempt++) {
       const slot = seg.offsetIndex.lookup(offset);
       const start = slot < 0 ? 0 : seg.offsetIndex.positionAt(slot);
@@ -539,8 +553,9 @@ export class DiskPartitionLog implements PartitionLog {
   }
 
   /**
-   * Copies whole batches from `position` into one new buffer (results are handed to sockets, so they cannot live
-   * in a reused buffer) and returns slices of it. Bytes already in readScratch are copied instead of read again.
+   * Copies whole batches from `position` into one buffer from `alloc` (a new one by default: results are handed
+   * to sockets, so they cannot live in storage's scratch) and returns slices of it. Bytes already in readScratch
+   * are copied instead of read again.
    */
   private readBatchesAt(
     seg: LogSegment,
@@ -550,10 +565,11 @@ export class DiskPartitionLog implements PartitionLog {
     minOneBatch: boolean,
     limit: number,
     out: Buffer[],
+    alloc: ((size: number) => Buffer) | undefined,
   ): number {
     if (firstSize > maxBytes && !minOneBatch) return 0;
     const want = Math.min(seg.size - position, Math.max(maxBytes, firstSize));
-    const buf = Buffer.allocUnsafe(want);
+    const buf = alloc ? alloc(want) : Buffer.allocUnsafe(want);
     let have: number;
     if (this.windowSeg === seg && position >= this.windowPos && position + want <= this.windowPos + this.windowLen) {
       const from = position - this.windowPos;

@@ -59,6 +59,12 @@ export interface ReadOptions {
   minOneBatch: boolean;
   /** read_committed stops at the last stable offset, read_uncommitted at the high watermark */
   isolation: 'read_uncommitted' | 'read_committed';
+  /**
+   * Where bytes read from segment files go (default: a new buffer). The fetch path leases reusable buffers here
+   * and returns them once the response has been written to the socket; batches served from the tail cache are
+   * slices of appended data and never come from this allocator.
+   */
+  alloc?: (size: number) => Buffer;
 }
 
 export interface ReadResult {

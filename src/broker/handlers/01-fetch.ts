@@ -19,6 +19,7 @@ import { ErrorCode, KafkaError, errorCodeOf } from '../../protocol/errors.js';
 import type { PartitionLog } from '../../storage/types.js';
 import { defineHandler } from '../registry.js';
 import type { PartitionManager } from '../partitions.js';
+import { Lease } from '../buffer-pool.js';
 
 const LEADER_EPOCH = 0;
 
@@ -50,15 +51,19 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
     });
 
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+    // Data read from segment files goes into pooled buffers, returned once the response is on the socket.
+    const lease = new Lease(ctx.services.readBuffers);
     for (;;) {
-      const { outs, bytes, anyError } = readAll(partitions, targets, req, readCommitted, logger);
+      const { outs, bytes, anyError } = readAll(partitions, targets, req, readCommitted, logger, lease.alloc);
       const now = Date.now();
       if (bytes >= req.minBytes || anyError || now >= deadline || targets.length === 0) {
         for (let i = 0; i < targets.length; i++) {
           (topicsOut[targets[i]!.topicIndex]!.partitions as Input<Res.PartitionData>[]).push(outs[i]!);
         }
+        ctx.onResponseDone(() => lease.releaseAll());
         return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: topicsOut };
       }
+      lease.releaseAll(); // not enough yet: this round's reads are dropped and done again after the wait
       const logs = targets.map((t) => t.log).filter((l): l is PartitionLog => l !== undefined);
       await partitions.waitForData(logs, deadline - now);
     }
@@ -71,6 +76,7 @@ function readAll(
   req: Req.FetchRequest,
   readCommitted: boolean,
   logger: { error(obj: object, msg: string): void },
+  alloc: (size: number) => Buffer,
 ): { outs: Input<Res.PartitionData>[]; bytes: number; anyError: boolean } {
   void partitions;
   let bytes = 0;
@@ -103,6 +109,7 @@ function readAll(
         maxBytes: Math.min(t.partition.partitionMaxBytes, budget),
         minOneBatch: bytes === 0,
         isolation: readCommitted ? 'read_committed' : 'read_uncommitted',
+        alloc,
       });
       out.highWatermark = res.highWatermark;
       out.lastStableOffset = res.lastStableOffset;
