@@ -567,16 +567,28 @@ export class DiskPartitionLog implements PartitionLog {
     out: Buffer[],
     alloc: ((size: number) => Buffer) | undefined,
   ): number {
-    if (firstSize > maxBytes && !minOneBatch) return 0;
-    const want = Math.min(seg.size - position, Math.max(maxBytes, firstSize));
+    const want = this.plannedSize(seg, position, firstSize, maxBytes, minOneBatch);
+    if (want === 0) return 0;
     const buf = alloc ? alloc(want) : Buffer.allocUnsafe(want);
-    let have: number;
-    if (this.windowSeg === seg && position >= this.windowPos && position + want <= this.windowPos + this.windowLen) {
-      const from = position - this.windowPos;
-      have = this.deps.readScratch.copy(buf, 0, from, from + want);
-    } else {
-      have = seg.read(buf, 0, want, position);
-    }
+    const have = this.copyFromWindow(seg, position, buf) ?? seg.read(buf, 0, want, position);
+    return this.sliceBatches(buf, have, maxBytes, minOneBatch, limit, out);
+  }
+
+  /** How many bytes to read from `position` (whole batches up to maxBytes, or the first batch alone); 0 = none. */
+  private plannedSize(seg: LogSegment, position: number, firstSize: number, maxBytes: number, minOneBatch: boolean): number {
+    if (firstSize > maxBytes && !minOneBatch) return 0;
+    return Math.min(seg.size - position, Math.max(maxBytes, firstSize));
+  }
+
+  /** Fills `buf` from readScratch when the last header walk already read that range; null when it did not. */
+  private copyFromWindow(seg: LogSegment, position: number, buf: Buffer): number | null {
+    if (this.windowSeg !== seg || position < this.windowPos || position + buf.length > this.windowPos + this.windowLen) return null;
+    const from = position - this.windowPos;
+    return this.deps.readScratch.copy(buf, 0, from, from + buf.length);
+  }
+
+  /** Slices whole batches below `limit` out of the `have` bytes read, within maxBytes (KIP-74: first one always). */
+  private sliceBatches(buf: Buffer, have: number, maxBytes: number, minOneBatch: boolean, limit: number, out: Buffer[]): number {
     let total = 0;
     for (let p = 0; p < have; ) {
       const size = frameSizeAt(buf, p, have);
@@ -588,6 +600,48 @@ export class DiskPartitionLog implements PartitionLog {
       p += size;
     }
     return total;
+  }
+
+  startRead(fetchOffset: number, opts: ReadOptions): { plannedBytes: number; result: Promise<ReadResult> } {
+    this.checkUsable();
+    const highWatermark = this.endOffset;
+    const lastStableOffset = this.endOffset;
+    if (fetchOffset < this.startOffset || fetchOffset > highWatermark) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `fetch offset ${fetchOffset} is outside [${this.startOffset}, ${highWatermark}] of ${this.topic}-${this.partition}`,
+      );
+    }
+    const logStartOffset = this.startOffset;
+    const limit = opts.isolation === 'read_committed' ? lastStableOffset : highWatermark;
+    const batches: Buffer[] = [];
+    const done = (bytes: number): ReadResult => ({ batches, bytes, highWatermark, lastStableOffset, logStartOffset, abortedTransactions: [] });
+    if (fetchOffset >= limit) return { plannedBytes: 0, result: Promise.resolve(done(0)) };
+    const cached = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches);
+    if (cached >= 0) return { plannedBytes: cached, result: Promise.resolve(done(cached)) };
+
+    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      if (seg.size === 0) continue;
+      const found = this.locate(seg, fetchOffset, opts.maxBytes);
+      if (found === null) continue;
+      const want = this.plannedSize(seg, found.position, found.size, opts.maxBytes, opts.minOneBatch);
+      if (want === 0) break;
+      const buf = opts.alloc ? opts.alloc(want) : Buffer.allocUnsafe(want);
+      const copied = this.copyFromWindow(seg, found.position, buf);
+      if (copied !== null) {
+        const bytes = this.sliceBatches(buf, copied, opts.maxBytes, opts.minOneBatch, limit, batches);
+        return { plannedBytes: want, result: Promise.resolve(done(bytes)) };
+      }
+      const result = seg.readAsync(buf, 0, want, found.position).then(
+        (have) => done(this.sliceBatches(buf, have, opts.maxBytes, opts.minOneBatch, limit, batches)),
+        (err: unknown) => {
+          throw storageError(`reading ${seg.logPath}`, err);
+        },
+      );
+      return { plannedBytes: want, result };
+    }
+    return { plannedBytes: 0, result: Promise.resolve(done(0)) };
   }
 
   // ---- lookups ---------------------------------------------------------------------------------------------

@@ -114,6 +114,41 @@ export class LogSegment {
     return readFully(this.fs, this.fd, buf, offset, length, position);
   }
 
+  /**
+   * Reads on the threadpool (or synchronously when the filesystem has no async read). The fd stays open until
+   * the read returns even if the segment is closed meanwhile (retention, deletion): a closed and reused fd
+   * number would read another file's bytes.
+   */
+  readAsync(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+    const read = this.fs.read;
+    if (!read || this.closed) {
+      try {
+        return Promise.resolve(this.read(buf, offset, length, position));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    this.beginSync();
+    return new Promise<number>((resolve, reject) => {
+      let done = 0;
+      const step = (): void => {
+        read.call(this.fs, this.fd, buf, offset + done, length - done, position + done, (err, n) => {
+          if (err) {
+            this.endSync();
+            return reject(err);
+          }
+          done += n;
+          if (n === 0 || done >= length) {
+            this.endSync();
+            return resolve(done);
+          }
+          step();
+        });
+      };
+      step();
+    });
+  }
+
   /** Index and metadata bookkeeping for a batch now stored at `position`. */
   onBatchAppended(
     baseOffset: number,
@@ -248,6 +283,7 @@ export class LogSegment {
     return offsetError ? { validEnd: res.validEnd, error: offsetError } : res;
   }
 
+  // beginSync/endSync pin the fd for any operation in flight on the threadpool (fsync, async reads).
   beginSync(): void {
     this.pendingSyncs++;
   }

@@ -114,6 +114,12 @@ export interface PartitionLog {
   /** Resolves once everything appended before the call is fsynced; concurrent callers share one fsync. */
   flush(): Promise<void>;
   read(fetchOffset: number, opts: ReadOptions): ReadResult;
+  /**
+   * The same read, with the copy out of segment files done on the threadpool, so a fetch can read several
+   * partitions at once. `plannedBytes` (known at once) bounds what the result will hold, for a fetch's
+   * response-size budget. Errors known up front (OFFSET_OUT_OF_RANGE) are thrown, not returned in the promise.
+   */
+  startRead?(fetchOffset: number, opts: ReadOptions): { plannedBytes: number; result: Promise<ReadResult> };
 
   /** ListOffsets: first offset whose record timestamp >= ts; null when none */
   offsetForTimestamp(ts: number): TimestampLookup | null;
@@ -138,6 +144,8 @@ export interface StorageFs {
   openSync(path: string, flags: string): number;
   writeSync(fd: number, buf: Buffer, offset: number, length: number, position: number | null): number;
   readSync(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
+  /** Asynchronous read on the threadpool (fetches of large ranges); without it storage reads synchronously. */
+  read?(fd: number, buf: Buffer, offset: number, length: number, position: number, cb: (err: NodeJS.ErrnoException | null, bytesRead: number) => void): void;
   fsync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
   fsyncSync(fd: number): void;
   ftruncateSync(fd: number, len: number): void;

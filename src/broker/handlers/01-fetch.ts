@@ -16,9 +16,8 @@ import * as Req from '../../protocol/generated/messages/FetchRequest.js';
 import * as Res from '../../protocol/generated/messages/FetchResponse.js';
 import { EMPTY, type Input } from '../../protocol/primitives.js';
 import { ErrorCode, KafkaError, errorCodeOf } from '../../protocol/errors.js';
-import type { PartitionLog } from '../../storage/types.js';
+import type { PartitionLog, ReadOptions, ReadResult } from '../../storage/types.js';
 import { defineHandler } from '../registry.js';
-import type { PartitionManager } from '../partitions.js';
 import { Lease } from '../buffer-pool.js';
 
 const LEADER_EPOCH = 0;
@@ -54,7 +53,7 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
     // Data read from segment files goes into pooled buffers, returned once the response is on the socket.
     const lease = new Lease(ctx.services.readBuffers);
     for (;;) {
-      const { outs, bytes, anyError } = readAll(partitions, targets, req, readCommitted, logger, lease.alloc);
+      const { outs, bytes, anyError } = await readAll(targets, req, readCommitted, logger, lease.alloc);
       const now = Date.now();
       if (bytes >= req.minBytes || anyError || now >= deadline || targets.length === 0) {
         for (let i = 0; i < targets.length; i++) {
@@ -70,18 +69,28 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
   },
 });
 
-function readAll(
-  partitions: PartitionManager,
+/**
+ * Reads every target partition. Each read is planned in request order (the response-size budget depends on what
+ * came before), and the copies out of segment files then run concurrently on the threadpool.
+ */
+async function readAll(
   targets: Target[],
   req: Req.FetchRequest,
   readCommitted: boolean,
   logger: { error(obj: object, msg: string): void },
   alloc: (size: number) => Buffer,
-): { outs: Input<Res.PartitionData>[]; bytes: number; anyError: boolean } {
-  void partitions;
+): Promise<{ outs: Input<Res.PartitionData>[]; bytes: number; anyError: boolean }> {
+  let budget = req.maxBytes;
+  let plannedAny = false;
   let bytes = 0;
   let anyError = false;
   const outs: Input<Res.PartitionData>[] = [];
+  const pending: Promise<void>[] = [];
+  const fail = (out: Input<Res.PartitionData>, log: PartitionLog, err: unknown): void => {
+    out.errorCode = errorCodeOf(err);
+    anyError = true;
+    if (!(err instanceof KafkaError)) logger.error({ err, topic: log.topic, partition: log.partition }, 'read failed');
+  };
   for (const t of targets) {
     const out: Input<Res.PartitionData> = {
       partitionIndex: t.partition.partition,
@@ -102,28 +111,43 @@ function readAll(
     out.highWatermark = log.highWatermark;
     out.lastStableOffset = log.lastStableOffset;
     out.logStartOffset = log.logStartOffset;
-    const budget = Math.max(0, req.maxBytes - bytes);
-    if (budget === 0 && bytes > 0) continue;
+    if (budget <= 0 && plannedAny) continue;
+    const opts = {
+      maxBytes: Math.min(t.partition.partitionMaxBytes, Math.max(0, budget)),
+      minOneBatch: !plannedAny,
+      isolation: readCommitted ? ('read_committed' as const) : ('read_uncommitted' as const),
+      alloc,
+    };
     try {
-      const res = log.read(t.partition.fetchOffset, {
-        maxBytes: Math.min(t.partition.partitionMaxBytes, budget),
-        minOneBatch: bytes === 0,
-        isolation: readCommitted ? 'read_committed' : 'read_uncommitted',
-        alloc,
-      });
-      out.highWatermark = res.highWatermark;
-      out.lastStableOffset = res.lastStableOffset;
-      out.logStartOffset = res.logStartOffset;
-      if (readCommitted) out.abortedTransactions = res.abortedTransactions;
-      if (res.batches.length > 0) {
-        out.records = res.batches;
-        bytes += res.bytes;
+      const started = log.startRead ? log.startRead(t.partition.fetchOffset, opts) : syncRead(log, t.partition.fetchOffset, opts);
+      if (started.plannedBytes > 0) {
+        plannedAny = true;
+        budget -= started.plannedBytes;
       }
+      pending.push(
+        started.result.then(
+          (res) => {
+            out.highWatermark = res.highWatermark;
+            out.lastStableOffset = res.lastStableOffset;
+            out.logStartOffset = res.logStartOffset;
+            if (readCommitted) out.abortedTransactions = res.abortedTransactions;
+            if (res.batches.length > 0) {
+              out.records = res.batches;
+              bytes += res.bytes;
+            }
+          },
+          (err: unknown) => fail(out, log, err),
+        ),
+      );
     } catch (err) {
-      out.errorCode = errorCodeOf(err);
-      anyError = true;
-      if (!(err instanceof KafkaError)) logger.error({ err, topic: log.topic, partition: log.partition }, 'read failed');
+      fail(out, log, err);
     }
   }
+  await Promise.all(pending);
   return { outs, bytes, anyError };
+}
+
+function syncRead(log: PartitionLog, offset: number, opts: ReadOptions): { plannedBytes: number; result: Promise<ReadResult> } {
+  const res = log.read(offset, opts);
+  return { plannedBytes: res.bytes, result: Promise.resolve(res) };
 }
