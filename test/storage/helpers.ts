@@ -132,11 +132,20 @@ export class FaultyFs implements StorageFs {
   }
   fsync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void {
     this.fsyncCalls++;
+    // Completes on the next setImmediate, not on the threadpool: tests that release held fsyncs and then wait
+    // a tick must not depend on how long a real fsync takes on a loaded machine.
     const run = (): void => {
       if (this.failFsync) {
         const err = this.failFsync;
         setImmediate(() => cb(err));
-      } else this.base.fsync(fd, cb);
+        return;
+      }
+      try {
+        this.base.fsyncSync(fd);
+        setImmediate(() => cb(null));
+      } catch (err) {
+        setImmediate(() => cb(err as NodeJS.ErrnoException));
+      }
     };
     if (this.holdFsync) this.held.push(run);
     else run();
