@@ -31,8 +31,27 @@ export interface HostPort {
   port: number;
 }
 
+export interface ListenerConfig {
+  name: string;
+  listen: HostPort;
+  advertisedHost: string;
+  /** undefined = the port the listener bound */
+  advertisedPort: number | undefined;
+  authentication: 'none' | 'sasl';
+  /** absolute paths; undefined = plaintext */
+  tls: { certPath: string; keyPath: string; caPath: string | undefined; clientAuth: 'none' | 'requested' | 'required' } | undefined;
+  /** Kafka's name for the combination: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL */
+  securityProtocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+}
+
 export interface BrokerConfig {
   nodeId: number;
+  /** every Kafka listener; the first is the one `listen`/`advertisedHost` below describe */
+  listeners: ListenerConfig[];
+  saslMechanisms: SaslMechanism[];
+  authorization: 'none' | 'acl';
+  /** principals (`User:NAME`) every ACL check allows */
+  superUsers: string[];
   /** Kafka listener bind address (port 0 = any free port) */
   listen: HostPort;
   /** admin REST API and /metrics bind address */
@@ -74,6 +93,33 @@ export interface BrokerConfig {
 
 const BrokerValue = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
 
+export const SASL_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+const ListenerSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_-]+$' }),
+    listen: Type.String({ minLength: 1 }),
+    advertised_host: Type.Optional(Type.String({ minLength: 1 })),
+    advertised_port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    /** none: anyone may connect; sasl: SaslHandshake/SaslAuthenticate first (SASL_PLAINTEXT, or SASL_SSL with tls) */
+    authentication: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('sasl')])),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          cert_path: Type.String({ minLength: 1 }),
+          key_path: Type.String({ minLength: 1 }),
+          /** CA bundle for verifying client certificates */
+          ca_path: Type.Optional(Type.String({ minLength: 1 })),
+          client_auth: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('requested'), Type.Literal('required')])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** The file format (also the shape of command-line overrides). */
 export const ConfigFileSchema = Type.Object(
   {
@@ -85,6 +131,15 @@ export const ConfigFileSchema = Type.Object(
     data_dir: Type.Optional(Type.String({ minLength: 1 })),
     log_level: Type.Optional(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)))),
     broker: Type.Optional(Type.Record(Type.String(), BrokerValue)),
+    /** several Kafka listeners (replaces `listen`): each with its own authentication and optional TLS */
+    listeners: Type.Optional(Type.Array(ListenerSchema, { minItems: 1 })),
+    /** `umbra start --sasl`: every listener requires SASL authentication */
+    sasl: Type.Optional(Type.Boolean()),
+    sasl_mechanisms: Type.Optional(Type.Array(Type.Union(SASL_MECHANISMS.map((m) => Type.Literal(m))), { minItems: 1 })),
+    /** none (default) or acl: the ACL authorizer with Kafka's semantics */
+    authorization: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('acl')])),
+    /** user names (without `User:`) that every ACL check allows */
+    superusers: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   },
   { additionalProperties: false },
 );
@@ -207,14 +262,21 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     throw new ConfigError('broker', `broker: ${(err as Error).message}`);
   }
 
-  const listen = parseHostPort(merged.listen, 'listen');
   const adminListen = parseHostPort(merged.admin_listen, 'admin_listen');
+  const cwd = opts.cwd ?? process.cwd();
+  const listeners = resolveListeners(merged, file, overrides, cwd);
+  const first = listeners[0]!;
+  const listen = first.listen;
   return {
     nodeId: merged.node_id,
+    listeners,
+    saslMechanisms: merged.sasl_mechanisms ?? [...SASL_MECHANISMS],
+    authorization: merged.authorization ?? 'none',
+    superUsers: (merged.superusers ?? []).map((u) => (u.startsWith('User:') ? u : `User:${u}`)),
     listen,
     adminListen,
-    advertisedHost: merged.advertised_host ?? advertisedHostFor(listen.host),
-    advertisedPort: merged.advertised_port,
+    advertisedHost: first.advertisedHost,
+    advertisedPort: first.advertisedPort,
     dataDir: resolve(opts.cwd ?? process.cwd(), merged.data_dir),
     logLevel: merged.log_level,
     staticBrokerConfigs,
@@ -237,4 +299,47 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     transactionMaxTimeoutMs: int('transaction.max.timeout.ms'),
     logDefaults: toLogConfig(resolveTopicConfig({}, staticBrokerConfigs)),
   };
+}
+
+/**
+ * The Kafka listeners: `listeners` from the file, or one listener from `listen` (then `advertised_*` apply to it).
+ * A `--listen` flag moves the first listener. `sasl: true` makes every listener require SASL.
+ */
+function resolveListeners(merged: ConfigFile & { listen: string }, file: ConfigFile, overrides: ConfigFile, cwd: string): ListenerConfig[] {
+  if (file.listeners && file.listen !== undefined) {
+    throw new ConfigError('listen', "listen: give either 'listen' or 'listeners', not both");
+  }
+  const specs = merged.listeners ?? [
+    { name: merged.sasl ? 'SASL_PLAINTEXT' : 'PLAINTEXT', listen: merged.listen, advertised_host: merged.advertised_host, advertised_port: merged.advertised_port },
+  ];
+  const names = new Set<string>();
+  return specs.map((spec, i) => {
+    const key = merged.listeners ? `listeners.${i}` : 'listen';
+    if (names.has(spec.name)) throw new ConfigError(`${key}.name`, `${key}.name: listener name '${spec.name}' is used twice`);
+    names.add(spec.name);
+    const address = i === 0 && merged.listeners && overrides.listen !== undefined ? overrides.listen : spec.listen;
+    const listen = parseHostPort(address, merged.listeners ? `${key}.listen` : 'listen');
+    const authentication = merged.sasl ? 'sasl' : (spec.authentication ?? 'none');
+    const tls = spec.tls
+      ? {
+          certPath: resolve(cwd, spec.tls.cert_path),
+          keyPath: resolve(cwd, spec.tls.key_path),
+          caPath: spec.tls.ca_path === undefined ? undefined : resolve(cwd, spec.tls.ca_path),
+          clientAuth: spec.tls.client_auth ?? 'none',
+        }
+      : undefined;
+    if (tls && tls.clientAuth !== 'none' && !tls.caPath) {
+      throw new ConfigError(`${key}.tls.ca_path`, `${key}.tls.ca_path: client_auth '${tls.clientAuth}' needs a CA to verify client certificates`);
+    }
+    const securityProtocol = authentication === 'sasl' ? (tls ? 'SASL_SSL' : 'SASL_PLAINTEXT') : tls ? 'SSL' : 'PLAINTEXT';
+    return {
+      name: spec.name,
+      listen,
+      advertisedHost: spec.advertised_host ?? advertisedHostFor(listen.host),
+      advertisedPort: spec.advertised_port,
+      authentication,
+      tls,
+      securityProtocol,
+    };
+  });
 }

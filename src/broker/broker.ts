@@ -37,6 +37,14 @@ export interface RunningBroker {
 
 export async function startBroker(config: BrokerConfig, opts: { logger?: Logger } = {}): Promise<RunningBroker> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel, name: 'umbra' });
+  // Security settings parse, but are not enforced yet: refuse rather than run an open broker someone asked to lock.
+  const unsupported = [
+    ...config.listeners.filter((l) => l.authentication !== 'none').map((l) => `SASL on listener ${l.name}`),
+    ...config.listeners.filter((l) => l.tls).map((l) => `TLS on listener ${l.name}`),
+    ...(config.authorization !== 'none' ? ['authorization: acl'] : []),
+    ...(config.listeners.length > 1 ? ['more than one listener'] : []),
+  ];
+  if (unsupported.length > 0) throw new Error(`not supported yet: ${unsupported.join(', ')}`);
   const cleanup: (() => Promise<void> | void)[] = [];
   const unwind = async (): Promise<void> => {
     for (const step of cleanup.reverse()) {

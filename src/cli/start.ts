@@ -14,6 +14,9 @@ interface StartOptions {
   nodeId?: number;
   logLevel?: LogLevel;
   set?: string[];
+  sasl?: boolean;
+  authorization?: 'none' | 'acl';
+  superuser?: string[];
 }
 
 interface RunningBroker {
@@ -42,6 +45,9 @@ export function overridesFrom(o: StartOptions): ConfigOverrides {
     ...(o.advertisedHost !== undefined ? { advertised_host: o.advertisedHost } : {}),
     ...(o.dataDir !== undefined ? { data_dir: o.dataDir } : {}),
     ...(o.logLevel !== undefined ? { log_level: o.logLevel } : {}),
+    ...(o.sasl ? { sasl: true } : {}),
+    ...(o.authorization !== undefined ? { authorization: o.authorization } : {}),
+    ...(o.superuser !== undefined ? { superusers: o.superuser } : {}),
     ...(Object.keys(broker).length > 0 ? { broker } : {}),
   };
 }
@@ -57,6 +63,9 @@ export function startCommand(): Command {
     .option('--node-id <n>', 'node id (default 0)', parseIntOption('--node-id', 0, 2147483647))
     .addOption(new Option('--log-level <level>', 'log level (default info)').choices([...LOG_LEVELS]))
     .option('-s, --set <key=value>', 'Kafka-named broker config (e.g. num.partitions=3), repeatable', collect)
+    .option('--sasl', 'every Kafka listener requires SASL authentication (SCRAM-SHA-256/512, PLAIN)')
+    .addOption(new Option('--authorization <mode>', 'acl: enforce ACLs with Kafka semantics (default none)').choices(['none', 'acl']))
+    .option('--superuser <name>', 'a user every ACL check allows, repeatable', collect)
     .action(async (o: StartOptions) => {
       let config: BrokerConfig;
       try {
