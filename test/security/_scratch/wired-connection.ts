@@ -1,0 +1,299 @@
+// One client connection: int32-length framing, request header parsing, dispatch, and responses written back in
+// request order.
+//
+// Requests are dispatched as soon as they arrive (their synchronous part, e.g. a Produce append, runs in arrival
+// order), but their responses are released strictly in order: a slow request (a Fetch long poll, an acks=all
+// Produce waiting for fsync) holds back the responses behind it, as clients expect. Pipelined acks=all produces
+// on one connection therefore share one fsync.
+//
+// Two tiers of errors: a malformed frame (bad length, unknown API, unsupported version, a body that does not
+// parse) closes this connection and nothing else; everything else is an error code inside the response.
+import type { Socket } from 'node:net';
+import { ProtocolError, Reader, Writer } from '../../../src/protocol/primitives.js';
+import { readRequestHeader } from '../../../src/protocol/generated/messages/RequestHeader.js';
+import { API_CODECS } from '../../../src/protocol/generated/api.js';
+import type { ApiHandler, HandlerRegistry } from '../../../src/broker/registry.js';
+import type { BrokerServices, ConnectionInfo, RequestContext } from '../../../src/broker/context.js';
+import { SASL_MAX_RECEIVE_BYTES, type SaslSession } from '../../../src/security/sasl-session.js';
+import type { SecurityServices } from '../../../src/security/types.js';
+
+const API_VERSIONS_KEY = 18;
+const MAX_IN_FLIGHT = 128;
+
+interface Slot {
+  correlationId: number;
+  /** response frame, or null for "no response" (acks=0); undefined while pending */
+  frame: Buffer[] | null | undefined;
+  /** callbacks to run once the frame is written (or will never be) */
+  done: (() => void)[] | null;
+}
+
+export interface ConnectionOptions {
+  maxRequestBytes: number;
+  registry: HandlerRegistry;
+  services: BrokerServices;
+  onClose(conn: Connection): void;
+  /** this listener requires SASL authentication */
+  sasl?: boolean;
+}
+
+export class Connection {
+  readonly info: ConnectionInfo & { sasl: SaslSession | null };
+  private rawSaslPending = false;
+  private readonly socket: Socket;
+  private readonly opts: ConnectionOptions;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly slots: Slot[] = [];
+  private closed = false;
+  private paused = false;
+
+  constructor(socket: Socket, id: number, opts: ConnectionOptions) {
+    this.socket = socket;
+    this.opts = opts;
+    this.info = {
+      id,
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      clientId: null,
+      principal: 'User:ANONYMOUS',
+      authenticated: !opts.sasl,
+      sasl: null,
+    };
+    if (opts.sasl) this.info.sasl = (opts.services as BrokerServices & { security: SecurityServices }).security.newSession(this.info);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  close(reason?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (reason) this.opts.services.logger.debug({ conn: this.info.id, remote: this.info.remoteAddress, reason }, 'closing connection');
+    this.socket.destroy();
+    for (const slot of this.slots.splice(0)) runAll(slot.done);
+    this.opts.onClose(this);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.opts.services.metrics.bytesIn(chunk.length);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    try {
+      this.drainFrames();
+    } catch (err) {
+      this.close(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /** Cuts complete frames out of the received chunks, copying only when a frame spans chunks. */
+  private drainFrames(): void {
+    while (!this.closed && !this.rawSaslPending && this.pendingBytes >= 4) {
+      const head = this.pending[0]!;
+      const size = head.length >= 4 ? head.readInt32BE(0) : this.peekSize();
+      // before authentication Kafka caps frames at sasl.server.max.receive.size, so an anonymous peer cannot make
+      // the broker buffer a huge one
+      const limit = this.info.authenticated ? this.opts.maxRequestBytes : Math.min(this.opts.maxRequestBytes, SASL_MAX_RECEIVE_BYTES);
+      if (size < 0 || size > limit) {
+        throw new ProtocolError(`request size ${size} outside 0..${limit} (${this.info.authenticated ? 'socket.request.max.bytes' : 'sasl.server.max.receive.size'})`);
+      }
+      if (this.pendingBytes < 4 + size) return;
+      let frame: Buffer;
+      if (head.length >= 4 + size) {
+        frame = head.subarray(4, 4 + size);
+        if (head.length === 4 + size) this.pending.shift();
+        else this.pending[0] = head.subarray(4 + size);
+      } else {
+        const all = Buffer.concat(this.pending, this.pendingBytes);
+        frame = all.subarray(4, 4 + size);
+        this.pending = all.length > 4 + size ? [all.subarray(4 + size)] : [];
+      }
+      this.pendingBytes -= 4 + size;
+      if (this.info.sasl?.expectsRawToken) this.dispatchRawSaslToken(frame);
+      else this.dispatch(frame);
+    }
+  }
+
+  /**
+   * After SaslHandshake v0 the client sends bare SASL tokens (int32 length + bytes, no Kafka header) and expects
+   * bare answers. Reading stops until the token is answered, so a Kafka request sent after the last token is never
+   * taken for a token. A failure cannot carry an error code here: the connection closes, as in Kafka.
+   */
+  private dispatchRawSaslToken(token: Buffer): void {
+    const slot: Slot = { correlationId: -1, frame: undefined, done: null };
+    this.slots.push(slot);
+    this.rawSaslPending = true;
+    this.info.sasl!.handleRawToken(Buffer.from(token)).then(
+      (res) => {
+        this.rawSaslPending = false;
+        if (!res.ok) return this.close(`SASL authentication failed (error ${res.errorCode})`);
+        const size = Buffer.allocUnsafe(4);
+        size.writeInt32BE(res.token.length, 0);
+        slot.frame = [size, res.token];
+        this.flush();
+        try {
+          this.drainFrames();
+        } catch (err) {
+          this.close(err instanceof Error ? err.message : String(err));
+        }
+      },
+      (err: unknown) => {
+        this.opts.services.logger.error({ err, conn: this.info.id }, 'raw SASL token failed; closing connection');
+        this.close('raw SASL token failed');
+      },
+    );
+  }
+
+  private peekSize(): number {
+    const b = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [b];
+    return b.readInt32BE(0);
+  }
+
+  private dispatch(frame: Buffer): void {
+    if (frame.length < 8) throw new ProtocolError('request shorter than its header');
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const correlationId = frame.readInt32BE(4);
+    const handler = this.opts.registry.get(apiKey);
+    if (!handler) throw new ProtocolError(`unsupported api key ${apiKey}`);
+
+    if (apiKey === API_VERSIONS_KEY && (apiVersion < handler.minVersion || apiVersion > handler.maxVersion)) {
+      // KIP-511: never close for an unknown ApiVersions version; answer in v0 format with our range for key 18.
+      this.enqueueApiVersionsFallback(correlationId, handler);
+      return;
+    }
+    if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      throw new ProtocolError(`unsupported version ${apiVersion} of ${handler.name} (${handler.minVersion}-${handler.maxVersion})`);
+    }
+    if (!this.info.authenticated && !handler.beforeAuth) {
+      throw new ProtocolError(`${handler.name} before authentication`);
+    }
+
+    const codec = API_CODECS.get(apiKey)!;
+    const flexible = codec.firstFlexibleVersion >= 0 && apiVersion >= codec.firstFlexibleVersion;
+    const r = new Reader(frame);
+    const header = readRequestHeader(r, flexible ? 2 : 1);
+    if (this.info.clientId === null) this.info.clientId = header.clientId;
+    const req = handler.readRequest(r, apiVersion);
+    if (r.remaining !== 0 && !flexible) {
+      // Kafka tolerates trailing bytes from newer clients only via tagged fields; extra bytes mean we misparsed.
+      throw new ProtocolError(`${r.remaining} unread bytes after ${handler.name} v${apiVersion}`);
+    }
+
+    const slot: Slot = { correlationId, frame: undefined, done: null };
+    this.slots.push(slot);
+    if (this.slots.length >= MAX_IN_FLIGHT && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    const started = process.hrtime.bigint();
+    const ctx: RequestContext = {
+      services: this.opts.services,
+      connection: this.info,
+      apiKey,
+      apiVersion,
+      correlationId,
+      clientId: header.clientId,
+      closeConnection: (why: string) => this.close(why),
+      onResponseDone: (cb: () => void) => {
+        if (this.closed) return cb();
+        (slot.done ??= []).push(cb);
+      },
+    };
+    let result: ReturnType<ApiHandler['handle']>;
+    try {
+      result = handler.handle(ctx, req, apiVersion);
+    } catch (err) {
+      this.failRequest(handler, err);
+      return;
+    }
+    const finish = (res: unknown): void => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.opts.services.metrics.observeRequest(handler.name, seconds);
+      slot.frame = res === null ? null : this.encodeResponse(handler, apiVersion, correlationId, flexible, res);
+      this.flush();
+    };
+    if (result instanceof Promise) {
+      result.then(finish, (err: unknown) => this.failRequest(handler, err));
+    } else {
+      finish(result);
+    }
+  }
+
+  /** A handler threw instead of answering with an error code: a bug or an invariant break, so close loudly. */
+  private failRequest(handler: ApiHandler, err: unknown): void {
+    this.opts.services.logger.error({ err, api: handler.name, conn: this.info.id }, 'request handler failed; closing connection');
+    this.close(`${handler.name} handler failed`);
+  }
+
+  private encodeResponse(handler: ApiHandler, version: number, correlationId: number, flexible: boolean, res: unknown): Buffer[] {
+    const w = new Writer(1024);
+    const size = w.reserveInt32();
+    w.int32(correlationId);
+    // Response header v1 carries tagged fields, except ApiVersions, which always uses v0 (KIP-511).
+    if (flexible && handler.apiKey !== API_VERSIONS_KEY) w.uvarint(0);
+    handler.writeResponse(w, version, res as never);
+    Writer.patchInt32(size, w.length - 4);
+    return w.finish();
+  }
+
+  private enqueueApiVersionsFallback(correlationId: number, handler: ApiHandler): void {
+    const w = new Writer(64);
+    const size = w.reserveInt32();
+    w.int32(correlationId);
+    handler.writeResponse(w, 0, {
+      errorCode: 35, // UNSUPPORTED_VERSION
+      apiKeys: [{ apiKey: API_VERSIONS_KEY, minVersion: handler.minVersion, maxVersion: handler.maxVersion }],
+    } as never);
+    Writer.patchInt32(size, w.length - 4);
+    this.slots.push({ correlationId, frame: w.finish(), done: null });
+    this.flush();
+  }
+
+  /** Writes every leading completed response, in request order, in one corked burst. */
+  private flush(): void {
+    if (this.closed) return;
+    let corked = false;
+    while (this.slots.length > 0 && this.slots[0]!.frame !== undefined) {
+      const slot = this.slots.shift()!;
+      const frame = slot.frame;
+      if (!frame) {
+        runAll(slot.done);
+        continue;
+      }
+      if (!corked) {
+        this.socket.cork();
+        corked = true;
+      }
+      const last = frame.length - 1;
+      for (let i = 0; i <= last; i++) {
+        const part = frame[i]!;
+        this.opts.services.metrics.bytesOut(part.length);
+        // The write callback fires once the kernel has the bytes (or the socket failed): only then may buffers
+        // the response points into be reused.
+        if (i === last && slot.done) {
+          const done = slot.done;
+          this.socket.write(part, () => runAll(done));
+        } else {
+          this.socket.write(part);
+        }
+      }
+    }
+    if (corked) this.socket.uncork();
+    if (this.paused && this.slots.length < MAX_IN_FLIGHT / 2) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+}
+
+function runAll(cbs: (() => void)[] | null): void {
+  if (!cbs) return;
+  for (const cb of cbs) cb();
+}
