@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { KafkaClient } from '../client/client.js';
+import type { Authenticator } from '../client/connection.js';
 import { ErrorCode, throwIfError } from '../client/errors.js';
 import { CredentialError, withDataDirCredentials, type UserCredentials } from '../security/credentials.js';
 import { DEFAULT_ITERATIONS, MAX_ITERATIONS, MIN_ITERATIONS, SALT_BYTES, saltedPassword, scramMechanism, scramMechanismByType } from '../security/scram.js';
@@ -190,7 +191,7 @@ async function onDataDir<T>(o: UserCommandOptions, fn: Parameters<typeof withDat
 }
 
 async function withUserClient<T>(o: UserCommandOptions, fn: (client: KafkaClient) => Promise<T>): Promise<T> {
-  let authenticate;
+  let authenticate: Authenticator | undefined;
   if (o.user !== undefined) {
     const password = process.env[PASSWORD_ENV];
     if (!password) throw new CliError(`--user ${o.user} needs the password in the environment variable ${PASSWORD_ENV}`, 2);
