@@ -13,6 +13,7 @@ import { ProtocolError, Reader, Writer } from '../protocol/primitives.js';
 import { readRequestHeader } from '../protocol/generated/messages/RequestHeader.js';
 import { API_CODECS } from '../protocol/generated/api.js';
 import { FrameReader } from './framing.js';
+import { readIntoBuffer } from './socket-read.js';
 import type { ApiHandler, HandlerRegistry } from './registry.js';
 import type { BrokerServices, ConnectionInfo, RequestContext } from './context.js';
 
@@ -30,6 +31,11 @@ interface Slot {
 
 export interface ConnectionOptions {
   maxRequestBytes: number;
+  /**
+   * memory that socket reads land in, shared by the server's connections (each read is consumed before the next
+   * one); absent: Node's own buffer per read
+   */
+  readBuffer?: Buffer | null;
   registry: HandlerRegistry;
   services: BrokerServices;
   onClose(conn: Connection): void;
@@ -57,8 +63,12 @@ export class Connection {
       authenticated: true,
     };
     socket.setNoDelay(true);
-    // Node allocates a new chunk per read and never reuses it: frames inside one need no copy.
-    socket.on('data', (chunk: Buffer) => this.onData(chunk, true));
+    // Reads land in the server's shared buffer when this Node allows it (socket-read.ts); else Node allocates a
+    // chunk per read, which stays as it is, so frames inside one need no copy.
+    const shared = opts.readBuffer;
+    if (!shared || !readIntoBuffer(socket, shared, (bytes) => this.onData(bytes, false))) {
+      socket.on('data', (chunk: Buffer) => this.onData(chunk, true));
+    }
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
   }

@@ -2,8 +2,9 @@
 //   FrameReader: frames split anywhere (even inside the size prefix) come out whole and in order; a frame inside
 //     one input is a view of it, one that spans inputs is assembled in a buffer reused for the next such frame.
 //   A real broker (in-process, 127.0.0.1:0): many pipelined produce requests of every size on one connection,
-//     written in arbitrary pieces, are stored exactly as sent; a JoinGroup assembled in the reused buffer keeps its
-//     member metadata intact after produce requests overwrite that buffer (non-produce frames are copied).
+//     written in arbitrary pieces, are stored exactly as sent; a JoinGroup and a SyncGroup assembled in the reused
+//     buffer keep their metadata and assignment after produce requests overwrite that buffer (non-produce frames
+//     are copied). Both with socket reads into the server's shared buffer and with Node's buffer per read.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameReader, MAX_RETAINED_FRAME_BUFFER } from '../../src/broker/framing.js';
 import { startBroker, type RunningBroker } from '../../src/broker/broker.js';
+import { KafkaServer } from '../../src/broker/server.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
@@ -178,15 +180,18 @@ describe('a reused produce frame buffer against a real broker', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('stores every batch of many pipelined produce requests exactly as sent', async () => {
-    const topic = 'framing';
+  /**
+   * Pipelined produce requests of every size on one connection to `port`, written in arbitrary pieces, are all
+   * stored exactly as sent; a JoinGroup and a SyncGroup larger than any read keep their bytes.
+   */
+  async function produceAndCheck(port: number, topic: string, groupId: string): Promise<void> {
     const partitions = 3;
     await broker.services.partitions.createTopic({ name: topic, partitions });
     const rand = rng(42);
     const sent: Buffer[][] = [[], [], []];
     let correlationId = 0;
     let recordNo = 0;
-    const conn = await RawConn.open(broker.port);
+    const conn = await RawConn.open(port);
     const kinds: string[] = [];
 
     /** Produce requests from a few hundred bytes to ~2.4 MiB (past the retained buffer size), and some Metadata. */
@@ -246,7 +251,7 @@ describe('a reused produce frame buffer against a real broker', () => {
     const phase1 = [
       request(11, 3, correlationId++, false, (w) =>
         JoinGroupRequest.write(w, 3, {
-          groupId: 'framing-group',
+          groupId,
           sessionTimeoutMs: 30_000,
           rebalanceTimeoutMs: 30_000,
           memberId: '',
@@ -270,7 +275,7 @@ describe('a reused produce frame buffer against a real broker', () => {
     const phase2 = [
       request(14, 3, correlationId++, false, (w) =>
         SyncGroupRequest.write(w, 3, {
-          groupId: 'framing-group',
+          groupId,
           generationId: joined.generationId,
           memberId: joined.memberId,
           assignments: [{ memberId: joined.memberId, assignment }],
@@ -279,7 +284,7 @@ describe('a reused produce frame buffer against a real broker', () => {
     ];
     kinds.push('sync');
     produceFrames(120, phase2);
-    phase2.push(request(15, 3, correlationId++, false, (w) => DescribeGroupsRequest.write(w, 3, { groups: ['framing-group'] })));
+    phase2.push(request(15, 3, correlationId++, false, (w) => DescribeGroupsRequest.write(w, 3, { groups: [groupId] })));
     kinds.push('describe');
     send(phase2);
     await conn.waitFor(kinds.length);
@@ -316,6 +321,28 @@ describe('a reused produce frame buffer against a real broker', () => {
         assert.ok(b.subarray(16).equals(original.subarray(16)), `partition ${p} batch ${k}: bytes`);
         expectedOffset += decodeRecords(view).length;
       }
+    }
+  }
+
+  it('stores every batch of many pipelined produce requests exactly as sent (reads into the shared buffer)', async () => {
+    await produceAndCheck(broker.port, 'framing-shared', 'framing-shared-group');
+  });
+
+  it('does the same when Node allocates a buffer per read', async () => {
+    const server = new KafkaServer({
+      host: '127.0.0.1',
+      port: 0,
+      maxRequestBytes: 100 << 20,
+      maxConnections: 10,
+      registry: broker.services.registry,
+      services: () => broker.services,
+      sharedReadBuffer: false,
+    });
+    const port = await server.listen();
+    try {
+      await produceAndCheck(port, 'framing-chunks', 'framing-chunks-group');
+    } finally {
+      await server.close();
     }
   });
 });
