@@ -48,10 +48,17 @@ function sizeClass(size: number): number {
   return c;
 }
 
-/** The buffers one response borrowed; released together once the response is on the socket (or dropped). */
+/**
+ * The buffers one response borrowed; released together once the response is on the socket (or dropped).
+ * Allocations are carved one after another out of the last pooled buffer while they fit, so a fetch over many
+ * partitions with a little data each (a consumer at the tail) borrows one buffer, not one per partition.
+ */
 export class Lease {
   private readonly pool: BufferPool;
   private readonly held: Buffer[] = [];
+  /** the buffer later allocations are carved from, and how much of it is handed out */
+  private current: Buffer | null = null;
+  private used = 0;
 
   constructor(pool: BufferPool) {
     this.pool = pool;
@@ -59,13 +66,23 @@ export class Lease {
 
   /** For ReadOptions.alloc: a view of exactly `size` bytes over a pooled buffer. */
   readonly alloc = (size: number): Buffer => {
+    const current = this.current;
+    if (current !== null && current.length - this.used >= size) {
+      const b = current.subarray(this.used, this.used + size);
+      this.used += size;
+      return b;
+    }
     const b = this.pool.acquire(size);
     this.held.push(b);
+    this.current = b;
+    this.used = size;
     return b.length === size ? b : b.subarray(0, size);
   };
 
   releaseAll(): void {
     for (const b of this.held) this.pool.release(b);
     this.held.length = 0;
+    this.current = null;
+    this.used = 0;
   }
 }

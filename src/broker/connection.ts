@@ -12,9 +12,12 @@ import type { Socket } from 'node:net';
 import { ProtocolError, Reader, Writer } from '../protocol/primitives.js';
 import { readRequestHeader } from '../protocol/generated/messages/RequestHeader.js';
 import { API_CODECS } from '../protocol/generated/api.js';
+import { FrameReader } from './framing.js';
+import { readIntoBuffer } from './socket-read.js';
 import type { ApiHandler, HandlerRegistry } from './registry.js';
 import type { BrokerServices, ConnectionInfo, RequestContext } from './context.js';
 
+const PRODUCE_KEY = 0;
 const API_VERSIONS_KEY = 18;
 const MAX_IN_FLIGHT = 128;
 
@@ -28,6 +31,11 @@ interface Slot {
 
 export interface ConnectionOptions {
   maxRequestBytes: number;
+  /**
+   * memory that socket reads land in, shared by the server's connections (each read is consumed before the next
+   * one); absent: Node's own buffer per read
+   */
+  readBuffer?: Buffer | null;
   registry: HandlerRegistry;
   services: BrokerServices;
   onClose(conn: Connection): void;
@@ -37,8 +45,7 @@ export class Connection {
   readonly info: ConnectionInfo;
   private readonly socket: Socket;
   private readonly opts: ConnectionOptions;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly frames: FrameReader;
   private readonly slots: Slot[] = [];
   private closed = false;
   private paused = false;
@@ -46,6 +53,7 @@ export class Connection {
   constructor(socket: Socket, id: number, opts: ConnectionOptions) {
     this.socket = socket;
     this.opts = opts;
+    this.frames = new FrameReader(opts.maxRequestBytes);
     this.info = {
       id,
       remoteAddress: socket.remoteAddress ?? '',
@@ -55,7 +63,12 @@ export class Connection {
       authenticated: true,
     };
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Reads land in the server's shared buffer when this Node allows it (socket-read.ts); else Node allocates a
+    // chunk per read, which stays as it is, so frames inside one need no copy.
+    const shared = opts.readBuffer;
+    if (!shared || !readIntoBuffer(socket, shared, (bytes) => this.onData(bytes, false))) {
+      socket.on('data', (chunk: Buffer) => this.onData(chunk, true));
+    }
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
   }
@@ -73,50 +86,31 @@ export class Connection {
     return this.closed;
   }
 
-  private onData(chunk: Buffer): void {
-    this.opts.services.metrics.bytesIn(chunk.length);
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
+  /** `stable`: whether `bytes` stays unchanged after this call (see FrameReader.push). */
+  private onData(bytes: Buffer, stable: boolean): void {
+    this.opts.services.metrics.bytesIn(bytes.length);
     try {
-      this.drainFrames();
+      this.frames.push(bytes, stable, this.onFrame, this.isOpen);
     } catch (err) {
       this.close(err instanceof Error ? err.message : String(err));
     }
   }
 
-  /** Cuts complete frames out of the received chunks, copying only when a frame spans chunks. */
-  private drainFrames(): void {
-    while (!this.closed && this.pendingBytes >= 4) {
-      const head = this.pending[0]!;
-      const size = head.length >= 4 ? head.readInt32BE(0) : this.peekSize();
-      if (size < 0 || size > this.opts.maxRequestBytes) {
-        throw new ProtocolError(`request size ${size} outside 0..${this.opts.maxRequestBytes} (socket.request.max.bytes)`);
-      }
-      if (this.pendingBytes < 4 + size) return;
-      let frame: Buffer;
-      if (head.length >= 4 + size) {
-        frame = head.subarray(4, 4 + size);
-        if (head.length === 4 + size) this.pending.shift();
-        else this.pending[0] = head.subarray(4 + size);
-      } else {
-        const all = Buffer.concat(this.pending, this.pendingBytes);
-        frame = all.subarray(4, 4 + size);
-        this.pending = all.length > 4 + size ? [all.subarray(4 + size)] : [];
-      }
-      this.pendingBytes -= 4 + size;
-      this.dispatch(frame);
-    }
-  }
+  private readonly onFrame = (frame: Buffer, transient: boolean): void => this.dispatch(frame, transient);
+  private readonly isOpen = (): boolean => !this.closed;
 
-  private peekSize(): number {
-    const b = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [b];
-    return b.readInt32BE(0);
-  }
-
-  private dispatch(frame: Buffer): void {
+  /** `transient`: the frame's memory is reused once this returns (see FrameReader). */
+  private dispatch(frame: Buffer, transient: boolean): void {
     if (frame.length < 8) throw new ProtocolError('request shorter than its header');
     const apiKey = frame.readInt16BE(0);
+    // Decoded requests keep views of the frame (bytes fields, record batches), and most handlers let them outlive
+    // this call (the group coordinator stores member metadata and assignments, for one), so a transient frame is
+    // copied. Produce is the exception, and the request that matters: everything it does with the request bytes
+    // happens before its handler first yields. The handler reads the batches only inside its synchronous part
+    // (see 00-produce.ts), and PartitionLog.append() writes them to the segment with a synchronous write and
+    // copies them into the tail cache before it returns (storage/types.ts: the log does not keep `records`). The
+    // response is built from offsets and error codes, never from request bytes.
+    if (transient && apiKey !== PRODUCE_KEY) frame = Buffer.from(frame);
     const apiVersion = frame.readInt16BE(2);
     const correlationId = frame.readInt32BE(4);
     const handler = this.opts.registry.get(apiKey);

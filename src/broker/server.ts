@@ -11,13 +11,19 @@ export interface KafkaServerOptions {
   maxConnections: number;
   registry: HandlerRegistry;
   services: () => BrokerServices;
+  /** read sockets into one shared buffer (socket-read.ts) rather than Node's buffer per read (default true) */
+  sharedReadBuffer?: boolean;
 }
+
+/** the shared read buffer: large enough that a read usually holds several requests, or most of a big one */
+const READ_BUFFER_BYTES = 1024 * 1024;
 
 export class KafkaServer {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private nextId = 1;
   private readonly opts: KafkaServerOptions;
+  private readBuffer: Buffer | null = null;
 
   constructor(opts: KafkaServerOptions) {
     this.opts = opts;
@@ -39,8 +45,10 @@ export class KafkaServer {
 
   private accept(socket: Socket): void {
     const services = this.opts.services();
+    if (this.opts.sharedReadBuffer !== false) this.readBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
     const conn = new Connection(socket, this.nextId++, {
       maxRequestBytes: this.opts.maxRequestBytes,
+      readBuffer: this.readBuffer,
       registry: this.opts.registry,
       services,
       onClose: (c) => {

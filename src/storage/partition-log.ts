@@ -26,7 +26,7 @@ import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { ProducerStateEntry, ProducerStateManager } from './producer-state.js';
 import { loadLog, snapshotFileName } from './recovery.js';
 import { LogSegment } from './segment.js';
-import { TailCache } from './tail-cache.js';
+import { TailCache, type TailRing } from './tail-cache.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -48,6 +48,8 @@ export interface LogDeps {
   /** shared buffer for finding a fetch position; results are copied out of it */
   readScratch: Buffer;
   tailCacheBytes: number;
+  /** memory shared by every log's tail cache (bounds them all together) */
+  tailRing: TailRing;
   /** removes the files of deleted segments after file.delete.delay.ms */
   scheduleDelete(paths: string[], delayMs: number): void;
 }
@@ -132,7 +134,7 @@ export class DiskPartitionLog implements PartitionLog {
     this.recoveryPoint = loaded.recoveryPoint;
     this.producers = loaded.producers;
     this.epochs = loaded.epochs;
-    this.tailCache = new TailCache(deps.tailCacheBytes);
+    this.tailCache = new TailCache(deps.tailCacheBytes, deps.tailRing);
   }
 
   /** Opens (recovering) or creates the log in `dir`. */
@@ -439,7 +441,7 @@ export class DiskPartitionLog implements PartitionLog {
     const batches: Buffer[] = [];
     let bytes = 0;
     if (fetchOffset < limit) {
-      bytes = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches);
+      bytes = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches, opts.alloc);
       if (bytes < 0) bytes = this.readSegments(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches, opts.alloc);
     }
     return {

@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { initCompression } from '../protocol/compression.js';
 import { defaultStorageFs } from './fs.js';
 import { DiskPartitionLog, type LogDeps } from './partition-log.js';
+import { TailRing } from './tail-cache.js';
 import type { LogConfig, PartitionLog, Storage, StorageFs, StorageOptions, TopicPartition } from './types.js';
 
 export const DEFAULT_TAIL_CACHE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_TAIL_CACHE_TOTAL_BYTES = 32 * 1024 * 1024;
 const SCAN_SCRATCH_BYTES = 1024 * 1024;
 const READ_SCRATCH_BYTES = 64 * 1024;
 const DELETE_DIR_SUFFIX = '-delete';
@@ -42,6 +44,8 @@ class LogStorage implements Storage {
       scanScratch: Buffer.allocUnsafeSlow(SCAN_SCRATCH_BYTES),
       readScratch: Buffer.allocUnsafeSlow(READ_SCRATCH_BYTES),
       tailCacheBytes: opts.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES,
+      // allocated on the first append (see TailRing)
+      tailRing: new TailRing(opts.tailCacheTotalBytes ?? DEFAULT_TAIL_CACHE_TOTAL_BYTES),
       scheduleDelete: (paths, delayMs) => this.scheduleDelete(paths, delayMs),
     };
     // Directories of topics deleted before a restart.

@@ -1,35 +1,129 @@
-// The most recent batches of a partition, kept in memory so a consumer at the tail is served without a syscall.
+// The most recent batches of each partition, kept in memory so a consumer at the tail is served without a syscall.
 //
-// Batches are kept as slices of the buffers handed to append(), not copied: allocating fresh memory is the
-// expensive part of an append on this machine (PERF-NOTES), and append() already owns those bytes (it patches
-// their headers in place; see PartitionLog.append in types.ts). A slice pins its parent buffer (a request frame)
-// until it is evicted and the last fetch response using it has been written.
+// Appended batches are copied into one ring buffer that storage owns and shares between all its partitions
+// (TailRing), rather than kept as slices of the buffers handed to append(): a retained slice pins its whole parent
+// (a request frame) long enough to reach V8's old generation, and that external memory churn is what drove
+// Mark-Compact GCs on the produce path. The copy is one memcpy per append into memory that is touched over and
+// over (cheap on this machine; first-touching fresh memory is not, PERF-NOTES). The ring is allocated on first use
+// and bounds the memory of all caches together; each partition's cache also has its own byte limit.
 //
-// Invariant: the cached batches are contiguous and end at the log end offset (no batch between two cached ones
-// is missing), so any fetch offset at or above the first cached base offset is answered from here.
+// Because the ring is overwritten by later appends (of any partition), a read never returns a view of it: the
+// batches are copied into the caller's buffer (ReadOptions.alloc: the fetch path's pooled buffers) or a new one.
+//
+// Invariant: the batches a TailCache holds are contiguous and end at the log end offset (no batch between two
+// cached ones is missing), so any fetch offset at or above the first cached base offset is answered from here.
+// Batches only ever leave from the front (oldest first), whether by the partition's own limit or by the ring
+// wrapping around over them, which keeps that true.
 import { LOG_OVERHEAD, RecordBatch } from '../protocol/record-batch.js';
 
+/**
+ * Memory shared by the tail caches of one storage: appends are written at a moving position, wrapping to the
+ * start when the rest of the buffer is too short (an append is never split). Writing over older regions evicts
+ * them from the caches that own them.
+ */
+export class TailRing {
+  readonly capacity: number;
+  private buf: Buffer | null = null;
+  private writePos = 0;
+  private nextRegion = 1;
+  // Regions in write order (the oldest at `head`): who owns the bytes [start, end) under which region id.
+  private owners: (TailCache | null)[] = [];
+  private ids: number[] = [];
+  private starts: number[] = [];
+  private ends: number[] = [];
+  private head = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  /** bytes of memory the ring holds (0 until the first append) */
+  get allocatedBytes(): number {
+    return this.buf === null ? 0 : this.buf.length;
+  }
+
+  /**
+   * Copies `src` into the ring for `owner` and returns where (the position and the region id the owner evicts by).
+   * `src.length` must be at most half the capacity (callers check), so a wrap always leaves room.
+   */
+  write(owner: TailCache, src: Buffer): { position: number; region: number } {
+    // Allocated once, lazily: a storage whose logs are never appended to (tests, tools) pays nothing.
+    this.buf ??= Buffer.allocUnsafeSlow(this.capacity);
+    const n = src.length;
+    let pos = this.writePos;
+    if (pos + n > this.capacity) {
+      // Wrap: everything still stored after `pos` (the oldest regions, from the previous lap) goes first, so that
+      // the regions left stay in ring order from `head`.
+      while (this.head < this.owners.length && this.starts[this.head]! >= pos) this.evictHead();
+      pos = 0;
+    }
+    while (this.head < this.owners.length && this.starts[this.head]! < pos + n && this.ends[this.head]! > pos) this.evictHead();
+    src.copy(this.buf, pos);
+    const region = this.nextRegion++;
+    this.owners.push(owner);
+    this.ids.push(region);
+    this.starts.push(pos);
+    this.ends.push(pos + n);
+    this.writePos = pos + n;
+    this.compact();
+    return { position: pos, region };
+  }
+
+  /** Copies ring bytes [position, position + length) into `dest` at `at`. */
+  copyOut(position: number, length: number, dest: Buffer, at: number): void {
+    this.buf!.copy(dest, at, position, position + length);
+  }
+
+  private evictHead(): void {
+    const owner = this.owners[this.head]!;
+    this.owners[this.head] = null;
+    owner?.evictRegion(this.ids[this.head]!);
+    this.head++;
+  }
+
+  private compact(): void {
+    if (this.head > 256 && this.head * 2 > this.owners.length) {
+      this.owners = this.owners.slice(this.head);
+      this.ids = this.ids.slice(this.head);
+      this.starts = this.starts.slice(this.head);
+      this.ends = this.ends.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** One partition's view of the ring: per batch, its offsets and where its bytes are. */
 export class TailCache {
   private readonly maxBytes: number;
+  private readonly ring: TailRing | null;
   private baseOffsets: number[] = [];
   private lastOffsets: number[] = [];
-  private slices: Buffer[] = [];
+  private positions: number[] = [];
+  private sizes: number[] = [];
+  private regions: number[] = [];
   private head = 0;
   private bytes = 0;
   private readonly view = new RecordBatch(Buffer.alloc(0));
 
-  constructor(maxBytes: number) {
+  /** `maxBytes`: this partition's limit; `ring`: the shared memory (null or a zero limit disables the cache) */
+  constructor(maxBytes: number, ring: TailRing | null) {
+    this.ring = ring !== null && ring.capacity > 0 && maxBytes > 0 ? ring : null;
     this.maxBytes = maxBytes;
   }
 
-  /** Adds the batches of an append (already validated, offsets assigned). */
+  /**
+   * Adds the batches of an append (already validated, offsets assigned), copying them: the caller may reuse
+   * `records` as soon as this returns.
+   */
   append(records: Buffer): void {
-    if (this.maxBytes <= 0) return;
-    if (records.length > this.maxBytes / 2) {
+    const ring = this.ring;
+    if (ring === null) return;
+    if (records.length > this.maxBytes / 2 || records.length > ring.capacity / 2) {
       // Too big to keep; dropping everything keeps the cache contiguous with the log end.
       this.clear();
       return;
     }
+    const { position, region } = ring.write(this, records);
     let pos = 0;
     while (pos < records.length) {
       const view = this.view.moveTo(records, pos);
@@ -37,24 +131,34 @@ export class TailCache {
       const base = view.baseOffset;
       this.baseOffsets.push(base);
       this.lastOffsets.push(base + view.lastOffsetDelta);
-      this.slices.push(records.subarray(pos, pos + size));
+      this.positions.push(position + pos);
+      this.sizes.push(size);
+      this.regions.push(region);
       pos += size;
     }
     this.bytes += records.length;
-    while (this.bytes > this.maxBytes && this.head < this.slices.length) this.dropHead();
+    while (this.bytes > this.maxBytes && this.head < this.sizes.length) this.dropHead();
     this.compactArrays();
   }
 
   /**
-   * Collects batches starting with the one that holds `offset` (or the next one after a gap), up to maxBytes
-   * (the first one regardless when minOneBatch) and below `limitOffset`. Returns the bytes collected, or -1 when
-   * `offset` is below what the cache holds.
+   * Copies batches starting with the one that holds `offset` (or the next one after a gap), up to maxBytes (the
+   * first one regardless when minOneBatch) and below `limitOffset`, into one buffer from `alloc` (a new one by
+   * default), and pushes a slice per batch to `out`. Returns the bytes collected, or -1 when `offset` is below
+   * what the cache holds.
    */
-  read(offset: number, maxBytes: number, minOneBatch: boolean, limitOffset: number, out: Buffer[]): number {
-    if (this.head >= this.slices.length || offset < this.baseOffsets[this.head]!) return -1;
+  read(
+    offset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    limitOffset: number,
+    out: Buffer[],
+    alloc: ((size: number) => Buffer) | undefined,
+  ): number {
+    if (this.ring === null || this.head >= this.sizes.length || offset < this.baseOffsets[this.head]!) return -1;
     let lo = this.head;
-    let hi = this.slices.length - 1;
-    let first = this.slices.length;
+    let hi = this.sizes.length - 1;
+    let first = this.sizes.length;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       if (this.lastOffsets[mid]! >= offset) {
@@ -63,44 +167,82 @@ export class TailCache {
       } else lo = mid + 1;
     }
     let total = 0;
-    for (let i = first; i < this.slices.length; i++) {
-      if (this.baseOffsets[i]! >= limitOffset) break;
-      const slice = this.slices[i]!;
-      if (total + slice.length > maxBytes && !(minOneBatch && out.length === 0)) break;
-      out.push(slice);
-      total += slice.length;
+    let end = first;
+    for (; end < this.sizes.length; end++) {
+      if (this.baseOffsets[end]! >= limitOffset) break;
+      const size = this.sizes[end]!;
+      if (total + size > maxBytes && !(minOneBatch && end === first)) break;
+      total += size;
+    }
+    if (total === 0) return 0;
+    const dest = alloc ? alloc(total) : Buffer.allocUnsafe(total);
+    // Batches of one append are adjacent in the ring: copy each run of adjacent batches at once.
+    let at = 0;
+    let runStart = this.positions[first]!;
+    let runLength = 0;
+    for (let i = first; i < end; i++) {
+      const position = this.positions[i]!;
+      const size = this.sizes[i]!;
+      if (position !== runStart + runLength) {
+        this.ring.copyOut(runStart, runLength, dest, at);
+        at += runLength;
+        runStart = position;
+        runLength = 0;
+      }
+      runLength += size;
+    }
+    this.ring.copyOut(runStart, runLength, dest, at);
+    at = 0;
+    for (let i = first; i < end; i++) {
+      const size = this.sizes[i]!;
+      out.push(dest.subarray(at, at + size));
+      at += size;
     }
     return total;
   }
 
   /** Forgets batches below `offset` (compaction rewrote them; log start moved past them). */
   dropBefore(offset: number): void {
-    while (this.head < this.slices.length && this.baseOffsets[this.head]! < offset) this.dropHead();
+    while (this.head < this.sizes.length && this.baseOffsets[this.head]! < offset) this.dropHead();
+    this.compactArrays();
+  }
+
+  /** The ring is about to overwrite region `region`: forget every batch stored in it or an older one. */
+  evictRegion(region: number): void {
+    while (this.head < this.sizes.length && this.regions[this.head]! <= region) this.dropHead();
     this.compactArrays();
   }
 
   clear(): void {
     this.baseOffsets = [];
     this.lastOffsets = [];
-    this.slices = [];
+    this.positions = [];
+    this.sizes = [];
+    this.regions = [];
     this.head = 0;
     this.bytes = 0;
   }
 
+  /** bytes of batches currently cached */
+  get cachedBytes(): number {
+    return this.bytes;
+  }
+
   private dropHead(): void {
-    this.bytes -= this.slices[this.head]!.length;
-    this.slices[this.head] = EMPTY;
+    this.bytes -= this.sizes[this.head]!;
     this.head++;
   }
 
   private compactArrays(): void {
-    if (this.head > 256 && this.head * 2 > this.slices.length) {
+    if (this.head > 256 && this.head * 2 > this.sizes.length) {
       this.baseOffsets = this.baseOffsets.slice(this.head);
       this.lastOffsets = this.lastOffsets.slice(this.head);
-      this.slices = this.slices.slice(this.head);
+      this.positions = this.positions.slice(this.head);
+      this.sizes = this.sizes.slice(this.head);
+      this.regions = this.regions.slice(this.head);
       this.head = 0;
+    } else if (this.head === this.sizes.length && this.head > 0) {
+      this.clear();
     }
   }
 }
-
-const EMPTY = Buffer.alloc(0);

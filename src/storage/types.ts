@@ -60,15 +60,18 @@ export interface ReadOptions {
   /** read_committed stops at the last stable offset, read_uncommitted at the high watermark */
   isolation: 'read_uncommitted' | 'read_committed';
   /**
-   * Where bytes read from segment files go (default: a new buffer). The fetch path leases reusable buffers here
-   * and returns them once the response has been written to the socket; batches served from the tail cache are
-   * slices of appended data and never come from this allocator.
+   * Where the returned bytes go (default: a new buffer), whether read from segment files or copied from the tail
+   * cache. The fetch path leases reusable buffers here and returns them once the response has been written to the
+   * socket.
    */
   alloc?: (size: number) => Buffer;
 }
 
 export interface ReadResult {
-  /** whole batches, in offset order, starting with the batch that contains the fetch offset; may alias storage buffers */
+  /**
+   * whole batches, in offset order, starting with the batch that contains the fetch offset; slices of buffers from
+   * `alloc` (or new ones), never of memory storage reuses
+   */
   batches: Buffer[];
   bytes: number;
   highWatermark: number;
@@ -107,8 +110,9 @@ export interface PartitionLog {
 
   /**
    * Validates (magic 2, sizes, CRC32C, max.message.bytes) and appends a concatenation of record batches.
-   * The log takes the buffer over: it patches header fields in place and keeps slices of it for tail reads, so the
-   * caller must not modify or reuse that memory afterwards.
+   * The log patches header fields of `records` in place (baseOffset, partitionLeaderEpoch, LogAppendTime) but
+   * does not keep it: the bytes are written and copied into the tail cache before append() returns, so the caller
+   * may reuse that memory as soon as it returns (the broker assembles Produce requests in a reused buffer).
    */
   append(records: Buffer, opts: AppendOptions): AppendResult;
   /** Resolves once everything appended before the call is fsynced; concurrent callers share one fsync. */
@@ -168,6 +172,11 @@ export interface StorageOptions {
   maintenanceIntervalMs?: number;
   /** bytes of the most recent batches kept in memory per partition for tail reads (default 4 MiB; 0 disables) */
   tailCacheBytes?: number;
+  /**
+   * memory shared by the tail caches of all partitions, allocated on the first append (default 32 MiB; 0
+   * disables); when it is full the oldest cached batches of any partition make room
+   */
+  tailCacheTotalBytes?: number;
   /** told when a scheduled maintain() of a log fails; the scheduler keeps running */
   onMaintenanceError?: (tp: TopicPartition, err: unknown) => void;
 }

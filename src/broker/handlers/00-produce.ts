@@ -7,6 +7,9 @@
 //   fsync serves every request appended before it started); acks=0 sends no response at all, and on an error
 //   the connection is closed, which is how Kafka tells an acks=0 producer something went wrong.
 // - Produce does not create topics (Metadata does).
+// - The request's record batches are views of a frame buffer the connection reuses for its next request (see
+//   Connection.dispatch): they may be used only in the synchronous part of handle(), before the first await, and
+//   nothing that outlives it (the response, a log line, a pending flush) may keep a view of them.
 //
 // Version notes: Kafka 4.x advertises Produce from v0 but rejects v0-2 on the wire (KAFKA-18659): librdkafka
 // before 2.11.1 only compresses when the advertised range includes v0. v13 addresses topics by id.
@@ -52,6 +55,7 @@ export default defineHandler<Req.ProduceRequest, Res.ProduceResponse>(Req, Res, 
           return resp;
         }
         try {
+          // Synchronous, and the log keeps no view of pd.records afterwards (PartitionLog.append).
           const result = partitions.append(log, pd.records, { leaderEpoch: 0, offsets: 'assign' });
           resp.baseOffset = result.baseOffset;
           resp.logAppendTimeMs = result.logAppendTimeMs;
@@ -72,6 +76,7 @@ export default defineHandler<Req.ProduceRequest, Res.ProduceResponse>(Req, Res, 
       if (failed) ctx.closeConnection('error on an acks=0 produce');
       return null;
     }
+    // From here on the request bytes may already hold the connection's next request.
     if (toFlush.length > 0) {
       // Each distinct log is flushed once; a failed fsync means the write may not be on disk, so the producer
       // must not be told it is.

@@ -7,7 +7,9 @@
 //   the first partition with data is always returned whole (KIP-74), so a consumer can never get stuck behind a
 //   batch larger than its limits.
 // - read_committed reads up to the last stable offset and returns the aborted transactions in that range.
-// - Batches go out exactly as stored, referenced rather than copied into the response.
+// - Batches go out exactly as stored. Storage copies them (from segment files or its tail cache) into buffers
+//   leased from a pool for this response, which the response references rather than copies again; the lease is
+//   returned once the response is on the socket.
 // - Sessions (v7+) are not kept: every response carries session id 0, which tells clients to keep sending full
 //   fetch requests (FetchSessionHandler).
 //

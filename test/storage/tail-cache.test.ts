@@ -1,0 +1,205 @@
+// The tail cache copies appended batches into a ring shared by all partitions and copies them out again on read:
+// what a read returned must never change when later appends overwrite the ring, and appending from a buffer the
+// caller then reuses must not change what is stored.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RecordBatch } from '../../src/protocol/record-batch.js';
+import { TailCache, TailRing } from '../../src/storage/tail-cache.js';
+import type { PartitionLog, ReadOptions } from '../../src/storage/types.js';
+import { batch, config, FaultyFs, open, readAll, tempDir, TOPIC_ID, valuesOf } from './helpers.js';
+
+const uncommitted = { maxBytes: 1 << 20, minOneBatch: true, isolation: 'read_uncommitted' } as const;
+
+/** Counts reads of segment files, to tell a tail-cache hit from a segment read. */
+class CountingFs extends FaultyFs {
+  reads = 0;
+  override readSync(fd: number, buf: Buffer, offset: number, length: number, position: number): number {
+    this.reads++;
+    return super.readSync(fd, buf, offset, length, position);
+  }
+}
+
+/** A batch of `n` records whose values name the partition and their sequence number, padded to `pad` bytes. */
+function numbered(tag: string, from: number, n: number, pad = 0): Buffer {
+  return batch(Array.from({ length: n }, (_, i) => `${tag}-${from + i}`.padEnd(pad, '.')));
+}
+
+/** An allocator like the fetch path's: hands out views of buffers it remembers. */
+function recordingAlloc(): { alloc: (size: number) => Buffer; buffers: Buffer[] } {
+  const buffers: Buffer[] = [];
+  return {
+    buffers,
+    alloc: (size) => {
+      const b = Buffer.alloc(size + 16).subarray(8, 8 + size);
+      buffers.push(b);
+      return b;
+    },
+  };
+}
+
+function sharesMemory(a: Buffer, b: Buffer): boolean {
+  return a.buffer === b.buffer;
+}
+
+describe('tail cache', () => {
+  it('serves tail reads without touching the segments, into the caller\'s buffer', async (t) => {
+    const fs = new CountingFs();
+    const storage = await open(t, tempDir(t), { fs });
+    const log = storage.openLog({ topic: 't', partition: 0 }, TOPIC_ID, config());
+    for (let i = 0; i < 10; i++) log.append(numbered('p0', i * 3, 3), { leaderEpoch: 0 });
+    const { alloc, buffers } = recordingAlloc();
+    const reads = fs.reads;
+    const res = log.read(12, { ...uncommitted, alloc });
+    assert.equal(fs.reads, reads, 'served from memory');
+    assert.equal(res.batches.length, 6);
+    assert.equal(buffers.length, 1, 'one allocation for the whole read');
+    for (const b of res.batches) assert.ok(sharesMemory(b, buffers[0]!), 'batches are views of the allocated buffer');
+    assert.deepEqual(valuesOf(res.batches).slice(0, 2), ['p0-12', 'p0-13']);
+
+    const plain = log.read(27, uncommitted); // no allocator: a new buffer
+    assert.deepEqual(valuesOf(plain.batches), ['p0-27', 'p0-28', 'p0-29']);
+  });
+
+  it('keeps what a read returned intact while later appends overwrite the ring', async (t) => {
+    const fs = new CountingFs();
+    // A ring of 16 KiB: a few batches of ~1.1 KiB wrap it.
+    const storage = await open(t, tempDir(t), { fs, tailCacheTotalBytes: 16 * 1024 });
+    const log = storage.openLog({ topic: 't', partition: 0 }, TOPIC_ID, config());
+    let next = 0;
+    const append = (): void => {
+      log.append(numbered('p0', next, 4, 250), { leaderEpoch: 0 });
+      next += 4;
+    };
+    for (let i = 0; i < 5; i++) append();
+    const reads = fs.reads;
+    const held = log.read(16, { ...uncommitted, alloc: recordingAlloc().alloc });
+    assert.equal(fs.reads, reads, 'served from the ring');
+    const snapshot = held.batches.map((b) => Buffer.from(b));
+    for (let i = 0; i < 100; i++) append(); // ~110 KiB: the ring wraps several times
+    assert.deepEqual(held.batches, snapshot, 'a returned batch changed after later appends');
+
+    // The cache still answers the tail, and evicted offsets come from the segments with the same bytes.
+    const tailReads = fs.reads;
+    const tail = log.read(next - 4, uncommitted);
+    assert.equal(fs.reads, tailReads);
+    assert.deepEqual(valuesOf(tail.batches)[0], 'p0-' + (next - 4) + '.'.repeat(250 - `p0-${next - 4}`.length));
+    assert.deepEqual(readAll(log).map((r) => r.offset), Array.from({ length: next }, (_, i) => i));
+  });
+
+  it('does not keep the appended buffer: reusing it afterwards changes nothing stored', async (t) => {
+    const storage = await open(t, tempDir(t));
+    const log = storage.openLog({ topic: 't', partition: 0 }, TOPIC_ID, config());
+    const scratch = Buffer.alloc(64 * 1024);
+    const expected: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const b = numbered('r', i * 2, 2, 1 + (i % 7) * 40);
+      b.copy(scratch, 0);
+      log.append(scratch.subarray(0, b.length), { leaderEpoch: 0 });
+      expected.push(...valuesOf([b]).map(String));
+      scratch.fill(0xa5); // the caller reuses its buffer
+    }
+    assert.deepEqual(readAll(log).map((r) => r.value!.toString()), expected);
+    for (const b of log.read(390, uncommitted).batches) assert.ok(new RecordBatch(b).verifyCrc());
+  });
+
+  it('shares the ring between partitions: one partition\'s appends evict another\'s oldest batches', async (t) => {
+    const dir = tempDir(t);
+    const fs = new CountingFs();
+    const cached = await open(t, dir + '/a', { fs, tailCacheTotalBytes: 32 * 1024, tailCacheBytes: 24 * 1024 });
+    const plain = await open(t, dir + '/b', { tailCacheBytes: 0 });
+    const logs = (s: typeof cached): PartitionLog[] => [0, 1, 2].map((p) => s.openLog({ topic: 't', partition: p }, TOPIC_ID, config({ indexIntervalBytes: 512 })));
+    const a = logs(cached);
+    const b = logs(plain);
+    const next = [0, 0, 0];
+    // A deterministic mix of partitions and sizes, some appends with several batches.
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let i = 0; i < 600; i++) {
+      const p = rand(3) === 0 ? rand(3) : 0; // partition 0 is the busy one
+      const parts: Buffer[] = [];
+      for (let k = 0, n = 1 + rand(3); k < n; k++) {
+        const count = 1 + rand(4);
+        parts.push(numbered(`p${p}`, next[p]!, count, rand(600)));
+        next[p]! += count;
+      }
+      const records = Buffer.concat(parts);
+      a[p]!.append(Buffer.from(records), { leaderEpoch: 0 });
+      b[p]!.append(Buffer.from(records), { leaderEpoch: 0 });
+      if (i % 50 === 49) {
+        // Every read, cached or not, matches the uncached log byte for byte.
+        for (let q = 0; q < 3; q++) {
+          for (const back of [1, 5, 20, 200]) {
+            const offset = Math.max(0, next[q]! - back);
+            for (const maxBytes of [1, 3000, 1 << 20]) {
+              const opts: ReadOptions = { ...uncommitted, maxBytes, alloc: recordingAlloc().alloc };
+              const x = a[q]!.read(offset, opts);
+              const y = b[q]!.read(offset, { ...uncommitted, maxBytes });
+              assert.deepEqual(Buffer.concat(x.batches), Buffer.concat(y.batches), `p${q} offset ${offset} maxBytes ${maxBytes}`);
+              assert.equal(x.bytes, y.bytes);
+            }
+          }
+        }
+      }
+    }
+    // The busy partition's tail is served from memory; its start is not any more.
+    const before = fs.reads;
+    a[0]!.read(next[0]! - 1, uncommitted);
+    assert.equal(fs.reads, before);
+    a[0]!.read(0, uncommitted);
+    assert.ok(fs.reads > before);
+    for (let q = 0; q < 3; q++) assert.deepEqual(readAll(a[q]!), readAll(b[q]!));
+  });
+
+  it('evicts whole regions in order when the ring wraps (model check)', () => {
+    const ring = new TailRing(4096);
+    const caches = [new TailCache(4096, ring), new TailCache(1500, ring), new TailCache(4096, ring)];
+    const contents: Buffer[][] = [[], [], []];
+    const next = [0, 0, 0];
+    let seed = 11;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let i = 0; i < 3000; i++) {
+      const p = rand(3);
+      const count = 1 + rand(3);
+      const b = numbered(`c${p}`, next[p]!, count, rand(400));
+      new RecordBatch(b).baseOffset = next[p]!;
+      next[p]! += count;
+      caches[p]!.append(b);
+      contents[p]!.push(b);
+      // Whatever a cache still holds is a suffix of what was appended to it, byte for byte.
+      for (let q = 0; q < 3; q++) {
+        const all = contents[q]!;
+        if (all.length === 0) continue;
+        const out: Buffer[] = [];
+        const got = caches[q]!.read(0, 1 << 20, true, Number.MAX_SAFE_INTEGER, out, undefined);
+        if (got < 0) {
+          // offset 0 is gone; the newest batch must still be there unless the cache was emptied entirely
+          const last = all[all.length - 1]!;
+          const lastBase = new RecordBatch(last).baseOffset;
+          const tail: Buffer[] = [];
+          const n = caches[q]!.read(lastBase, 1 << 20, true, Number.MAX_SAFE_INTEGER, tail, undefined);
+          if (n >= 0) assert.deepEqual(Buffer.concat(tail), last);
+          continue;
+        }
+        assert.deepEqual(Buffer.concat(out), Buffer.concat(all));
+      }
+      assert.ok(caches[1]!.cachedBytes <= 1500, 'per-partition limit');
+    }
+    // Suffix check for the survivors of each cache.
+    for (let q = 0; q < 3; q++) {
+      const all = contents[q]!;
+      for (let k = all.length - 1; k >= 0; k--) {
+        const out: Buffer[] = [];
+        const n = caches[q]!.read(new RecordBatch(all[k]!).baseOffset, 1 << 20, true, Number.MAX_SAFE_INTEGER, out, undefined);
+        if (n < 0) break;
+        assert.deepEqual(Buffer.concat(out), Buffer.concat(all.slice(k)));
+      }
+    }
+    assert.equal(ring.allocatedBytes, 4096);
+  });
+});
