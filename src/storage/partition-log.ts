@@ -619,7 +619,7 @@ export class DiskPartitionLog implements PartitionLog {
     const batches: Buffer[] = [];
     const done = (bytes: number): ReadResult => ({ batches, bytes, highWatermark, lastStableOffset, logStartOffset, abortedTransactions: [] });
     if (fetchOffset >= limit) return { plannedBytes: 0, result: Promise.resolve(done(0)) };
-    const cached = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches);
+    const cached = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches, opts.alloc);
     if (cached >= 0) return { plannedBytes: cached, result: Promise.resolve(done(cached)) };
 
     for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
