@@ -52,6 +52,7 @@ export interface BrokerConfig {
   authorization: 'none' | 'acl';
   /** principals (`User:NAME`) every ACL check allows */
   superUsers: string[];
+  allowEveryoneIfNoAclFound: boolean; // allow.everyone.if.no.acl.found
   /** Kafka listener bind address (port 0 = any free port) */
   listen: HostPort;
   /** admin REST API and /metrics bind address */
@@ -273,6 +274,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     saslMechanisms: merged.sasl_mechanisms ?? [...SASL_MECHANISMS],
     authorization: merged.authorization ?? 'none',
     superUsers: (merged.superusers ?? []).map((u) => (u.startsWith('User:') ? u : `User:${u}`)),
+    allowEveryoneIfNoAclFound: bool('allow.everyone.if.no.acl.found'),
     listen,
     adminListen,
     advertisedHost: first.advertisedHost,

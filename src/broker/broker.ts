@@ -19,6 +19,8 @@ import { PartitionManager } from './partitions.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { KafkaServer } from './server.js';
 import { BufferPool } from './buffer-pool.js';
+import { bootstrapUserFromEnv, createSecurityServices } from '../security/index.js';
+import { AclAuthorizer } from '../security/authorizer.js';
 import type { BrokerServices } from './context.js';
 
 export const BROKER_VERSION = '0.1.0';
@@ -37,14 +39,7 @@ export interface RunningBroker {
 
 export async function startBroker(config: BrokerConfig, opts: { logger?: Logger } = {}): Promise<RunningBroker> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel, name: 'umbra' });
-  // Security settings parse, but are not enforced yet: refuse rather than run an open broker someone asked to lock.
-  const unsupported = [
-    ...config.listeners.filter((l) => l.authentication !== 'none').map((l) => `SASL on listener ${l.name}`),
-    ...config.listeners.filter((l) => l.tls).map((l) => `TLS on listener ${l.name}`),
-    ...(config.authorization !== 'none' ? ['authorization: acl'] : []),
-    ...(config.listeners.length > 1 ? ['more than one listener'] : []),
-  ];
-  if (unsupported.length > 0) throw new Error(`not supported yet: ${unsupported.join(', ')}`);
+  refuseUnenforced(config);
   const cleanup: (() => Promise<void> | void)[] = [];
   const unwind = async (): Promise<void> => {
     for (const step of cleanup.reverse()) {
@@ -59,6 +54,14 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
   try {
     const store: MetadataStore = await openEmbeddedStore(config.dataDir, { nodeId: config.nodeId, logger });
     cleanup.push(() => store.close());
+
+    const security = createSecurityServices({ store, logger, enabledMechanisms: config.saslMechanisms });
+    // UMBRA_BOOTSTRAP_USER=name:password creates that SCRAM user (both mechanisms) once; the value is never logged
+    await bootstrapUserFromEnv(security.credentials, process.env, logger);
+    const authorizer =
+      config.authorization === 'acl'
+        ? new AclAuthorizer(store, { superUsers: config.superUsers, allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound, logger })
+        : undefined;
 
     const topics = new TopicRegistry(store, {
       numPartitions: config.numPartitions,
@@ -126,22 +129,35 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
       groups,
       producerIds,
       registry,
+      security,
+      authorizer,
       readBuffers: new BufferPool(READ_BUFFER_POOL_BYTES),
       metrics,
       logger,
     };
 
-    const server = new KafkaServer({
-      host: config.listen.host,
-      port: config.listen.port,
-      maxRequestBytes: config.maxRequestBytes,
-      maxConnections: 10_000,
-      registry,
-      services: () => services,
-    });
-    const port = await server.listen();
-    services.advertised = { host: config.advertisedHost, port: config.advertisedPort ?? port };
-    cleanup.push(() => server.close());
+    // One server per listener. Each tells its clients (Metadata, FindCoordinator) its own advertised address.
+    const bound: { name: string; securityProtocol: string; host: string; port: number; advertised: { host: string; port: number } }[] = [];
+    for (const l of config.listeners) {
+      const server = new KafkaServer({
+        host: l.listen.host,
+        port: l.listen.port,
+        maxRequestBytes: config.maxRequestBytes,
+        maxConnections: 10_000,
+        registry,
+        services: () => services,
+        name: l.name,
+        securityProtocol: l.securityProtocol,
+        advertised: { host: l.advertisedHost, port: l.advertisedPort ?? 0 },
+        sasl: l.authentication === 'sasl',
+        tls: l.tls,
+      });
+      const port = await server.listen();
+      cleanup.push(() => server.close());
+      bound.push({ name: l.name, securityProtocol: l.securityProtocol, host: l.listen.host, port, advertised: { host: l.advertisedHost, port: l.advertisedPort ?? port } });
+    }
+    const port = bound[0]!.port;
+    services.advertised = bound[0]!.advertised;
 
     const admin: AdminServer = await startAdminServer({
       host: config.adminListen.host,
@@ -151,7 +167,7 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
         clusterId: store.clusterId,
         nodeId: config.nodeId,
         brokerVersion: BROKER_VERSION,
-        listeners: () => [{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: services.advertised.host, port: services.advertised.port }],
+        listeners: () => bound.map((b) => ({ name: b.name, securityProtocol: b.securityProtocol, host: b.advertised.host, port: b.advertised.port })),
         topics,
         storage,
         metrics,
@@ -160,8 +176,15 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
     cleanup.push(() => admin.close());
 
     logger.info(
-      { kafka: `${config.listen.host}:${port}`, admin: `${config.adminListen.host}:${admin.port}`, dataDir: config.dataDir, clusterId: store.clusterId, nodeId: config.nodeId },
-      `umbra listening on ${config.listen.host}:${port} (admin http://${config.adminListen.host}:${admin.port})`,
+      {
+        kafka: `${config.listen.host}:${port}`,
+        listeners: bound.map((b) => `${b.name}://${b.host}:${b.port}`),
+        admin: `${config.adminListen.host}:${admin.port}`,
+        dataDir: config.dataDir,
+        clusterId: store.clusterId,
+        nodeId: config.nodeId,
+      },
+      `umbra listening on ${bound.map((b) => `${b.name}://${b.host}:${b.port}`).join(', ')} (admin http://${config.adminListen.host}:${admin.port})`,
     );
 
     let stopping: Promise<void> | null = null;
@@ -175,4 +198,9 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
     await unwind();
     throw err;
   }
+}
+
+/** ACL checks are not yet wired into every API: refuse rather than run an open broker someone asked to lock. */
+function refuseUnenforced(config: BrokerConfig): void {
+  if (config.authorization !== 'none') throw new Error('not supported yet: authorization: acl');
 }

@@ -15,7 +15,8 @@ import { API_CODECS } from '../protocol/generated/api.js';
 import { FrameReader } from './framing.js';
 import { readIntoBuffer } from './socket-read.js';
 import type { ApiHandler, HandlerRegistry } from './registry.js';
-import type { BrokerServices, ConnectionInfo, RequestContext } from './context.js';
+import type { BrokerServices, ConnectionInfo, ListenerInfo, RequestContext } from './context.js';
+import { SASL_MAX_RECEIVE_BYTES } from '../security/sasl-session.js';
 
 const PRODUCE_KEY = 0;
 const API_VERSIONS_KEY = 18;
@@ -38,6 +39,9 @@ export interface ConnectionOptions {
   readBuffer?: Buffer | null;
   registry: HandlerRegistry;
   services: BrokerServices;
+  listener: ListenerInfo;
+  /** this listener requires SASL authentication before any request but ApiVersions and the SASL ones */
+  sasl: boolean;
   onClose(conn: Connection): void;
 }
 
@@ -49,19 +53,26 @@ export class Connection {
   private readonly slots: Slot[] = [];
   private closed = false;
   private paused = false;
+  /** a raw SASL token (after SaslHandshake v0) is being answered */
+  private rawSaslPending = false;
 
   constructor(socket: Socket, id: number, opts: ConnectionOptions) {
     this.socket = socket;
     this.opts = opts;
-    this.frames = new FrameReader(opts.maxRequestBytes);
+    // Before authentication Kafka caps frames at sasl.server.max.receive.size, so an unauthenticated peer cannot
+    // make the broker buffer a 100 MiB request.
+    this.frames = new FrameReader(opts.sasl ? Math.min(opts.maxRequestBytes, SASL_MAX_RECEIVE_BYTES) : opts.maxRequestBytes);
     this.info = {
       id,
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
       clientId: null,
       principal: 'User:ANONYMOUS',
-      authenticated: true,
+      authenticated: !opts.sasl,
+      sasl: null,
+      listener: opts.listener,
     };
+    if (opts.sasl) this.info.sasl = opts.services.security.newSession(this.info);
     socket.setNoDelay(true);
     // Reads land in the server's shared buffer when this Node allows it (socket-read.ts); else Node allocates a
     // chunk per read, which stays as it is, so frames inside one need no copy.
@@ -101,6 +112,11 @@ export class Connection {
 
   /** `transient`: the frame's memory is reused once this returns (see FrameReader). */
   private dispatch(frame: Buffer, transient: boolean): void {
+    if (this.rawSaslPending) {
+      // kafka-python waits for each raw token's answer; anything sent before it is a protocol violation
+      throw new ProtocolError('frame sent before the previous SASL token was answered');
+    }
+    if (this.info.sasl?.expectsRawToken) return this.dispatchRawSaslToken(Buffer.from(frame));
     if (frame.length < 8) throw new ProtocolError('request shorter than its header');
     const apiKey = frame.readInt16BE(0);
     // Decoded requests keep views of the frame (bytes fields, record batches), and most handlers let them outlive
@@ -126,6 +142,9 @@ export class Connection {
     }
     if (!this.info.authenticated && !handler.beforeAuth) {
       throw new ProtocolError(`${handler.name} before authentication`);
+    }
+    if (this.info.authenticated && this.frames.maxFrameBytes !== this.opts.maxRequestBytes) {
+      this.frames.maxFrameBytes = this.opts.maxRequestBytes;
     }
 
     const codec = API_CODECS.get(apiKey)!;
@@ -177,6 +196,32 @@ export class Connection {
     } else {
       finish(result);
     }
+  }
+
+  /**
+   * After SaslHandshake v0 (kafka-python 2.0), tokens travel as bare `int32 length + bytes` frames both ways, with
+   * no Kafka header. The answer takes a response slot, so it leaves in order with anything still pending. A failed
+   * exchange closes the connection, as Kafka does for the raw protocol.
+   */
+  private dispatchRawSaslToken(token: Buffer): void {
+    const slot: Slot = { correlationId: -1, frame: undefined, done: null };
+    this.slots.push(slot);
+    this.rawSaslPending = true;
+    this.info.sasl!.handleRawToken(token).then(
+      (res) => {
+        this.rawSaslPending = false;
+        if (!res.ok) return this.close(`SASL authentication failed (error ${res.errorCode})`);
+        const size = Buffer.allocUnsafe(4);
+        size.writeInt32BE(res.token.length, 0);
+        slot.frame = [size, res.token];
+        if (this.info.authenticated) this.frames.maxFrameBytes = this.opts.maxRequestBytes;
+        this.flush();
+      },
+      (err: unknown) => {
+        this.opts.services.logger.error({ err, conn: this.info.id }, 'raw SASL token failed; closing connection');
+        this.close('raw SASL token failed');
+      },
+    );
   }
 
   /** A handler threw instead of answering with an error code: a bug or an invariant break, so close loudly. */

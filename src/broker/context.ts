@@ -9,6 +9,9 @@ import type { PartitionManager } from './partitions.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ProducerIdManager } from './producer-ids.js';
 import type { BufferPool } from './buffer-pool.js';
+import type { SaslSession } from '../security/sasl-session.js';
+import type { SecurityServices } from '../security/types.js';
+import type { Authorizer } from '../security/authorizer.js';
 
 export interface ConnectionInfo {
   id: number;
@@ -18,6 +21,17 @@ export interface ConnectionInfo {
   /** Kafka principal, `User:NAME`; ANONYMOUS on unauthenticated listeners */
   principal: string;
   authenticated: boolean;
+  /** SASL state on a SASL listener; null on listeners without authentication */
+  sasl: SaslSession | null;
+  /** the listener this connection came in on */
+  listener: ListenerInfo;
+}
+
+export interface ListenerInfo {
+  name: string;
+  securityProtocol: string;
+  /** what Metadata/FindCoordinator tell clients of this listener */
+  advertised: AdvertisedListener;
 }
 
 /** The hot-path metric calls the network layer makes (implemented by src/admin/metrics.ts). */
@@ -47,6 +61,9 @@ export interface BrokerServices {
   groups: GroupCoordinator;
   producerIds: ProducerIdManager;
   registry: HandlerRegistry;
+  security: SecurityServices;
+  /** undefined when authorization is off: every check passes */
+  authorizer?: Authorizer;
   /** reusable buffers for data read from segment files by fetches */
   readBuffers: BufferPool;
   metrics: RequestMetrics;

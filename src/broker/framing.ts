@@ -17,7 +17,8 @@ const MIN_FRAME_BUFFER = 64 * 1024;
 export type FrameSink = (frame: Buffer, transient: boolean) => void;
 
 export class FrameReader {
-  private readonly maxFrameBytes: number;
+  /** changes when a connection authenticates (frames before that are capped at sasl.server.max.receive.size) */
+  maxFrameBytes: number;
   /** the 4-byte size prefix, when it arrives split across inputs */
   private readonly sizeBytes = Buffer.alloc(4);
   private sizeHave = 0;
@@ -55,7 +56,7 @@ export class FrameReader {
           size = this.sizeBytes.readInt32BE(0);
         }
         if (size < 0 || size > this.maxFrameBytes) {
-          throw new ProtocolError(`request size ${size} outside 0..${this.maxFrameBytes} (socket.request.max.bytes)`);
+          throw new ProtocolError(`request size ${size} outside 0..${this.maxFrameBytes}`);
         }
         if (end - pos >= size) {
           const frame = data.subarray(pos, pos + size);

@@ -1,4 +1,6 @@
 // The `umbra` command tree. main.ts runs it; tests can build it without running anything.
+import { registerUserCommands } from './user.js';
+import { registerAclCommands } from './acl.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
     .addCommand(topicCommand())
     .addCommand(produceCommand())
     .addCommand(consumeCommand());
+  registerUserCommands(program);
+  registerAclCommands(program);
   forEachCommand(program, (c) => {
     c.showHelpAfterError('(add --help for usage)');
     // usage errors exit with 2, help and --version with 0 (see main.ts)

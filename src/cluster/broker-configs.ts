@@ -45,6 +45,12 @@ const brokerOnly: BrokerConfigDef[] = [
   { name: 'auto.create.topics.enable', type: 'BOOLEAN', default: 'true', doc: 'Whether Metadata and Produce requests for an unknown topic create it.' },
   { name: 'delete.topic.enable', type: 'BOOLEAN', default: 'true', doc: 'Whether DeleteTopics is allowed.' },
   {
+    name: 'allow.everyone.if.no.acl.found',
+    type: 'BOOLEAN',
+    default: 'false',
+    doc: 'With authorization on: whether a resource that no ACL applies to is open to everyone (Kafka: false).',
+  },
+  {
     name: 'socket.request.max.bytes',
     type: 'INT',
     default: '104857600',

@@ -337,6 +337,10 @@ describe('a reused produce frame buffer against a real broker', () => {
       registry: broker.services.registry,
       services: () => broker.services,
       sharedReadBuffer: false,
+      name: 'PLAINTEXT',
+      securityProtocol: 'PLAINTEXT',
+      advertised: { host: '127.0.0.1', port: 0 },
+      sasl: false,
     });
     const port = await server.listen();
     try {

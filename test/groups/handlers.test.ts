@@ -31,7 +31,7 @@ function contextFor(groups: GroupCoordinator): RequestContext {
   };
   return {
     services,
-    connection: { id: 1, remoteAddress: '::ffff:10.0.0.7', remotePort: 5000, clientId: 'test-client', principal: 'User:ANONYMOUS', authenticated: true },
+    connection: { id: 1, remoteAddress: '::ffff:10.0.0.7', remotePort: 5000, clientId: 'test-client', principal: 'User:ANONYMOUS', authenticated: true, sasl: null, listener: { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', advertised: { host: 'broker.local', port: 19092 } } },
     apiKey: 0,
     apiVersion: 0,
     correlationId: 1,

@@ -13,6 +13,8 @@ export interface UmbraOptions {
   args?: string[];
   /** Kafka-named broker configs written to a config file (`broker:` map) */
   brokerConfigs?: Record<string, string | number | boolean>;
+  /** more top-level config file text (YAML), e.g. a `listeners:` list; `--listen` still moves the first listener */
+  configYaml?: string;
   env?: Record<string, string>;
 }
 
@@ -21,6 +23,8 @@ export interface UmbraBroker {
   host: string;
   port: number;
   adminUrl: string;
+  /** bound port of each listener, by name */
+  listeners: Record<string, number>;
   dataDir: string;
   pid: number;
   /** everything the broker wrote to stderr so far */
@@ -44,11 +48,11 @@ export async function startUmbra(opts: UmbraOptions = {}): Promise<UmbraBroker> 
 
 async function launch(dataDir: string, opts: UmbraOptions, listen: string, adminListen: string): Promise<UmbraBroker> {
   const args = [join(REPO_ROOT, 'bin', 'umbra.js'), 'start', '--data-dir', dataDir, '--listen', listen, '--admin-listen', adminListen, ...(opts.args ?? [])];
-  if (opts.brokerConfigs) {
+  if (opts.brokerConfigs || opts.configYaml) {
     const { writeFileSync } = await import('node:fs');
     const file = join(dataDir, '..', `umbra-${process.pid}-${Date.now()}.yaml`);
-    const lines = ['broker:', ...Object.entries(opts.brokerConfigs).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)];
-    writeFileSync(file, lines.join('\n') + '\n');
+    const lines = opts.brokerConfigs ? ['broker:', ...Object.entries(opts.brokerConfigs).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)] : [];
+    writeFileSync(file, lines.join('\n') + '\n' + (opts.configYaml ?? ''));
     args.push('--config', file);
   }
   const child: ChildProcess = spawn(process.execPath, args, {
@@ -59,18 +63,23 @@ async function launch(dataDir: string, opts: UmbraOptions, listen: string, admin
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-  const ready = await new Promise<{ host: string; port: number; admin: string }>((resolve, reject) => {
+  const ready = await new Promise<{ host: string; port: number; admin: string; listeners: Record<string, number> }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`umbra did not start within ${STARTUP_TIMEOUT_MS} ms:\n${output}`)), STARTUP_TIMEOUT_MS);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       for (const line of output.split('\n')) {
         if (!line.includes('"kafka"')) continue;
         try {
-          const rec = JSON.parse(line) as { kafka?: string; admin?: string };
+          const rec = JSON.parse(line) as { kafka?: string; admin?: string; listeners?: string[] };
           if (rec.kafka && rec.admin) {
             clearTimeout(timer);
             const i = rec.kafka.lastIndexOf(':');
-            resolve({ host: rec.kafka.slice(0, i), port: Number(rec.kafka.slice(i + 1)), admin: rec.admin });
+            const listeners: Record<string, number> = {};
+            for (const l of rec.listeners ?? []) {
+              const m = /^([^:]+):\/\/.*:(\d+)$/.exec(l);
+              if (m) listeners[m[1]!] = Number(m[2]);
+            }
+            resolve({ host: rec.kafka.slice(0, i), port: Number(rec.kafka.slice(i + 1)), admin: rec.admin, listeners });
             return;
           }
         } catch {
@@ -91,6 +100,7 @@ async function launch(dataDir: string, opts: UmbraOptions, listen: string, admin
     host: ready.host,
     port: ready.port,
     adminUrl: `http://${ready.admin}`,
+    listeners: ready.listeners,
     dataDir,
     pid: child.pid!,
     logs: () => output,

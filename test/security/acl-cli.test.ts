@@ -188,7 +188,7 @@ describe('umbra acl against a broker', () => {
   function serve(broker: () => FakeBroker, authorizer: Authorizer | undefined): Record<number, (req: { body: unknown; version: number; apiKey: number }) => unknown> {
     const ctx = (apiKey: number, apiVersion: number): RequestContext => ({
       services: { logger, authorizer } as unknown as BrokerServices,
-      connection: { id: 1, remoteAddress: '127.0.0.1', remotePort: 1, clientId: null, principal: 'User:admin', authenticated: true },
+      connection: { id: 1, remoteAddress: '127.0.0.1', remotePort: 1, clientId: null, principal: 'User:admin', authenticated: true, sasl: null, listener: { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', advertised: { host: '127.0.0.1', port: 9092 } } },
       apiKey,
       apiVersion,
       correlationId: 0,

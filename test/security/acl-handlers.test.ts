@@ -38,7 +38,7 @@ function context(authorizer: Authorizer | undefined, principal: string, apiKey: 
   const services = { logger, authorizer } as unknown as BrokerServices;
   return {
     services,
-    connection: { id: 1, remoteAddress: '127.0.0.1', remotePort: 5000, clientId: null, principal, authenticated: true },
+    connection: { id: 1, remoteAddress: '127.0.0.1', remotePort: 5000, clientId: null, principal, authenticated: true, sasl: null, listener: { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', advertised: { host: '127.0.0.1', port: 9092 } } },
     apiKey,
     apiVersion,
     correlationId: 1,

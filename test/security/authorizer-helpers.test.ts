@@ -60,7 +60,7 @@ function ctxWith(authorizer: Authorizer | undefined, principal = 'User:alice', r
   const logger = { info: (obj: object) => logged.push(obj), debug: () => undefined, warn: () => undefined, error: () => undefined };
   return {
     services: { logger, authorizer } as unknown as BrokerServices,
-    connection: { id: 1, remoteAddress, remotePort: 1, clientId: null, principal, authenticated: true },
+    connection: { id: 1, remoteAddress, remotePort: 1, clientId: null, principal, authenticated: true, sasl: null, listener: { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', advertised: { host: '127.0.0.1', port: 9092 } } },
     apiKey: 0,
     apiVersion: 9,
     correlationId: 1,

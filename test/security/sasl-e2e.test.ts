@@ -15,7 +15,7 @@ import { startBroker, type RunningBroker } from '../../src/broker/broker.js';
 import { Connection } from '../../src/broker/connection.js';
 import { HandlerRegistry } from '../../src/broker/registry.js';
 import { ALL_HANDLERS } from '../../src/broker/handlers/index.js';
-import type { BrokerServices, ConnectionInfo } from '../../src/broker/context.js';
+import type { BrokerServices } from '../../src/broker/context.js';
 import saslHandshake from '../../src/broker/handlers/17-sasl-handshake.js';
 import saslAuthenticate from '../../src/broker/handlers/36-sasl-authenticate.js';
 import describeScram from '../../src/broker/handlers/50-describe-user-scram-credentials.js';
@@ -24,7 +24,6 @@ import { createLogger } from '../../src/log.js';
 import { KafkaClient } from '../../src/client/client.js';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
 import { bootstrapUserFromEnv, createSecurityServices, saslAuthenticator } from '../../src/security/index.js';
-import type { SaslSession } from '../../src/security/sasl-session.js';
 import type { SecurityServices } from '../../src/security/types.js';
 import { tempDir } from './helpers.js';
 import { show, userCli } from './cli-helpers.js';
@@ -54,16 +53,22 @@ before(async () => {
   for (const h of [...ALL_HANDLERS, saslHandshake, saslAuthenticate, describeScram, alterScram]) if (!registry.get(h.apiKey)) registry.register(h);
   const services = { ...broker.services, registry, security } as BrokerServices & { security: SecurityServices };
   let nextId = 1;
+  // a SASL listener wired the way the broker wires one (Connection with sasl: true)
+  const advertised = { host: '127.0.0.1', port: 0 };
   server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    const conn = new Connection(socket, nextId++, { maxRequestBytes: 100 * 1024 * 1024, registry, services, onClose: () => undefined });
-    // what the lead's connection.ts wiring does on a SASL listener
-    const info = conn.info as ConnectionInfo & { sasl: SaslSession | null };
-    info.authenticated = false;
-    info.sasl = security.newSession(info);
+    new Connection(socket, nextId++, {
+      maxRequestBytes: 100 * 1024 * 1024,
+      registry,
+      services,
+      listener: { name: 'SASL_PLAINTEXT', securityProtocol: 'SASL_PLAINTEXT', advertised },
+      sasl: true,
+      onClose: () => undefined,
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  advertised.port = (server.address() as { port: number }).port;
   const port = (server.address() as { port: number }).port;
   services.advertised = { host: '127.0.0.1', port };
   bootstrap = `127.0.0.1:${port}`;

@@ -43,7 +43,8 @@ export default defineHandler<Req.MetadataRequest, Res.MetadataResponse>(Req, Res
     }
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: s.nodeId, host: s.advertised.host, port: s.advertised.port, rack: null }],
+      // the address of the listener this client came in on, as Kafka answers per listener
+      brokers: [{ nodeId: s.nodeId, host: ctx.connection.listener.advertised.host, port: ctx.connection.listener.advertised.port, rack: null }],
       clusterId: s.clusterId,
       controllerId: s.nodeId,
       topics,

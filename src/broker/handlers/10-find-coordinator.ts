@@ -16,7 +16,8 @@ const TRANSACTION = 1;
 export default defineHandler<Req.FindCoordinatorRequest, Res.FindCoordinatorResponse>(Req, Res, {
   versions: [0, 6],
   handle(ctx, req, version) {
-    const { nodeId, advertised, groups } = ctx.services;
+    const { nodeId, groups } = ctx.services;
+    const advertised = ctx.connection.listener.advertised;
     const lookup = (keyType: number): { errorCode: number; errorMessage: string | null; nodeId: number; host: string; port: number } => {
       let errorCode: number = ErrorCode.NONE;
       if (keyType !== GROUP && keyType !== TRANSACTION) errorCode = ErrorCode.INVALID_REQUEST;

@@ -20,7 +20,7 @@ export default defineHandler<Req.DescribeClusterRequest, Res.DescribeClusterResp
       ...base,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
-      brokers: [{ brokerId: s.nodeId, host: s.advertised.host, port: s.advertised.port, rack: null, isFenced: false }],
+      brokers: [{ brokerId: s.nodeId, host: ctx.connection.listener.advertised.host, port: ctx.connection.listener.advertised.port, rack: null, isFenced: false }],
     };
   },
 });

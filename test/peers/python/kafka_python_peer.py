@@ -14,6 +14,7 @@ Output contract: logs go to stderr; stdout gets JSON lines, and the LAST line is
 """
 
 import argparse
+import os
 import json
 import logging
 import sys
@@ -37,10 +38,18 @@ def cmd_version(_args):
     return 0
 
 
+def client_config():
+    # Extra client settings (e.g. SASL) as JSON in the environment, never on the command line, so a password
+    # never shows up in a process list or in the command a failing test prints.
+    raw = os.environ.get("KAFKA_PYTHON_CLIENT_CONFIG")
+    return json.loads(raw) if raw else {}
+
+
 def cmd_produce(args):
     acks = args.acks if args.acks == "all" else int(args.acks)
     producer = KafkaProducer(bootstrap_servers=args.bootstrap, acks=acks, compression_type=args.compression,
-                             client_id="umbra-kafka-python-peer", linger_ms=5, request_timeout_ms=30000)
+                             client_id="umbra-kafka-python-peer", linger_ms=5, request_timeout_ms=30000,
+                             **client_config())
     started = time.monotonic()
     futures = [producer.send(args.topic, key=b"key-%d" % i, value=b"value-%d" % i,
                              headers=[("peer", b"kafka-python"), ("seq", b"%d" % i)])
@@ -74,7 +83,8 @@ def cmd_produce(args):
 def cmd_consume(args):
     consumer = KafkaConsumer(args.topic, bootstrap_servers=args.bootstrap, group_id=args.group,
                              client_id="umbra-kafka-python-peer", auto_offset_reset="earliest",
-                             enable_auto_commit=False, session_timeout_ms=10000, heartbeat_interval_ms=1000)
+                             enable_auto_commit=False, session_timeout_ms=10000, heartbeat_interval_ms=1000,
+                             **client_config())
     records, per_partition = [], {}
     read = 0
     started = time.monotonic()
