@@ -10,6 +10,10 @@ export const AdminErrorCodes = {
   INVALID_REQUEST: 400,
   /** the body's media type is not accepted */
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** the broker is secured and the request carried no valid credentials */
+  UNAUTHENTICATED: 401,
+  /** valid credentials of a user who is not a superuser */
+  FORBIDDEN: 403,
   /** a bug or an unexpected failure; the log has the details */
   INTERNAL_ERROR: 500,
 } as const;

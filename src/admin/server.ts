@@ -16,6 +16,14 @@ export interface AdminServerOptions {
   deps: AdminDeps;
   logger?: Logger;
   routes?: AdminRoutes[];
+  /**
+   * When set, every route requires HTTP basic credentials of a SCRAM user that `allowed()` accepts (the broker
+   * passes this when any Kafka listener requires SASL: superusers only). Failures never say which part was wrong.
+   */
+  basicAuth?: {
+    verify(user: string, password: string): Promise<boolean>;
+    allowed(user: string): boolean;
+  };
 }
 
 export interface AdminServer {
@@ -47,6 +55,23 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     const { status, body } = toErrorResponse(AdminError.of('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
     void reply.status(status).send(body);
   });
+
+  if (opts.basicAuth) {
+    const auth = opts.basicAuth;
+    app.addHook('onRequest', async (req, reply) => {
+      const header = req.headers.authorization ?? '';
+      const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
+      const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
+      const colon = decoded.indexOf(':');
+      const user = colon > 0 ? decoded.slice(0, colon) : '';
+      const ok = colon > 0 && (await auth.verify(user, decoded.slice(colon + 1)));
+      if (!ok) {
+        void reply.header('www-authenticate', 'Basic realm="umbra"');
+        throw AdminError.of('UNAUTHENTICATED', 'this broker requires the credentials of a superuser (HTTP basic)');
+      }
+      if (!auth.allowed(user)) throw AdminError.of('FORBIDDEN', `user '${user}' is not a superuser`);
+    });
+  }
 
   clusterRoutes(app, deps);
   topicRoutes(app, deps);

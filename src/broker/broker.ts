@@ -159,10 +159,20 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
     const port = bound[0]!.port;
     services.advertised = bound[0]!.advertised;
 
+    // A broker whose Kafka listeners require SASL keeps its admin API just as closed: superusers, HTTP basic.
+    const secured = config.listeners.some((l) => l.authentication === 'sasl');
     const admin: AdminServer = await startAdminServer({
       host: config.adminListen.host,
       port: config.adminListen.port,
       logger,
+      ...(secured
+        ? {
+            basicAuth: {
+              verify: (user: string, password: string) => security.credentials.verifyPassword(user, password),
+              allowed: (user: string) => config.superUsers.includes(`User:${user}`),
+            },
+          }
+        : {}),
       deps: brokerAdminDeps({
         clusterId: store.clusterId,
         nodeId: config.nodeId,

@@ -348,7 +348,7 @@ export function aclCommand(): Command {
   ).action(
     action(async (o: ClientCommandOptions & AclCommandOptions) => {
       const bindings = bindingsToCreate(o);
-      await withClient(o.brokers, async (client) => {
+      await withClient(o, async (client) => {
         const results = await createAcls(client, bindings);
         const created = results.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => aclView(r.binding));
         const failed = results.filter((r) => r.errorCode !== ErrorCode.NONE);
@@ -373,7 +373,7 @@ export function aclCommand(): Command {
   ).action(
     action(async (o: ClientCommandOptions & AclCommandOptions) => {
       const filters = filtersToList(o);
-      await withClient(o.brokers, async (client) => {
+      await withClient(o, async (client) => {
         const acls = (await describeAcls(client, filters)).map(aclView);
         printResult(o.format, acls, () => (acls.length === 0 ? 'No ACLs' : renderTable(acls)));
       });
@@ -391,7 +391,7 @@ export function aclCommand(): Command {
   ).action(
     action(async (o: ClientCommandOptions & AclCommandOptions) => {
       const filters = filtersToDelete(o);
-      await withClient(o.brokers, async (client) => {
+      await withClient(o, async (client) => {
         const deleted = (await deleteAcls(client, filters)).map(aclView);
         printResult(o.format, { deleted }, () =>
           deleted.length === 0 ? 'No matching ACLs' : `Deleted ${deleted.length} ACL${deleted.length === 1 ? '' : 's'}\n${renderTable(deleted)}`,

@@ -3,6 +3,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import YAML from 'yaml';
 import { KafkaClient } from '../client/client.js';
+import type { Authenticator } from '../client/connection.js';
+import { saslAuthenticator } from '../security/sasl-client.js';
+import { SASL_MECHANISMS, type SaslMechanism } from '../config.js';
 import { KafkaError } from '../client/errors.js';
 
 export const DEFAULT_BROKERS = '127.0.0.1:9092';
@@ -30,20 +33,39 @@ export function withClientOptions(cmd: Command, formats: readonly Format[] = ['t
     .addOption(
       new Option('-b, --brokers <list>', 'bootstrap brokers, host:port[,host:port…]').env('UMBRA_BROKERS').default(DEFAULT_BROKERS),
     )
-    .addOption(new Option('-f, --format <format>', 'output format').choices([...formats]).default('text'));
+    .addOption(new Option('-f, --format <format>', 'output format').choices([...formats]).default('text'))
+    .addOption(new Option('--user <name>', `log in to a SASL listener as this user (password from ${PASSWORD_ENV})`))
+    .addOption(new Option('--sasl-mechanism <mechanism>', 'SASL mechanism for --user').choices([...SASL_MECHANISMS]).default('SCRAM-SHA-512'));
 }
 
-export function makeClient(brokers: string): KafkaClient {
+/** What a command needs to reach a broker: where, and (for a SASL listener) as whom. */
+export interface ConnectOptions {
+  brokers: string;
+  /** log in as this user; the password comes from UMBRA_PASSWORD, never from a flag */
+  user?: string;
+  saslMechanism?: SaslMechanism;
+}
+
+export const PASSWORD_ENV = 'UMBRA_PASSWORD';
+
+export function makeClient(target: string | ConnectOptions): KafkaClient {
+  const o = typeof target === 'string' ? { brokers: target } : target;
+  let authenticate: Authenticator | undefined;
+  if (o.user !== undefined) {
+    const password = process.env[PASSWORD_ENV];
+    if (password === undefined || password === '') throw new CliError(`--user ${o.user}: set the password in ${PASSWORD_ENV}`, 2);
+    authenticate = saslAuthenticator({ mechanism: o.saslMechanism ?? 'SCRAM-SHA-512', username: o.user, password });
+  }
   try {
-    return new KafkaClient({ brokers, clientId: 'umbra-cli', connectTimeoutMs: 5000, retries: 3 });
+    return new KafkaClient({ brokers: o.brokers, clientId: 'umbra-cli', connectTimeoutMs: 5000, retries: 3, ...(authenticate ? { authenticate } : {}) });
   } catch (err) {
     throw new CliError(`--brokers: ${(err as Error).message}`, 2);
   }
 }
 
 /** Runs fn with a client and always closes it. */
-export async function withClient<T>(brokers: string, fn: (client: KafkaClient) => Promise<T>): Promise<T> {
-  const client = makeClient(brokers);
+export async function withClient<T>(target: string | ConnectOptions, fn: (client: KafkaClient) => Promise<T>): Promise<T> {
+  const client = makeClient(target);
   try {
     return await fn(client);
   } finally {

@@ -65,7 +65,7 @@ export function consumeCommand(): Command {
     action(async (topic: string, o: ConsumeOptions) => {
       if (o.offset !== undefined && o.partition === undefined) throw new CliError('--offset needs --partition', 2);
       const format = o.format === 'json' ? 'json' : 'text';
-      await withClient(o.brokers, async (client) => {
+      await withClient(o, async (client) => {
         const meta = await client.topic(topic);
         if (o.partition !== undefined && !meta.partitions.some((p) => p.partition === o.partition)) {
           throw new CliError(`topic '${topic}' has no partition ${o.partition} (it has ${meta.partitions.length})`);

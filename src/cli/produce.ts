@@ -41,7 +41,7 @@ export function produceCommand(): Command {
         return { key, value };
       });
       if (o.keySeparator === '') throw new CliError('--key-separator must not be empty', 2);
-      await withClient(o.brokers, async (client) => {
+      await withClient(o, async (client) => {
         await client.topic(topic); // fail fast on an unknown topic, before reading stdin
         const producer = new Producer(client, { acks, compression: Compression[o.compression], lingerMs: o.lingerMs });
         const perPartition = new Map<number, { count: number; firstOffset: number; lastOffset: number }>();

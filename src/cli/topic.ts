@@ -57,7 +57,7 @@ export function topicCommand(): Command {
   ).action(
     action(async (name: string, o: ClientCommandOptions & { partitions?: number; replicationFactor?: number; config?: string[]; ifNotExists?: boolean }) => {
       const configs = parseConfigs(o.config);
-      await withClient(o.brokers, async (client) => {
+      await withClient(o, async (client) => {
         const [r] = await client.createTopics([
           { name, numPartitions: o.partitions ?? -1, replicationFactor: o.replicationFactor ?? -1, configs },
         ]);
@@ -95,7 +95,7 @@ export function topicCommand(): Command {
       .option('-i, --internal', 'include internal topics (__consumer_offsets, …)'),
   ).action(
     action(async (o: ClientCommandOptions & { internal?: boolean }) => {
-      await withClient(o.brokers, async (client) => {
+      await withClient(o, async (client) => {
         const md = await client.metadata(null);
         const topics = md.topics
           .filter((t) => t.errorCode === ErrorCode.NONE && (o.internal || !t.isInternal))
@@ -123,7 +123,7 @@ export function topicCommand(): Command {
     topic.command('describe').description('show a topic: partitions with leaders and offsets, and its configs').argument('<name>', 'topic name'),
   ).action(
     action(async (name: string, o: ClientCommandOptions) => {
-      await withClient(o.brokers, async (client) => {
+      await withClient(o, async (client) => {
         const data = await describeTopic(client, name);
         printResult(o.format, data, () => renderDescribe(data));
       });
@@ -132,7 +132,7 @@ export function topicCommand(): Command {
 
   withClientOptions(topic.command('delete').alias('rm').description('delete a topic and its data').argument('<name>', 'topic name')).action(
     action(async (name: string, o: ClientCommandOptions) => {
-      await withClient(o.brokers, async (client) => {
+      await withClient(o, async (client) => {
         const [r] = await client.deleteTopics([name]);
         if (!r) throw new CliError('the broker returned no result');
         throwIfError(r.errorCode, `topic '${name}'`, r.errorMessage);
@@ -155,7 +155,7 @@ export function topicCommand(): Command {
       const del = o.delete ?? [];
       if (Object.keys(set).length === 0 && del.length === 0) throw new CliError('nothing to change: give --config key=value and/or --delete key', 2);
       for (const k of del) if (k in set) throw new CliError(`'${k}' is both set and deleted`, 2);
-      await withClient(o.brokers, async (client) => {
+      await withClient(o, async (client) => {
         const [r] = await client.incrementalAlterConfigs(
           [
             {

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { javaConsume, javaProduce, kafkaPythonConsume, kafkaPythonProduce, kcatConsume, kcatProduce, requirePeers, runProcess } from '../helpers/peers.js';
+import { REPO_ROOT, javaConsume, javaProduce, kafkaPythonConsume, kafkaPythonProduce, kcatConsume, kcatProduce, requirePeers, runProcess } from '../helpers/peers.js';
 import { startUmbra, type UmbraBroker } from '../helpers/umbra.js';
 
 const USER = 'alice';
@@ -47,6 +47,7 @@ describe('SASL and TLS with real clients', () => {
     dir = mkdtempSync(join(tmpdir(), 'umbra-security-'));
     certs = makeCertificates(dir);
     broker = await startUmbra({
+      args: ['--superuser', USER],
       env: { UMBRA_BOOTSTRAP_USER: `${USER}:${PASSWORD}` },
       brokerConfigs: { 'group.initial.rebalance.delay.ms': 0 },
       configYaml: [
@@ -132,6 +133,35 @@ describe('SASL and TLS with real clients', () => {
     assert.equal(produced.acked, 100);
     const consumed = await javaConsume(plainBootstrap(), 'java-sasl', 'java-sasl-group', 100, 30_000, { config });
     assert.equal(consumed.count, 100);
+  });
+
+  it('the umbra CLI logs in with --user and UMBRA_PASSWORD, and creates users', { timeout: 60_000 }, async () => {
+    const cli = (args: string[], env: NodeJS.ProcessEnv, input?: string) =>
+      runProcess(process.execPath, [join(REPO_ROOT, 'bin', 'umbra.js'), ...args], { env, allowFailure: true, timeoutMs: 30_000, ...(input ? { input } : {}) });
+    const withPassword = { ...process.env, UMBRA_PASSWORD: PASSWORD };
+    const created = await cli(['topic', 'create', 'cli-sasl', '-p', '2', '--brokers', plainBootstrap(), '--user', USER], withPassword);
+    assert.equal(created.code, 0, created.stderr);
+    const listed = await cli(['topic', 'list', '--brokers', plainBootstrap(), '--user', USER, '--format', 'json'], withPassword);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /cli-sasl/);
+    const noPassword = await cli(['topic', 'list', '--brokers', plainBootstrap(), '--user', USER], { ...process.env, UMBRA_PASSWORD: '' });
+    assert.equal(noPassword.code, 2);
+    assert.match(noPassword.stderr, /UMBRA_PASSWORD/);
+    const bob = await cli(['user', 'create', 'bob', '--password-stdin', '--brokers', plainBootstrap(), '--user', USER], withPassword, 'bobs-Secret-77\n');
+    assert.equal(bob.code, 0, bob.stderr);
+    for (const r of [created, listed, bob]) assert.equal((r.stdout + r.stderr).includes(PASSWORD), false, 'the CLI printed a password');
+  });
+
+  it('the admin API asks a secured broker\'s superusers for HTTP basic credentials', async () => {
+    const get = (auth?: string) => fetch(`${broker.adminUrl}/v1/cluster`, auth ? { headers: { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } } : {});
+    const none = await get();
+    assert.equal(none.status, 401);
+    assert.equal(((await none.json()) as { code: string }).code, 'UNAUTHENTICATED');
+    assert.equal((await get(`${USER}:wrong`)).status, 401);
+    assert.equal((await get('bob:bobs-Secret-77')).status, 403, 'a valid user who is not a superuser');
+    const ok = await get(`${USER}:${PASSWORD}`);
+    assert.equal(ok.status, 200);
+    assert.ok(((await ok.json()) as { clusterId: string }).clusterId);
   });
 
   it('credentials survive a restart; unauthenticated requests are refused', { timeout: 60_000 }, async () => {
