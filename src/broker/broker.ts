@@ -39,7 +39,6 @@ export interface RunningBroker {
 
 export async function startBroker(config: BrokerConfig, opts: { logger?: Logger } = {}): Promise<RunningBroker> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel, name: 'umbra' });
-  refuseUnenforced(config);
   const cleanup: (() => Promise<void> | void)[] = [];
   const unwind = async (): Promise<void> => {
     for (const step of cleanup.reverse()) {
@@ -208,9 +207,4 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
     await unwind();
     throw err;
   }
-}
-
-/** ACL checks are not yet wired into every API: refuse rather than run an open broker someone asked to lock. */
-function refuseUnenforced(config: BrokerConfig): void {
-  if (config.authorization !== 'none') throw new Error('not supported yet: authorization: acl');
 }

@@ -247,6 +247,11 @@ async function runJsonPeer<T>(what: string, cmd: string, args: readonly string[]
 export interface JavaRunOptions extends RunOptions {
   heapMb?: number;
   jvmArgs?: string[];
+  /**
+   * Client configs passed through the environment (UMBRA_PEER_CLIENT_CONFIG) instead of the command line, so a
+   * SASL password never shows in a process list or in the command a failing test prints. Command-line configs win.
+   */
+  clientConfig?: Record<string, string>;
 }
 
 /**
@@ -273,7 +278,10 @@ function javaArgv(mainClass: string, args: readonly string[], opts: JavaRunOptio
 }
 
 function clientPeer<T>(what: string, args: readonly string[], opts: JavaRunOptions): Promise<T> {
-  return runJsonPeer<T>(what, javaCommand(), javaArgv('umbra.peer.ClientPeer', args, opts), opts);
+  const withEnv: JavaRunOptions = opts.clientConfig
+    ? { ...opts, env: { ...(opts.env ?? process.env), UMBRA_PEER_CLIENT_CONFIG: Object.entries(opts.clientConfig).map(([k, v]) => `${k}=${v}`).join('\n') } }
+    : opts;
+  return runJsonPeer<T>(what, javaCommand(), javaArgv('umbra.peer.ClientPeer', args, withEnv), withEnv);
 }
 
 function configArgs(config: Record<string, string | number | boolean> = {}): string[] {
@@ -365,7 +373,10 @@ export type JavaAdminCommand =
   | ['describe-cluster']
   | ['list-groups']
   | ['describe-group', string]
-  | ['group-offsets', string];
+  | ['group-offsets', string]
+  | ['create-acl', ...string[]]
+  | ['describe-acls', ...string[]]
+  | ['delete-acls', ...string[]];
 
 /**
  * The Java Admin client. See ClientPeer.java for each command's answer, e.g.
@@ -373,10 +384,33 @@ export type JavaAdminCommand =
  *   javaAdmin(b, ['describe-configs', 't'])           → { ok, configs: { name: { value, source, readOnly, sensitive } } }
  *   javaAdmin(b, ['list-offsets', 't', 'latest'])     → { ok, offsets: { '0': 12 } }
  *   javaAdmin(b, ['group-offsets', 'g'])              → { ok, offsets: { 't-0': 12 } }
+ *   javaAdmin(b, ['create-acl', ...aclArgs(acl)])     → { ok, created: AclJson }
+ *   javaAdmin(b, ['describe-acls', ...aclArgs(f)])    → { ok, acls: AclJson[] }   (delete-acls: the deleted ones)
  */
 export function javaAdmin<T = Record<string, unknown>>(bootstrap: string, command: JavaAdminCommand, opts: JavaRunOptions = {}): Promise<T> {
   const args = ['admin', bootstrap, ...command.filter((a) => a !== undefined).map(String)];
   return clientPeer(`java admin ${command[0]}`, args, opts);
+}
+
+/**
+ * An ACL (or, with fields left out, a filter: missing = ANY) in Kafka's names, as the Java and kafka-python peers
+ * take and return them.
+ */
+export interface AclJson {
+  resourceType: 'TOPIC' | 'GROUP' | 'CLUSTER' | 'TRANSACTIONAL_ID' | 'ANY';
+  name: string;
+  patternType: 'LITERAL' | 'PREFIXED' | 'ANY' | 'MATCH';
+  principal: string;
+  host: string;
+  operation: string;
+  permission: 'ALLOW' | 'DENY' | 'ANY';
+}
+
+/** An ACL or filter as the Java peer's KEY=VALUE arguments. */
+export function aclArgs(acl: Partial<AclJson>): string[] {
+  return Object.entries(acl)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${String(v)}`);
 }
 
 // ------------------------------------------------------------------------------------------------ kcat (librdkafka)
@@ -626,6 +660,25 @@ export function kafkaPythonProduce(
   const args = ['produce', bootstrap, topic, String(count), '--acks', opts.acks ?? 'all'];
   if (opts.compression) args.push('--compression', opts.compression);
   return python('kafka-python produce', KAFKA_PYTHON(), args, opts);
+}
+
+/** KafkaAdminClient.create_acls: { ok, created: AclJson[], failed: { acl, error }[] }. Settings (SASL) via opts.env. */
+export function kafkaPythonCreateAcls(
+  bootstrap: string,
+  acls: readonly Partial<AclJson>[],
+  opts: RunOptions = {},
+): Promise<{ ok: boolean; created: AclJson[]; failed: { acl: AclJson; error: string }[]; error?: string }> {
+  return python('kafka-python create-acls', KAFKA_PYTHON(), ['create-acls', bootstrap, JSON.stringify(acls)], opts);
+}
+
+/** KafkaAdminClient.describe_acls with one filter (missing fields = any): { ok, acls }. */
+export function kafkaPythonDescribeAcls(bootstrap: string, filter: Partial<AclJson>, opts: RunOptions = {}): Promise<{ ok: boolean; acls: AclJson[]; error?: string | null }> {
+  return python('kafka-python describe-acls', KAFKA_PYTHON(), ['describe-acls', bootstrap, JSON.stringify(filter)], opts);
+}
+
+/** KafkaAdminClient.delete_acls with one filter: { ok, deleted }. */
+export function kafkaPythonDeleteAcls(bootstrap: string, filter: Partial<AclJson>, opts: RunOptions = {}): Promise<{ ok: boolean; deleted: AclJson[]; error?: string | null }> {
+  return python('kafka-python delete-acls', KAFKA_PYTHON(), ['delete-acls', bootstrap, JSON.stringify(filter)], opts);
 }
 
 /** kafka-python's KafkaConsumer in GROUP reads COUNT records (0 = all until timeout) and commits. */

@@ -7,6 +7,10 @@
 //   fsync serves every request appended before it started); acks=0 sends no response at all, and on an error
 //   the connection is closed, which is how Kafka tells an acks=0 producer something went wrong.
 // - Produce does not create topics (Metadata does).
+// - Authorization (Kafka's handleProduceRequest): WRITE on each topic, checked once per distinct topic and only
+//   when an authorizer is configured; per partition, an unknown topic id (v13) comes first, then
+//   TOPIC_AUTHORIZATION_FAILED, then UNKNOWN_TOPIC_OR_PARTITION (so a topic one may not write to is never
+//   revealed to exist). Idempotent batches need nothing more (KIP-679: IDEMPOTENT_WRITE is InitProducerId's check).
 // - The request's record batches are views of a frame buffer the connection reuses for its next request (see
 //   Connection.dispatch): they may be used only in the synchronous part of handle(), before the first await, and
 //   nothing that outlives it (the response, a log line, a pending flush) may keep a view of them.
@@ -20,6 +24,7 @@ import type { Input } from '../../protocol/primitives.js';
 import { ErrorCode, KafkaError, errorCodeOf } from '../../protocol/errors.js';
 import type { PartitionLog } from '../../storage/types.js';
 import { defineHandler } from '../registry.js';
+import { authorizationEnabled, authorizeTopics } from '../../security/authorizer-helpers.js';
 
 type PartitionResponse = Input<Res.PartitionProduceResponse>;
 
@@ -36,15 +41,29 @@ export default defineHandler<Req.ProduceRequest, Res.ProduceResponse>(Req, Res, 
       return errorForAll(req, version, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported yet');
     }
 
+    // null = every topic (authorization off: no checks at all on this path)
+    const writable = authorizationEnabled(ctx) ? authorizeTopics(ctx, 'WRITE', topicNames(req, version, partitions)) : null;
+
     const toFlush: { log: PartitionLog; resp: PartitionResponse }[] = [];
     let failed = false;
     const responses = req.topicData.map((topic) => {
       const record = version >= 13 ? partitions.topicById(topic.topicId) : partitions.topic(topic.name);
+      const name = version >= 13 ? record?.name : topic.name;
       const partitionResponses = topic.partitionData.map((pd): PartitionResponse => {
         const resp: PartitionResponse = { index: pd.index, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+        if (version >= 13 && !record) {
+          resp.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
+          failed = true;
+          return resp;
+        }
+        if (writable !== null && !writable.has(name!)) {
+          resp.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          failed = true;
+          return resp;
+        }
         const log = record ? partitions.log(record.name, pd.index) : undefined;
         if (!log) {
-          resp.errorCode = version >= 13 && !record ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          resp.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           failed = true;
           return resp;
         }
@@ -104,6 +123,17 @@ export default defineHandler<Req.ProduceRequest, Res.ProduceResponse>(Req, Res, 
     return { responses, throttleTimeMs: 0 };
   },
 });
+
+/** The names of the topics a request writes to (v13 addresses them by id: unknown ids are left out). */
+function topicNames(req: Req.ProduceRequest, version: number, partitions: { topicById(id: string): { name: string } | undefined }): string[] {
+  if (version < 13) return req.topicData.map((t) => t.name);
+  const names: string[] = [];
+  for (const t of req.topicData) {
+    const name = partitions.topicById(t.topicId)?.name;
+    if (name !== undefined) names.push(name);
+  }
+  return names;
+}
 
 function errorForAll(req: Req.ProduceRequest, version: number, errorCode: number, message: string): Input<Res.ProduceResponse> {
   void version;

@@ -12,6 +12,10 @@
 //   returned once the response is on the socket.
 // - Sessions (v7+) are not kept: every response carries session id 0, which tells clients to keep sending full
 //   fetch requests (FetchSessionHandler).
+// - Authorization (Kafka's handleFetchRequest), only with an authorizer configured, once per request before the
+//   long poll and once per distinct topic: a consumer needs READ on each topic; a follower (replica id >= 0) needs
+//   CLUSTER_ACTION on the cluster instead, and without it every partition is refused. Per partition: an unknown
+//   topic id (v13+) first, then TOPIC_AUTHORIZATION_FAILED, then UNKNOWN_TOPIC_OR_PARTITION, then epoch errors.
 //
 // Version notes: v13+ addresses topics by topic id; 15+ adds follower-only fields; 16+ node endpoints (tagged).
 import * as Req from '../../protocol/generated/messages/FetchRequest.js';
@@ -20,7 +24,9 @@ import { EMPTY, type Input } from '../../protocol/primitives.js';
 import { ErrorCode, KafkaError, errorCodeOf } from '../../protocol/errors.js';
 import type { PartitionLog, ReadOptions, ReadResult } from '../../storage/types.js';
 import { defineHandler } from '../registry.js';
+import type { RequestContext } from '../context.js';
 import { Lease } from '../buffer-pool.js';
+import { authorizationEnabled, authorizeCluster, authorizeTopics } from '../../security/authorizer-helpers.js';
 
 const LEADER_EPOCH = 0;
 
@@ -37,13 +43,18 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
   async handle(ctx, req, version) {
     const { partitions, logger } = ctx.services;
     const readCommitted = req.isolationLevel === 1;
+    const readable = authorizationEnabled(ctx) ? readableTopics(ctx, req, version) : null; // null = every topic
     const targets: Target[] = [];
     const topicsOut: Input<Res.FetchableTopicResponse>[] = req.topics.map((t, topicIndex) => {
       const record = version >= 13 ? partitions.topicById(t.topicId) : partitions.topic(t.topic);
+      const name = version >= 13 ? record?.name : t.topic;
+      const denied = readable !== null && name !== undefined && readable !== 'all' && !readable.has(name);
       for (const p of t.partitions) {
-        const log = record ? partitions.log(record.name, p.partition) : undefined;
+        const log = record && !denied ? partitions.log(record.name, p.partition) : undefined;
         let error: number = ErrorCode.NONE;
-        if (!log) error = version >= 13 && !record ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        if (version >= 13 && !record) error = ErrorCode.UNKNOWN_TOPIC_ID;
+        else if (denied) error = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        else if (!log) error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (p.currentLeaderEpoch > LEADER_EPOCH) error = ErrorCode.UNKNOWN_LEADER_EPOCH;
         else if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < LEADER_EPOCH) error = ErrorCode.FENCED_LEADER_EPOCH;
         targets.push({ topicIndex, partition: p, log, error });
@@ -70,6 +81,23 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
     }
   },
 });
+
+/**
+ * The topics this fetch may read: 'all' for a follower with CLUSTER_ACTION, else the requested topics the
+ * principal may READ (none for a follower without CLUSTER_ACTION). Unknown topic ids are left out: they are
+ * answered UNKNOWN_TOPIC_ID before any check, as in Kafka.
+ */
+function readableTopics(ctx: RequestContext, req: Req.FetchRequest, version: number): Set<string> | 'all' {
+  const follower = req.replicaId >= 0 || req.replicaState.replicaId >= 0;
+  if (follower) return authorizeCluster(ctx, 'CLUSTER_ACTION') ? 'all' : new Set<string>();
+  const { partitions } = ctx.services;
+  const names: string[] = [];
+  for (const t of req.topics) {
+    const name = version >= 13 ? partitions.topicById(t.topicId)?.name : t.topic;
+    if (name !== undefined) names.push(name);
+  }
+  return authorizeTopics(ctx, 'READ', names);
+}
 
 /**
  * Reads every target partition. Each read is planned in request order (the response-size budget depends on what

@@ -4,12 +4,15 @@
 // for read_committed), -3 = the record with the largest timestamp (v7+), -4 = earliest local (same as earliest:
 // no tiered storage), -5 = latest tiered (none: offset -1); any other timestamp = the first offset whose record
 // timestamp is at or after it, or -1 when there is none.
+// Authorization (Kafka's handleListOffsetRequest): DESCRIBE on each topic; every partition of a topic without it
+// gets TOPIC_AUTHORIZATION_FAILED (timestamp -1, offset -1), whether or not the topic exists.
 import * as Req from '../../protocol/generated/messages/ListOffsetsRequest.js';
 import * as Res from '../../protocol/generated/messages/ListOffsetsResponse.js';
 import type { Input } from '../../protocol/primitives.js';
 import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
 import type { PartitionLog } from '../../storage/types.js';
 import { defineHandler } from '../registry.js';
+import { authorizationEnabled, authorizeTopics } from '../../security/authorizer-helpers.js';
 
 const LATEST = -1;
 const EARLIEST = -2;
@@ -21,11 +24,15 @@ export default defineHandler<Req.ListOffsetsRequest, Res.ListOffsetsResponse>(Re
   handle(ctx, req) {
     const { partitions } = ctx.services;
     const readCommitted = req.isolationLevel === 1;
+    const describable = authorizationEnabled(ctx) ? authorizeTopics(ctx, 'DESCRIBE', req.topics.map((t) => t.name)) : null;
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p): Input<Res.ListOffsetsPartitionResponse> => {
+          if (describable !== null && !describable.has(t.name)) {
+            return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, timestamp: -1, offset: -1, leaderEpoch: -1 };
+          }
           const log = partitions.log(t.name, p.partitionIndex);
           if (!log) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, timestamp: -1, offset: -1, leaderEpoch: -1 };
           if (p.currentLeaderEpoch > 0) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, timestamp: -1, offset: -1, leaderEpoch: -1 };

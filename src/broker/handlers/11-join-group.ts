@@ -10,13 +10,29 @@
 // - v9: a rejoining static leader of a Stable group may be told to skip the assignment (KIP-814).
 // - Errors: INVALID_GROUP_ID, INVALID_SESSION_TIMEOUT, INCONSISTENT_GROUP_PROTOCOL, UNKNOWN_MEMBER_ID,
 //   FENCED_INSTANCE_ID, GROUP_MAX_SIZE_REACHED, COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE.
+// - Authorization: READ on the group, else GROUP_AUTHORIZATION_FAILED (Kafka's getErrorResponse: generation -1,
+//   no member id, leader or members) and the coordinator never hears of the request.
 import * as Req from '../../protocol/generated/messages/JoinGroupRequest.js';
 import * as Res from '../../protocol/generated/messages/JoinGroupResponse.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../registry.js';
+import { authorizeGroup } from '../../security/authorizer-helpers.js';
 
 export default defineHandler<Req.JoinGroupRequest, Res.JoinGroupResponse>(Req, Res, {
   versions: [0, 9],
   async handle(ctx, req, version) {
+    if (!authorizeGroup(ctx, 'READ', req.groupId)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+        generationId: -1,
+        protocolType: null,
+        protocolName: version < 7 ? '' : null,
+        leader: '',
+        memberId: '',
+        members: [],
+      };
+    }
     const res = await ctx.services.groups.joinGroup({
       groupId: req.groupId,
       memberId: req.memberId,

@@ -5,17 +5,23 @@
 // ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID (v3+ group instance id) as for Heartbeat.
 // v5 (KIP-559): ProtocolType and ProtocolName are mandatory and must match the group's
 // (INCONSISTENT_GROUP_PROTOCOL otherwise); the response echoes them.
+// Authorization: READ on the group, after the v5 presence check (as Kafka orders them), else
+// GROUP_AUTHORIZATION_FAILED with an empty assignment.
 import * as Req from '../../protocol/generated/messages/SyncGroupRequest.js';
 import * as Res from '../../protocol/generated/messages/SyncGroupResponse.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { EMPTY } from '../../protocol/primitives.js';
 import { defineHandler } from '../registry.js';
+import { authorizeGroup } from '../../security/authorizer-helpers.js';
 
 export default defineHandler<Req.SyncGroupRequest, Res.SyncGroupResponse>(Req, Res, {
   versions: [0, 5],
   async handle(ctx, req, version) {
     if (version >= 5 && (req.protocolType === null || req.protocolName === null)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, protocolType: null, protocolName: null, assignment: EMPTY };
+    }
+    if (!authorizeGroup(ctx, 'READ', req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: EMPTY };
     }
     const res = await ctx.services.groups.syncGroup({
       groupId: req.groupId,

@@ -12,6 +12,10 @@
 //   Kafka's controller does), creating nothing.
 // - A created topic's partition logs are open before the answer is sent, so Produce can follow at once.
 // - timeoutMs is not waited on: creation here is complete when the request is answered.
+// - Authorization (Kafka's ControllerApis.createTopics), after the duplicate and __cluster_metadata checks: CREATE
+//   on the cluster, else CREATE on each topic (TOPIC_AUTHORIZATION_FAILED "Authorization failed." otherwise). A
+//   topic created by a principal without DESCRIBE_CONFIGS on it is created but answered without its configs,
+//   partition count and replication factor (-1), with topicConfigErrorCode TOPIC_AUTHORIZATION_FAILED (v5+).
 //
 // Version notes: v5 adds numPartitions, replicationFactor and the effective configs (with sources) of each created
 // topic, v7 the topic id. The codec leaves out what a version does not have.
@@ -23,6 +27,7 @@ import { describeConfigEntries, resolveTopicConfig } from '../../cluster/topic-c
 import type { TopicRecord } from '../../cluster/types.js';
 import type { BrokerServices } from '../context.js';
 import { defineHandler } from '../registry.js';
+import { authorizationEnabled, authorizeTopicCreation, authorizeTopics } from '../../security/authorizer-helpers.js';
 
 /** KRaft's own metadata log; Kafka refuses it as a user topic name. */
 const CLUSTER_METADATA_TOPIC = '__cluster_metadata';
@@ -39,6 +44,15 @@ export default defineHandler<Req.CreateTopicsRequest, Res.CreateTopicsResponse>(
       seen.add(t.name);
     }
 
+    // null = every name (authorization off)
+    let creatable: Set<string> | null = null;
+    let describable: Set<string> | null = null;
+    if (authorizationEnabled(ctx)) {
+      const candidates = [...seen].filter((n) => !duplicates.has(n) && n !== CLUSTER_METADATA_TOPIC);
+      creatable = authorizeTopicCreation(ctx, candidates);
+      describable = authorizeTopics(ctx, 'DESCRIBE_CONFIGS', candidates, { logIfDenied: false });
+    }
+
     const topics: TopicResult[] = [];
     const answered = new Set<string>();
     for (const t of req.topics) {
@@ -48,15 +62,17 @@ export default defineHandler<Req.CreateTopicsRequest, Res.CreateTopicsResponse>(
         topics.push(failed(t.name, new KafkaError(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.')));
       } else if (t.name === CLUSTER_METADATA_TOPIC) {
         topics.push(failed(t.name, new KafkaError(ErrorCode.INVALID_REQUEST, `Creation of internal topic ${CLUSTER_METADATA_TOPIC} is prohibited.`)));
+      } else if (creatable !== null && !creatable.has(t.name)) {
+        topics.push(failed(t.name, new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.')));
       } else {
-        topics.push(await createOne(s, t, req.validateOnly, version));
+        topics.push(await createOne(s, t, req.validateOnly, version, describable === null || describable.has(t.name)));
       }
     }
     return { throttleTimeMs: 0, topics };
   },
 });
 
-async function createOne(s: BrokerServices, t: Req.CreatableTopic, validateOnly: boolean, version: number): Promise<TopicResult> {
+async function createOne(s: BrokerServices, t: Req.CreatableTopic, validateOnly: boolean, version: number, describable: boolean): Promise<TopicResult> {
   const configs: Record<string, string | null> = {};
   for (const c of t.configs) configs[c.name] = c.value;
   let record: TopicRecord;
@@ -78,6 +94,19 @@ async function createOne(s: BrokerServices, t: Req.CreatableTopic, validateOnly:
   // The registry's change listener opens the logs; syncing again is harmless and keeps this handler correct
   // on its own (tests that build services without the broker's wiring).
   if (!validateOnly) s.partitions.sync(record.name);
+  if (!describable) {
+    // created, but what it was created with is for principals that may describe its configs
+    return {
+      name: record.name,
+      topicId: record.topicId,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      numPartitions: -1,
+      replicationFactor: -1,
+      configs: [],
+    };
+  }
   return {
     name: record.name,
     topicId: record.topicId,

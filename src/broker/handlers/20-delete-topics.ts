@@ -8,6 +8,12 @@
 //   both a name and an id, or neither, is INVALID_REQUEST. An unknown name is UNKNOWN_TOPIC_OR_PARTITION, an
 //   unknown id UNKNOWN_TOPIC_ID.
 // - The broker's internal topics (__consumer_offsets, __transaction_state) are refused with INVALID_REQUEST.
+// - Authorization (Kafka's ControllerApis.deleteTopics), after the checks above and the resolution of ids (an
+//   unknown id is UNKNOWN_TOPIC_ID): DELETE on the cluster allows everything; else a topic needs DESCRIBE and
+//   DELETE. By name: not describable → TOPIC_AUTHORIZATION_FAILED whether or not it exists; describable but unknown
+//   → UNKNOWN_TOPIC_OR_PARTITION; not deletable → TOPIC_AUTHORIZATION_FAILED. By id: not deletable →
+//   TOPIC_AUTHORIZATION_FAILED, naming the topic only when describable. "The provided topic name maps to an ID that
+//   was already supplied" is only said to principals allowed to delete the topic (it would reveal the mapping).
 // - Deletion is immediate: the partition logs are gone when the request is answered; timeoutMs is not waited on.
 // - Results are in request order (Kafka shuffles them, which no client relies on) and carry the name and, from
 //   v6, the topic id, whichever way the topic was given.
@@ -17,6 +23,7 @@ import { ZERO_UUID, type Input } from '../../protocol/primitives.js';
 import { ErrorCode, KafkaError, errorCodeOf } from '../../protocol/errors.js';
 import type { BrokerServices } from '../context.js';
 import { defineHandler } from '../registry.js';
+import { authorizationEnabled, authorizeCluster, authorizeTopics } from '../../security/authorizer-helpers.js';
 
 type TopicResult = Input<Res.DeletableTopicResult>;
 
@@ -49,6 +56,20 @@ export default defineHandler<Req.DeleteTopicsRequest, Res.DeleteTopicsResponse>(
       const name = s.topics.getById(id)?.name;
       if (n === 1 && name !== undefined && names.get(name) === 1) givenTwice.add(name);
     }
+    // null = every topic (authorization off, or DELETE on the cluster)
+    let describable: Set<string> | null = null;
+    let deletable: Set<string> | null = null;
+    if (authorizationEnabled(ctx) && !authorizeCluster(ctx, 'DELETE', { logIfDenied: false })) {
+      const toCheck = [...names.keys()];
+      for (const id of ids.keys()) {
+        const name = s.topics.getById(id)?.name;
+        if (name !== undefined) toCheck.push(name);
+      }
+      describable = authorizeTopics(ctx, 'DESCRIBE', toCheck, { logIfDenied: false });
+      deletable = authorizeTopics(ctx, 'DELETE', toCheck, { logIfDenied: false });
+    }
+    const refused = (name: string | null, topicId: string): TopicResult =>
+      result(name, topicId, new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Topic authorization failed.'));
     const twice = (name: string | null, topicId: string): TopicResult =>
       result(name, topicId, new KafkaError(ErrorCode.INVALID_REQUEST, 'The provided topic name maps to an ID that was already supplied.'));
 
@@ -61,6 +82,12 @@ export default defineHandler<Req.DeleteTopicsRequest, Res.DeleteTopicsResponse>(
         if (names.get(t.name)! > 1) {
           if (!answeredDuplicates.has(`name:${t.name}`)) responses.push(result(t.name, ZERO_UUID, new KafkaError(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.')));
           answeredDuplicates.add(`name:${t.name}`);
+        } else if (describable !== null && !describable.has(t.name)) {
+          responses.push(refused(t.name, ZERO_UUID));
+        } else if (!s.topics.has(t.name)) {
+          responses.push(result(t.name, ZERO_UUID, new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic: ${t.name}`)));
+        } else if (deletable !== null && !deletable.has(t.name)) {
+          responses.push(refused(t.name, ZERO_UUID));
         } else if (givenTwice.has(t.name)) {
           responses.push(twice(t.name, ZERO_UUID));
         } else {
@@ -72,6 +99,7 @@ export default defineHandler<Req.DeleteTopicsRequest, Res.DeleteTopicsResponse>(
       } else {
         const topic = s.topics.getById(t.topicId);
         if (!topic) responses.push(result(null, t.topicId, new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, `No topic with id ${t.topicId} exists.`)));
+        else if (deletable !== null && !deletable.has(topic.name)) responses.push(refused(describable!.has(topic.name) ? topic.name : null, t.topicId));
         else if (givenTwice.has(topic.name)) responses.push(twice(topic.name, t.topicId));
         else responses.push(await deleteByName(s, topic.name));
       }

@@ -12,6 +12,10 @@
 // - CLIENT_METRICS (16), GROUP (32) and unknown types: INVALID_REQUEST "Unsupported resource type".
 // - configurationKeys null or empty = all keys; unknown requested keys are left out (Kafka returns only keys it knows).
 //   Sensitive values are null. Synonyms only with includeSynonyms; documentation only with includeDocumentation.
+// - Authorization (Kafka's ConfigHelper), before anything else about a resource: BROKER, BROKER_LOGGER and
+//   CLIENT_METRICS need DESCRIBE_CONFIGS on the cluster (CLUSTER_AUTHORIZATION_FAILED), a TOPIC on the topic
+//   (TOPIC_AUTHORIZATION_FAILED, also for topics that do not exist), a GROUP on the group
+//   (GROUP_AUTHORIZATION_FAILED), each with the error's standard message and no configs.
 //
 // Version notes: v1 added includeSynonyms and the config source, v3 includeDocumentation and configType, v4 is
 // the flexible encoding. The generated codec drops the fields a version does not have.
@@ -22,7 +26,8 @@ import { ErrorCode, KafkaError, errorCodeOf } from '../../protocol/errors.js';
 import { validateTopicName } from '../../cluster/topics.js';
 import { describeConfigEntries } from '../../cluster/topic-config.js';
 import { resolveBrokerConfig, type BrokerIdentityConfigs } from '../../cluster/broker-configs.js';
-import type { BrokerServices } from '../context.js';
+import type { BrokerServices, RequestContext } from '../context.js';
+import { authorize, authorizeCluster, type Operation } from '../../security/authorizer-helpers.js';
 import { defineHandler } from '../registry.js';
 
 /** Kafka's ConfigResource.Type ids (shared with AlterConfigs and IncrementalAlterConfigs). */
@@ -58,6 +63,27 @@ export function resourceError(err: unknown): { errorCode: number; errorMessage: 
   return { errorCode: errorCodeOf(err), errorMessage: err instanceof KafkaError ? err.message : 'Unexpected server error; see the broker log' };
 }
 
+/**
+ * Kafka's authorization of a config resource (ConfigHelper for DESCRIBE_CONFIGS, ControllerApis
+ * .authorizeAlterResource and ConfigAdminManager for ALTER_CONFIGS): the error to answer, or null when allowed.
+ * Cluster-wide types are checked on the cluster, a topic or group on itself; other types are not checked (they are
+ * refused as unsupported afterwards).
+ */
+export function configResourceAuthorizationError(ctx: RequestContext, op: Operation, resource: { resourceType: number; resourceName: string }): KafkaError | null {
+  switch (resource.resourceType) {
+    case ConfigResourceType.BROKER:
+    case ConfigResourceType.BROKER_LOGGER:
+    case ConfigResourceType.CLIENT_METRICS:
+      return authorizeCluster(ctx, op) ? null : new KafkaError(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
+    case ConfigResourceType.TOPIC:
+      return authorize(ctx, op, 'TOPIC', resource.resourceName) ? null : new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Topic authorization failed.');
+    case ConfigResourceType.GROUP:
+      return authorize(ctx, op, 'GROUP', resource.resourceName) ? null : new KafkaError(ErrorCode.GROUP_AUTHORIZATION_FAILED, 'Group authorization failed.');
+    default:
+      return null;
+  }
+}
+
 type Result = Input<Res.DescribeConfigsResult>;
 type Entry = Input<Res.DescribeConfigsResourceResult>;
 
@@ -67,6 +93,8 @@ export default defineHandler<Req.DescribeConfigsRequest, Res.DescribeConfigsResp
     const results = req.resources.map((resource): Result => {
       const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
       try {
+        const denied = configResourceAuthorizationError(ctx, 'DESCRIBE_CONFIGS', resource);
+        if (denied) throw denied;
         const configs = describeResource(s, resource, req.includeSynonyms, req.includeDocumentation);
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
       } catch (err) {

@@ -13,6 +13,11 @@
 // - BROKER_LOGGER (8) was never part of this API: INVALID_REQUEST, as in Kafka; so are GROUP, CLIENT_METRICS and
 //   unknown types.
 // - validateOnly checks everything and changes nothing.
+// - Authorization (Kafka's ControllerApis.authorizeAlterResource), after the duplicate, key and null checks and a
+//   BROKER resource's node id (the broker's preprocessing) but before any other validation or existence check:
+//   BROKER (and CLIENT_METRICS) need ALTER_CONFIGS on the cluster (CLUSTER_AUTHORIZATION_FAILED), a TOPIC on the
+//   topic (TOPIC_AUTHORIZATION_FAILED), a GROUP on the group (GROUP_AUTHORIZATION_FAILED). BROKER_LOGGER is refused
+//   before any check, as Kafka's preprocessing does.
 //
 // Version notes: v2 is the flexible encoding.
 import * as Req from '../../protocol/generated/messages/AlterConfigsRequest.js';
@@ -22,7 +27,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { validateTopicName } from '../../cluster/topics.js';
 import type { BrokerServices } from '../context.js';
 import { defineHandler } from '../registry.js';
-import { ConfigResourceType, requireThisNode, resourceError, resourceTypeName } from './32-describe-configs.js';
+import { ConfigResourceType, configResourceAuthorizationError, requireThisNode, resourceError, resourceTypeName } from './32-describe-configs.js';
 
 type ResourceResult = Input<Res.AlterConfigsResourceResponse>;
 
@@ -37,6 +42,11 @@ export default defineHandler<Req.AlterConfigsRequest, Res.AlterConfigsResponse>(
         if (repeated.has(resource)) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.');
         checkConfigNames(resource.configs.map((c) => c.name));
         checkNoNullValues(resource.configs);
+        if (resource.resourceType !== ConfigResourceType.BROKER_LOGGER) {
+          if (resource.resourceType === ConfigResourceType.BROKER && resource.resourceName !== '') requireThisNode(resource.resourceName, s.nodeId, true);
+          const denied = configResourceAuthorizationError(ctx, 'ALTER_CONFIGS', resource);
+          if (denied) throw denied;
+        }
         await alterResource(s, resource, req.validateOnly);
         responses.push({ ...base, errorCode: ErrorCode.NONE, errorMessage: null });
       } catch (err) {

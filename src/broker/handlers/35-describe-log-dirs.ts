@@ -1,6 +1,8 @@
 // DescribeLogDirs (key 35), v1-4. Behaviour: one log dir (the data directory's logs/), with the size of every
 // requested partition (null topics = all); offsetLag is 0 (no future replicas); v4 adds the file system's total
 // and usable bytes.
+// Authorization (Kafka's handleDescribeLogDirsRequest): DESCRIBE on the cluster, else no results and the top-level
+// error CLUSTER_AUTHORIZATION_FAILED (which v1-2 cannot carry: they just get no results).
 import { statfsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as Req from '../../protocol/generated/messages/DescribeLogDirsRequest.js';
@@ -8,9 +10,11 @@ import * as Res from '../../protocol/generated/messages/DescribeLogDirsResponse.
 import type { Input } from '../../protocol/primitives.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../registry.js';
+import { authorizeCluster } from '../../security/authorizer-helpers.js';
 
 export default defineHandler<Req.DescribeLogDirsRequest, Res.DescribeLogDirsResponse>(Req, Res, {
   handle(ctx, req) {
+    if (!authorizeCluster(ctx, 'DESCRIBE')) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
     const { partitions, config } = ctx.services;
     const logDir = resolve(config.dataDir, 'logs');
     const wanted = req.topics === null ? partitions.list().map((t) => ({ topic: t.name, partitions: null as number[] | null })) : req.topics;

@@ -7,6 +7,8 @@
 //   are not registered brokers) once, with the topic's replication factor: INVALID_REPLICA_ASSIGNMENT otherwise.
 // - A topic named twice in one request is INVALID_REQUEST "Duplicate topic name." and not changed.
 // - validateOnly checks everything and changes nothing. New partitions' logs are open when the answer is sent.
+// - Authorization (Kafka's ControllerApis.createPartitions), after the duplicate check and before existence:
+//   ALTER on each topic, else TOPIC_AUTHORIZATION_FAILED (no message).
 //
 // Version notes: v2 is the flexible encoding; v3 only changes quota behaviour (strict throttling), which does not
 // apply here.
@@ -17,6 +19,7 @@ import { ErrorCode, KafkaError, errorCodeOf } from '../../protocol/errors.js';
 import type { TopicRecord } from '../../cluster/types.js';
 import type { BrokerServices } from '../context.js';
 import { defineHandler } from '../registry.js';
+import { authorizationEnabled, authorizeTopics } from '../../security/authorizer-helpers.js';
 
 type TopicResult = Input<Res.CreatePartitionsTopicResult>;
 
@@ -26,6 +29,8 @@ export default defineHandler<Req.CreatePartitionsRequest, Res.CreatePartitionsRe
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
 
+    const alterable = authorizationEnabled(ctx) ? authorizeTopics(ctx, 'ALTER', [...counts].filter(([, n]) => n === 1).map(([name]) => name)) : null;
+
     const results: TopicResult[] = [];
     const answered = new Set<string>();
     for (const t of req.topics) {
@@ -33,6 +38,10 @@ export default defineHandler<Req.CreatePartitionsRequest, Res.CreatePartitionsRe
       answered.add(t.name);
       if (counts.get(t.name)! > 1) {
         results.push(failed(t.name, new KafkaError(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.')));
+        continue;
+      }
+      if (alterable !== null && !alterable.has(t.name)) {
+        results.push({ name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null });
         continue;
       }
       try {

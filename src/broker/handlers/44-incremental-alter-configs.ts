@@ -16,6 +16,11 @@
 //   SUBTRACT are INVALID_REQUEST. The name must be this node's id.
 // - GROUP, CLIENT_METRICS and unknown types: INVALID_REQUEST.
 // - validateOnly checks everything and changes nothing.
+// - Authorization (Kafka's ConfigAdminManager.preprocess and ControllerApis.authorizeAlterResource), after the
+//   duplicate, key, null-value checks (and a BROKER resource's node id) but before the operations are validated:
+//   BROKER, BROKER_LOGGER (and CLIENT_METRICS) need ALTER_CONFIGS on the cluster (CLUSTER_AUTHORIZATION_FAILED), a
+//   TOPIC on the topic (TOPIC_AUTHORIZATION_FAILED, also for unknown topics), a GROUP on the group
+//   (GROUP_AUTHORIZATION_FAILED).
 //
 // Version notes: v1 is the flexible encoding.
 import * as Req from '../../protocol/generated/messages/IncrementalAlterConfigsRequest.js';
@@ -25,7 +30,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { ALTER_CONFIG_OP_BY_CODE, type AlterConfigOp } from '../../cluster/topics.js';
 import type { BrokerServices } from '../context.js';
 import { defineHandler } from '../registry.js';
-import { ConfigResourceType, requireThisNode, resourceError } from './32-describe-configs.js';
+import { ConfigResourceType, configResourceAuthorizationError, requireThisNode, resourceError } from './32-describe-configs.js';
 import { checkConfigNames, checkNoNullValues, refuseDynamicBrokerConfigs, repeatedResources, requireTopicName, unsupportedResourceType } from './33-alter-configs.js';
 
 type ResourceResult = Input<Res.AlterConfigsResourceResponse>;
@@ -41,6 +46,9 @@ export default defineHandler<Req.IncrementalAlterConfigsRequest, Res.Incremental
         if (repeated.has(resource)) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.');
         checkConfigNames(resource.configs.map((c) => c.name));
         checkNoNullValues(resource.configs.filter((c) => ALTER_CONFIG_OP_BY_CODE[c.configOperation] !== 'DELETE'));
+        if (resource.resourceType === ConfigResourceType.BROKER && resource.resourceName !== '') requireThisNode(resource.resourceName, s.nodeId, true);
+        const denied = configResourceAuthorizationError(ctx, 'ALTER_CONFIGS', resource);
+        if (denied) throw denied;
         await alterResource(s, resource, opsOf(resource), req.validateOnly);
         responses.push({ ...base, errorCode: ErrorCode.NONE, errorMessage: null });
       } catch (err) {

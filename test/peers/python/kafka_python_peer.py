@@ -11,6 +11,13 @@ Output contract: logs go to stderr; stdout gets JSON lines, and the LAST line is
   kafka_python_peer.py version
   kafka_python_peer.py produce BOOTSTRAP TOPIC COUNT [--compression gzip] [--acks all|1|0]
   kafka_python_peer.py consume BOOTSTRAP TOPIC GROUP COUNT TIMEOUT_MS [--no-records]
+  kafka_python_peer.py create-acls BOOTSTRAP ACLS_JSON        KafkaAdminClient.create_acls
+  kafka_python_peer.py describe-acls BOOTSTRAP FILTER_JSON    KafkaAdminClient.describe_acls
+  kafka_python_peer.py delete-acls BOOTSTRAP FILTER_JSON      KafkaAdminClient.delete_acls (one filter)
+
+ACLs and filters are JSON objects with Kafka's names: {"resourceType": "TOPIC", "name": "orders",
+"patternType": "LITERAL", "principal": "User:bob", "host": "*", "operation": "WRITE", "permission": "ALLOW"};
+in a filter, null / "ANY" (and "MATCH" for patternType) select any value. ACLs come back in the same form.
 """
 
 import argparse
@@ -21,7 +28,10 @@ import sys
 import time
 
 import kafka
+import kafka.errors
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType, ACLResourcePatternType, KafkaAdminClient,
+                         ResourcePattern, ResourcePatternFilter, ResourceType)
 
 
 def emit(obj):
@@ -121,6 +131,65 @@ def cmd_consume(args):
     return 3 if timed_out else 0
 
 
+def acl_json(acl):
+    rp = acl.resource_pattern
+    return {"resourceType": rp.resource_type.name, "name": rp.resource_name, "patternType": rp.pattern_type.name,
+            "principal": acl.principal, "host": acl.host, "operation": acl.operation.name,
+            "permission": acl.permission_type.name}
+
+
+def acl_from_json(j, filter=False):
+    pattern_cls = ResourcePatternFilter if filter else ResourcePattern
+    default = "ANY" if filter else None
+    pattern = pattern_cls(ResourceType[j.get("resourceType") or default], j.get("name"),
+                          ACLResourcePatternType[j.get("patternType") or ("ANY" if filter else "LITERAL")])
+    cls = ACLFilter if filter else ACL
+    return cls(principal=j.get("principal"), host=j.get("host", None if filter else "*"),
+               operation=ACLOperation[j.get("operation") or default],
+               permission_type=ACLPermissionType[j.get("permission") or default], resource_pattern=pattern)
+
+
+def admin_client(bootstrap):
+    return KafkaAdminClient(bootstrap_servers=bootstrap, client_id="umbra-kafka-python-peer-admin",
+                            request_timeout_ms=30000, **client_config())
+
+
+def cmd_create_acls(args):
+    admin = admin_client(args.bootstrap)
+    try:
+        res = admin.create_acls([acl_from_json(j) for j in json.loads(args.acls)])
+    finally:
+        admin.close()
+    failed = [{"acl": acl_json(a), "error": e.__name__ if isinstance(e, type) else type(e).__name__} for a, e in res["failed"]]
+    emit({"ok": not failed, "client": "kafka-python", "created": [acl_json(a) for a in res["succeeded"]], "failed": failed})
+    return 0 if not failed else 1
+
+
+def cmd_describe_acls(args):
+    admin = admin_client(args.bootstrap)
+    try:
+        acls, error = admin.describe_acls(acl_from_json(json.loads(args.filter), filter=True))
+    finally:
+        admin.close()
+    ok = error is kafka.errors.NoError or isinstance(error, kafka.errors.NoError)
+    emit({"ok": ok, "client": "kafka-python", "acls": [acl_json(a) for a in acls],
+          "error": None if ok else getattr(error, "__name__", type(error).__name__)})
+    return 0 if ok else 1
+
+
+def cmd_delete_acls(args):
+    admin = admin_client(args.bootstrap)
+    try:
+        results = admin.delete_acls([acl_from_json(json.loads(args.filter), filter=True)])
+    finally:
+        admin.close()
+    _filter, matches, error = results[0]
+    ok = error is kafka.errors.NoError or isinstance(error, kafka.errors.NoError)
+    emit({"ok": ok, "client": "kafka-python", "deleted": [acl_json(a) for a, _e in matches],
+          "error": None if ok else getattr(error, "__name__", type(error).__name__)})
+    return 0 if ok else 1
+
+
 def main(argv):
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     ap = argparse.ArgumentParser(prog="kafka_python_peer.py")
@@ -143,6 +212,21 @@ def main(argv):
     p.add_argument("timeout_ms", type=int)
     p.add_argument("--no-records", action="store_true")
     p.set_defaults(fn=cmd_consume)
+
+    p = sub.add_parser("create-acls")
+    p.add_argument("bootstrap")
+    p.add_argument("acls", help="JSON list of ACLs")
+    p.set_defaults(fn=cmd_create_acls)
+
+    p = sub.add_parser("describe-acls")
+    p.add_argument("bootstrap")
+    p.add_argument("filter", help="JSON ACL filter")
+    p.set_defaults(fn=cmd_describe_acls)
+
+    p = sub.add_parser("delete-acls")
+    p.add_argument("bootstrap")
+    p.add_argument("filter", help="JSON ACL filter")
+    p.set_defaults(fn=cmd_delete_acls)
 
     args = ap.parse_args(argv)
     try:

@@ -1,5 +1,7 @@
 package umbra.peer;
 
+import java.io.IOException;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,9 +44,19 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AccessControlEntryFilter;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclBindingFilter;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourcePatternFilter;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.AppInfoParser;
@@ -60,6 +72,9 @@ import org.apache.kafka.common.utils.AppInfoParser;
  *   produce  BOOTSTRAP TOPIC COUNT [k=v...]              keyed records "key-i" / "value-i", header peer=java
  *   consume  BOOTSTRAP TOPIC GROUP COUNT TIMEOUT_MS [k=v...]   subscribe, read COUNT (0 = all until timeout), commitSync
  *   admin    BOOTSTRAP SUBCOMMAND ARGS...                 see admin() below
+ *
+ * Client configs that must not appear on a command line (SASL passwords) come from the environment variable
+ * UMBRA_PEER_CLIENT_CONFIG, in java.util.Properties text (one KEY=VALUE per line); command-line configs win.
  *
  * Exit codes: 0 ok, 1 error, 2 usage, 3 consume timed out before COUNT records.
  * Pseudo-configs (not passed to the client): peer.value.bytes=N pads values to N bytes;
@@ -285,6 +300,13 @@ public final class ClientPeer {
      * admin BOOTSTRAP list-groups                                   {"groups":[{groupId,type,protocol,state}]}
      * admin BOOTSTRAP describe-group G                              {"state","members":[...]}
      * admin BOOTSTRAP group-offsets G                               {"offsets":{"topic-partition":offset}}
+     * admin BOOTSTRAP create-acl k=v...                             createAcls, one binding: resourceType, name,
+     *                                                                patternType (LITERAL), principal, host (*),
+     *                                                                operation, permission (ALLOW)
+     * admin BOOTSTRAP describe-acls [k=v...]                        {"acls":[{resourceType,name,patternType,principal,
+     *                                                                host,operation,permission}]}; the keys of create-acl
+     *                                                                as a filter, missing = ANY (null name/principal/host)
+     * admin BOOTSTRAP delete-acls [k=v...]                          {"acls":[...deleted]}, same filter keys
      */
     private static int admin(String[] args) throws Exception {
         if (args.length < 2) throw new UsageException("admin BOOTSTRAP SUBCOMMAND ARGS...");
@@ -463,6 +485,34 @@ public final class ClientPeer {
                     out.put("offsets", offsets);
                     break;
                 }
+                case "create-acl": {
+                    Map<String, String> kv = keyValues(rest, 0);
+                    AclBinding binding = new AclBinding(
+                        new ResourcePattern(
+                            ResourceType.fromString(required(kv, "resourceType")),
+                            required(kv, "name"),
+                            PatternType.fromString(kv.getOrDefault("patternType", "LITERAL"))),
+                        new AccessControlEntry(
+                            required(kv, "principal"),
+                            kv.getOrDefault("host", "*"),
+                            AclOperation.fromString(required(kv, "operation")),
+                            AclPermissionType.fromString(kv.getOrDefault("permission", "ALLOW"))));
+                    admin.createAcls(Collections.singletonList(binding)).all().get();
+                    out.put("created", aclJson(binding));
+                    break;
+                }
+                case "describe-acls": {
+                    List<Object> acls = new ArrayList<>();
+                    for (AclBinding b : admin.describeAcls(aclFilter(keyValues(rest, 0))).values().get()) acls.add(aclJson(b));
+                    out.put("acls", acls);
+                    break;
+                }
+                case "delete-acls": {
+                    List<Object> acls = new ArrayList<>();
+                    for (AclBinding b : admin.deleteAcls(Collections.singletonList(aclFilter(keyValues(rest, 0)))).all().get()) acls.add(aclJson(b));
+                    out.put("acls", acls);
+                    break;
+                }
                 default:
                     throw new UsageException("unknown admin subcommand " + sub);
             }
@@ -473,8 +523,47 @@ public final class ClientPeer {
 
     // ---------------------------------------------------------------- helpers
 
+    private static AclBindingFilter aclFilter(Map<String, String> kv) {
+        return new AclBindingFilter(
+            new ResourcePatternFilter(
+                ResourceType.fromString(kv.getOrDefault("resourceType", "ANY")),
+                kv.get("name"),
+                PatternType.fromString(kv.getOrDefault("patternType", "ANY"))),
+            new AccessControlEntryFilter(
+                kv.get("principal"),
+                kv.get("host"),
+                AclOperation.fromString(kv.getOrDefault("operation", "ANY")),
+                AclPermissionType.fromString(kv.getOrDefault("permission", "ANY"))));
+    }
+
+    private static Map<String, Object> aclJson(AclBinding b) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("resourceType", b.pattern().resourceType().name());
+        m.put("name", b.pattern().name());
+        m.put("patternType", b.pattern().patternType().name());
+        m.put("principal", b.entry().principal());
+        m.put("host", b.entry().host());
+        m.put("operation", b.entry().operation().name());
+        m.put("permission", b.entry().permissionType().name());
+        return m;
+    }
+
+    private static String required(Map<String, String> kv, String key) {
+        String v = kv.get(key);
+        if (v == null) throw new UsageException("missing " + key + "=...");
+        return v;
+    }
+
     private static Properties clientProps(String bootstrap, Map<String, String> overrides) {
         Properties props = new Properties();
+        String fromEnv = System.getenv("UMBRA_PEER_CLIENT_CONFIG");
+        if (fromEnv != null) {
+            try {
+                props.load(new StringReader(fromEnv));
+            } catch (IOException e) {
+                throw new UsageException("UMBRA_PEER_CLIENT_CONFIG: " + e.getMessage());
+            }
+        }
         props.put("bootstrap.servers", bootstrap);
         for (Map.Entry<String, String> e : overrides.entrySet()) {
             if (!e.getKey().startsWith("peer.")) props.put(e.getKey(), e.getValue());
