@@ -1,7 +1,7 @@
 // The Kafka listener: accepts TCP connections and hands each to a Connection. Knows nothing about APIs.
 import { createServer, type Server, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { createServer as createTlsServer } from 'node:tls';
+import { TLSSocket, createServer as createTlsServer } from 'node:tls';
 import { Connection } from './connection.js';
 import type { HandlerRegistry } from './registry.js';
 import type { AdvertisedListener, BrokerServices } from './context.js';
@@ -106,6 +106,12 @@ export class KafkaServer {
         if (this.connections.delete(c)) services.metrics.connectionClosed();
       },
     });
+    // On a TLS listener without SASL, a verified client certificate names the principal, as Kafka's default
+    // principal builder does: `User:` + the subject's distinguished name (RFC 2253 order, CN first).
+    if (!this.opts.sasl && socket instanceof TLSSocket && socket.authorized) {
+      const dn = certificateDn(socket);
+      if (dn) conn.info.principal = `User:${dn}`;
+    }
     this.connections.add(conn);
     services.metrics.connectionOpened();
   }
@@ -120,4 +126,15 @@ export class KafkaServer {
     for (const c of [...this.connections]) c.close();
     await closed;
   }
+}
+
+/** The peer certificate's subject as an RFC 2253 distinguished name (most specific first), or null. */
+function certificateDn(socket: TLSSocket): string | null {
+  const subject = socket.getPeerCertificate()?.subject as Record<string, string | string[]> | undefined;
+  if (!subject) return null;
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(subject)) {
+    for (const v of Array.isArray(value) ? value : [value]) parts.push(`${key}=${v.replace(/([,+"\\<>;=])/g, '\\$1')}`);
+  }
+  return parts.length > 0 ? parts.reverse().join(',') : null;
 }

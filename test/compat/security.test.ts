@@ -18,7 +18,9 @@ const USER = 'alice';
 const PASSWORD = 'pa55:word-Zq81';
 
 /** A CA and a server certificate for 127.0.0.1/localhost, made with openssl. */
-function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+type Certificates = { ca: string; cert: string; key: string; clientCert: string; clientKey: string };
+
+function makeCertificates(dir: string): Certificates {
   const run = (...args: string[]): void => {
     execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   };
@@ -26,13 +28,15 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
   run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.pem');
-  return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
+  run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/O=umbra-test/CN=client-one', '-keyout', 'client.key', '-out', 'client.csr');
+  run('x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.pem');
+  return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), clientCert: join(dir, 'client.pem'), clientKey: join(dir, 'client.key') };
 }
 
 describe('SASL and TLS with real clients', () => {
   let broker: UmbraBroker;
   let dir: string;
-  let certs: { ca: string; cert: string; key: string };
+  let certs: Certificates;
   const sasl = (mechanism: string): Record<string, string> => ({
     'security.protocol': 'SASL_PLAINTEXT',
     'sasl.mechanisms': mechanism,
@@ -54,6 +58,7 @@ describe('SASL and TLS with real clients', () => {
         'listeners:',
         '  - { name: SASL_PLAINTEXT, listen: "127.0.0.1:0", authentication: sasl }',
         `  - { name: SASL_SSL, listen: "127.0.0.1:0", authentication: sasl, tls: { cert_path: "${certs.cert}", key_path: "${certs.key}" } }`,
+        `  - { name: MTLS, listen: "127.0.0.1:0", tls: { cert_path: "${certs.cert}", key_path: "${certs.key}", ca_path: "${certs.ca}", client_auth: required } }`,
         '',
       ].join('\n'),
     });
@@ -77,6 +82,20 @@ describe('SASL and TLS with real clients', () => {
     await kcatProduce(tlsBootstrap(), 'over-tls', [{ value: 'encrypted' }], { config });
     const records = await kcatConsume(tlsBootstrap(), 'over-tls', { config });
     assert.deepEqual(records.map((r) => r.payload), ['encrypted']);
+  });
+
+  it('a TLS listener with client_auth: required admits only clients with a certificate from its CA', async () => {
+    const bootstrap = `127.0.0.1:${broker.listeners['MTLS']}`;
+    const tls = { 'security.protocol': 'SSL', 'ssl.ca.location': certs.ca };
+    const withCert = { ...tls, 'ssl.certificate.location': certs.clientCert, 'ssl.key.location': certs.clientKey };
+    await kcatProduce(bootstrap, 'mtls', [{ value: 'with a client certificate' }], { config: withCert });
+    const records = await kcatConsume(bootstrap, 'mtls', { config: withCert });
+    assert.deepEqual(records.map((r) => r.payload), ['with a client certificate']);
+    const without = await runProcess('kcat', ['-b', bootstrap, '-L', '-m', '5', ...Object.entries(tls).flatMap(([k, v]) => ['-X', `${k}=${v}`])], {
+      allowFailure: true,
+      timeoutMs: 20_000,
+    });
+    assert.notEqual(without.code, 0, 'a client without a certificate must not get in');
   });
 
   it('a wrong password fails cleanly, and the log names the failure but never the password', async () => {
@@ -162,6 +181,13 @@ describe('SASL and TLS with real clients', () => {
     const ok = await get(`${USER}:${PASSWORD}`);
     assert.equal(ok.status, 200);
     assert.ok(((await ok.json()) as { clusterId: string }).clusterId);
+    // no secret in any admin response or metric
+    for (const path of ['/v1/cluster', '/v1/brokers', '/v1/topics', '/metrics', '/v1/openapi.json']) {
+      const res = await fetch(`${broker.adminUrl}${path}`, { headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` } });
+      assert.equal(res.status, 200, path);
+      const body = await res.text();
+      assert.equal(body.includes(PASSWORD) || body.includes('bobs-Secret-77'), false, `${path} shows a password`);
+    }
   });
 
   it('credentials survive a restart; unauthenticated requests are refused', { timeout: 60_000 }, async () => {
