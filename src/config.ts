@@ -76,6 +76,8 @@ export interface BrokerConfig {
   autoCreateTopics: boolean; // auto.create.topics.enable
   deleteTopicEnable: boolean; // delete.topic.enable
   maxRequestBytes: number; // socket.request.max.bytes
+  connectionsMaxIdleMs: number; // connections.max.idle.ms
+  maxConnections: number; // max.connections
   logRetentionCheckIntervalMs: number; // log.retention.check.interval.ms
   offsetsTopicNumPartitions: number; // offsets.topic.num.partitions
   offsetsTopicSegmentBytes: number; // offsets.topic.segment.bytes
@@ -287,6 +289,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     autoCreateTopics: bool('auto.create.topics.enable'),
     deleteTopicEnable: bool('delete.topic.enable'),
     maxRequestBytes: int('socket.request.max.bytes'),
+    connectionsMaxIdleMs: int('connections.max.idle.ms'),
+    maxConnections: int('max.connections'),
     logRetentionCheckIntervalMs: int('log.retention.check.interval.ms'),
     offsetsTopicNumPartitions: int('offsets.topic.num.partitions'),
     offsetsTopicSegmentBytes: int('offsets.topic.segment.bytes'),

@@ -42,6 +42,8 @@ export interface ConnectionOptions {
   listener: ListenerInfo;
   /** this listener requires SASL authentication before any request but ApiVersions and the SASL ones */
   sasl: boolean;
+  /** connections.max.idle.ms: close after this long with no bytes either way and nothing pending; 0 = never */
+  idleTimeoutMs?: number;
   onClose(conn: Connection): void;
 }
 
@@ -82,6 +84,13 @@ export class Connection {
     }
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
+    if (opts.idleTimeoutMs) {
+      // Node's socket timeout fires after that long without reads or writes. A long poll or an fsync still
+      // pending is not idleness (the client waits for us), so the timer only closes an empty connection.
+      socket.setTimeout(opts.idleTimeoutMs, () => {
+        if (this.slots.length === 0) this.close(`idle for ${opts.idleTimeoutMs} ms (connections.max.idle.ms)`);
+      });
+    }
   }
 
   close(reason?: string): void {

@@ -17,7 +17,10 @@ export interface KafkaServerOptions {
   host: string;
   port: number;
   maxRequestBytes: number;
+  /** of this listener (max.connections); Node refuses further ones at accept */
   maxConnections: number;
+  /** close a connection idle this long (connections.max.idle.ms); 0 = never */
+  idleTimeoutMs?: number;
   registry: HandlerRegistry;
   services: () => BrokerServices;
   /** read sockets into one shared buffer (socket-read.ts) rather than Node's buffer per read (default true) */
@@ -102,6 +105,7 @@ export class KafkaServer {
       services,
       listener: { name: this.opts.name, securityProtocol: this.opts.securityProtocol, advertised: this.advertised },
       sasl: this.opts.sasl,
+      idleTimeoutMs: this.opts.idleTimeoutMs ?? 0,
       onClose: (c) => {
         if (this.connections.delete(c)) services.metrics.connectionClosed();
       },

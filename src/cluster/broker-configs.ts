@@ -45,6 +45,20 @@ const brokerOnly: BrokerConfigDef[] = [
   { name: 'auto.create.topics.enable', type: 'BOOLEAN', default: 'true', doc: 'Whether Metadata and Produce requests for an unknown topic create it.' },
   { name: 'delete.topic.enable', type: 'BOOLEAN', default: 'true', doc: 'Whether DeleteTopics is allowed.' },
   {
+    name: 'connections.max.idle.ms',
+    type: 'LONG',
+    default: '600000',
+    validator: atLeast(1000),
+    doc: 'A client connection that sends nothing and has nothing pending for this long is closed.',
+  },
+  {
+    name: 'max.connections',
+    type: 'INT',
+    default: '10000',
+    validator: atLeast(1),
+    doc: 'Most client connections each listener accepts at once; more are refused at accept.',
+  },
+  {
     name: 'allow.everyone.if.no.acl.found',
     type: 'BOOLEAN',
     default: 'false',

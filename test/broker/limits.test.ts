@@ -1,0 +1,63 @@
+// Connection limits against a broker process: connections.max.idle.ms closes a connection that does nothing (but
+// not one waiting for a long poll), and max.connections refuses connections beyond the limit.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { Writer } from '../../src/protocol/primitives.js';
+import { writeRequestHeader } from '../../src/protocol/generated/messages/RequestHeader.js';
+import * as FetchRequest from '../../src/protocol/generated/messages/FetchRequest.js';
+import * as MetadataRequest from '../../src/protocol/generated/messages/MetadataRequest.js';
+import { startUmbra, type UmbraBroker } from '../helpers/umbra.js';
+
+function open(port: number): Promise<{ socket: Socket; closed: Promise<number> }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1', () => resolve({ socket, closed }));
+    const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now() - started)));
+    socket.on('error', () => {});
+    socket.once('error', reject);
+  });
+}
+
+function frame(apiKey: number, version: number, body: (w: Writer) => void): Buffer {
+  const w = new Writer();
+  const size = w.reserveInt32();
+  writeRequestHeader(w, 1, { requestApiKey: apiKey, requestApiVersion: version, correlationId: 1, clientId: 'limits-test' });
+  body(w);
+  Writer.patchInt32(size, w.length - 4);
+  return w.toBuffer();
+}
+
+describe('connection limits', () => {
+  let broker: UmbraBroker;
+  before(async () => {
+    broker = await startUmbra({ brokerConfigs: { 'connections.max.idle.ms': 1000, 'max.connections': 3 } });
+  });
+  after(async () => broker?.destroy());
+
+  it('closes an idle connection after connections.max.idle.ms, but not one waiting on a long poll', async () => {
+    const idle = await open(broker.port);
+    const waiting = await open(broker.port);
+    // create the topic, then park a fetch at its end for 2.5 s
+    waiting.socket.write(frame(3, 4, (w) => MetadataRequest.write(w, 4, { topics: [{ name: 'idle-test' }], allowAutoTopicCreation: true })));
+    await new Promise((r) => setTimeout(r, 200));
+    waiting.socket.write(
+      frame(1, 4, (w) =>
+        FetchRequest.write(w, 4, { replicaId: -1, maxWaitMs: 2500, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, topics: [{ topic: 'idle-test', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] }),
+      ),
+    );
+    const idleFor = await idle.closed;
+    assert.ok(idleFor >= 900 && idleFor < 4000, `the idle connection closed after ${idleFor} ms`);
+    const stillOpen = await Promise.race([waiting.closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 1500))]);
+    assert.equal(stillOpen, true, 'a connection with a fetch pending is not idle');
+    waiting.socket.destroy();
+  });
+
+  it('refuses connections beyond max.connections', async () => {
+    const held = await Promise.all([open(broker.port), open(broker.port), open(broker.port)]);
+    const extra = await open(broker.port);
+    const closedWithin = await Promise.race([extra.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 800))]);
+    assert.equal(closedWithin, true, 'the fourth connection is refused');
+    for (const h of held) h.socket.destroy();
+  });
+});
