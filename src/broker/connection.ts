@@ -197,7 +197,14 @@ export class Connection {
     const finish = (res: unknown): void => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.opts.services.metrics.observeRequest(handler.name, seconds);
-      slot.frame = res === null ? null : this.encodeResponse(handler, apiVersion, correlationId, flexible, res);
+      try {
+        slot.frame = res === null ? null : this.encodeResponse(handler, apiVersion, correlationId, flexible, res);
+      } catch (err) {
+        // A response this version cannot carry is a handler bug; it costs this connection, never the process
+        // (finish also runs from a promise callback, where a throw would be an unhandled rejection).
+        this.failRequest(handler, err);
+        return;
+      }
       this.flush();
     };
     if (result instanceof Promise) {

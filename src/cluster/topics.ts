@@ -16,6 +16,12 @@ const MAX_NAME_LENGTH = 249;
 const LEGAL_NAME = /^[a-zA-Z0-9._-]+$/;
 
 /** Topics the broker itself owns (Kafka's Topic.INTERNAL_TOPICS). */
+/**
+ * Most partitions one topic may have on this broker. Kafka sets no limit, but every partition is a directory with
+ * open files here, so one CreateTopics asking for a billion partitions would take the broker down for everyone.
+ */
+export const MAX_PARTITIONS_PER_TOPIC = 100_000;
+
 export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state']);
 
 export interface TopicRegistryOptions {
@@ -191,6 +197,9 @@ export class TopicRegistry {
             : `The topic ${name} currently has ${current.partitions} partition(s); ${totalCount} would not be an increase.`,
         );
       }
+      if (totalCount > MAX_PARTITIONS_PER_TOPIC) {
+        throw err(ErrorCode.INVALID_PARTITIONS, `${totalCount} partitions exceed this broker's limit of ${MAX_PARTITIONS_PER_TOPIC} per topic.`);
+      }
       const topic: TopicRecord = { ...current, partitions: totalCount };
       if (opts.validateOnly) return topic;
       const stored = await this.persist(topic);
@@ -281,6 +290,9 @@ export class TopicRegistry {
     if (partitions === -1) partitions = this.opts.numPartitions;
     if (!Number.isInteger(partitions) || partitions <= 0) {
       throw err(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');
+    }
+    if (partitions > MAX_PARTITIONS_PER_TOPIC) {
+      throw err(ErrorCode.INVALID_PARTITIONS, `${partitions} partitions exceed this broker's limit of ${MAX_PARTITIONS_PER_TOPIC} per topic.`);
     }
     if (replicationFactor === -1) replicationFactor = this.opts.defaultReplicationFactor;
     if (!Number.isInteger(replicationFactor) || replicationFactor <= 0) {

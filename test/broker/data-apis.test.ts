@@ -120,6 +120,14 @@ describe('data-path APIs', () => {
     assert.ok(dirResult.totalBytes > 0 && dirResult.usableBytes > 0);
   });
 
+  it('refuses a partition count no single broker could hold, instead of trying', async () => {
+    const [res] = await client.createTopics([{ name: 'huge', numPartitions: 500_000_000 }]);
+    assert.equal(res!.errorCode, ErrorCode.INVALID_PARTITIONS);
+    assert.match(res!.errorMessage ?? '', /limit of 100000 per topic/);
+    const grown = await client.createPartitions([{ topic: TOPIC, count: 2_000_000 }]);
+    assert.equal(grown[0]!.errorCode, ErrorCode.INVALID_PARTITIONS);
+  });
+
   it('DescribeCluster names this broker and the cluster id', async () => {
     const res = await client.request(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1 });
     assert.equal(res.errorCode, ErrorCode.NONE);

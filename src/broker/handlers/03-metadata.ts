@@ -79,6 +79,9 @@ export default defineHandler<Req.MetadataRequest, Res.MetadataResponse>(Req, Res
         else topics.push(described(describeTopic(s, record), record.name));
       }
     }
+    // A request by topic id (v10+) may leave a topic without a name, but the response's name is nullable only
+    // from v12 on: earlier versions get an empty name (found by fuzzing: the null could not be encoded).
+    if (version < 12) for (const t of topics) if (t.name === null) t.name = '';
     return {
       throttleTimeMs: 0,
       // the address of the listener this client came in on, as Kafka answers per listener
