@@ -120,15 +120,17 @@ async function apiVersionsWorks(socket: Socket, correlationId: number): Promise<
   Writer.patchInt32(size, w.length - 4);
   const reply = await new Promise<Buffer>((resolve, reject) => {
     let buf = Buffer.alloc(0);
+    const onClose = (): void => reject(new Error('the bystander connection was closed'));
     const onData = (d: Buffer): void => {
       buf = Buffer.concat([buf, d]);
       if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
         socket.off('data', onData);
+        socket.off('close', onClose);
         resolve(buf.subarray(4, 4 + buf.readInt32BE(0)));
       }
     };
     socket.on('data', onData);
-    socket.once('close', () => reject(new Error('the bystander connection was closed')));
+    socket.once('close', onClose);
     socket.write(w.toBuffer());
   });
   const r = new Reader(reply);
