@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Reader, Writer } from '../../src/protocol/primitives.js';
-import { writeRequestHeader } from '../../src/protocol/generated/messages/RequestHeader.js';
 import * as ProduceRequest from '../../src/protocol/generated/messages/ProduceRequest.js';
 import * as ProduceResponse from '../../src/protocol/generated/messages/ProduceResponse.js';
 import * as ApiVersionsRequest from '../../src/protocol/generated/messages/ApiVersionsRequest.js';
@@ -18,14 +17,10 @@ import * as MetadataRequest from '../../src/protocol/generated/messages/Metadata
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { startUmbra, type UmbraBroker } from '../helpers/umbra.js';
+import { requestFrame } from '../helpers/frames.js';
 
 function frame(apiKey: number, version: number, correlationId: number, headerVersion: number, body: (w: Writer) => void): Buffer {
-  const w = new Writer();
-  const size = w.reserveInt32();
-  writeRequestHeader(w, headerVersion, { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId: 'bad-input-test' });
-  body(w);
-  Writer.patchInt32(size, w.length - 4);
-  return w.toBuffer();
+  return requestFrame(apiKey, version, correlationId, body, { clientId: 'bad-input-test', headerVersion });
 }
 
 /** A connection that collects whole response frames and reports when the broker closes it. */

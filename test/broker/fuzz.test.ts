@@ -13,6 +13,7 @@ import * as ApiVersionsRequest from '../../src/protocol/generated/messages/ApiVe
 import * as ApiVersionsResponse from '../../src/protocol/generated/messages/ApiVersionsResponse.js';
 import { API_CODECS } from '../../src/protocol/generated/api.js';
 import { startUmbra, type UmbraBroker } from '../helpers/umbra.js';
+import { requestFrame } from '../helpers/frames.js';
 import { RandomMessages, Rng, SpecModel, loadSpecs, specsPresent } from '../protocol/random-messages.js';
 
 const FRAMES = Number(process.env.UMBRA_FUZZ_FRAMES ?? 3000);
@@ -31,14 +32,7 @@ function prng(seed: number): () => number {
 }
 
 function frameWith(apiKey: number, version: number, correlationId: number, body: Buffer): Buffer {
-  const codec = API_CODECS.get(apiKey)!;
-  const flexible = codec.firstFlexibleVersion >= 0 && version >= codec.firstFlexibleVersion;
-  const w = new Writer();
-  const size = w.reserveInt32();
-  writeRequestHeader(w, flexible ? 2 : 1, { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId: 'fuzz' });
-  w.raw(body);
-  Writer.patchInt32(size, w.length - 4);
-  return w.toBuffer();
+  return requestFrame(apiKey, version, correlationId, body, { clientId: 'fuzz' });
 }
 
 /** A valid default request body (every field at its default), to mutate. */

@@ -3,11 +3,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { Writer } from '../../src/protocol/primitives.js';
-import { writeRequestHeader } from '../../src/protocol/generated/messages/RequestHeader.js';
+import type { Writer } from '../../src/protocol/primitives.js';
 import * as FetchRequest from '../../src/protocol/generated/messages/FetchRequest.js';
 import * as MetadataRequest from '../../src/protocol/generated/messages/MetadataRequest.js';
 import { startUmbra, type UmbraBroker } from '../helpers/umbra.js';
+import { requestFrame } from '../helpers/frames.js';
 
 function open(port: number): Promise<{ socket: Socket; closed: Promise<number> }> {
   return new Promise((resolve, reject) => {
@@ -20,12 +20,7 @@ function open(port: number): Promise<{ socket: Socket; closed: Promise<number> }
 }
 
 function frame(apiKey: number, version: number, body: (w: Writer) => void): Buffer {
-  const w = new Writer();
-  const size = w.reserveInt32();
-  writeRequestHeader(w, 1, { requestApiKey: apiKey, requestApiVersion: version, correlationId: 1, clientId: 'limits-test' });
-  body(w);
-  Writer.patchInt32(size, w.length - 4);
-  return w.toBuffer();
+  return requestFrame(apiKey, version, 1, body, { clientId: 'limits-test' });
 }
 
 describe('connection limits', () => {
