@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { REPO_ROOT, javaConsume, javaProduce, kafkaPythonConsume, kafkaPythonProduce, kcatConsume, kcatProduce, requirePeers, runProcess } from '../helpers/peers.js';
+import { REPO_ROOT, runJavaMain, javaConsume, javaProduce, kafkaPythonConsume, kafkaPythonProduce, kcatConsume, kcatProduce, requirePeers, runProcess } from '../helpers/peers.js';
 import { startUmbra, type UmbraBroker } from '../helpers/umbra.js';
 
 const USER = 'alice';
@@ -188,6 +188,26 @@ describe('SASL and TLS with real clients', () => {
       const body = await res.text();
       assert.equal(body.includes(PASSWORD) || body.includes('bobs-Secret-77'), false, `${path} shows a password`);
     }
+  });
+
+  it("Kafka's kafka-configs describes the SCRAM users (DescribeUserScramCredentials + DescribeClientQuotas)", { timeout: 60_000 }, async () => {
+    const props = join(dir, 'admin.properties');
+    writeFileSync(
+      props,
+      [
+        'security.protocol=SASL_PLAINTEXT',
+        'sasl.mechanism=SCRAM-SHA-512',
+        `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${USER}" password="${PASSWORD}";`,
+        '',
+      ].join('\n'),
+    );
+    const res = await runJavaMain('kafka.admin.ConfigCommand', ['--bootstrap-server', plainBootstrap(), '--command-config', props, '--describe', '--entity-type', 'users'], {
+      allowFailure: true,
+      timeoutMs: 60_000,
+    });
+    assert.equal(res.code, 0, res.stderr.slice(-2000));
+    assert.match(res.stdout, /SCRAM credential configs for user-principal 'alice' are SCRAM-SHA-256=iterations=\d+, SCRAM-SHA-512=iterations=\d+/);
+    assert.equal(res.stdout.includes(PASSWORD), false);
   });
 
   it('credentials survive a restart; unauthenticated requests are refused', { timeout: 60_000 }, async () => {

@@ -1,6 +1,6 @@
 // Every API this broker implements. ApiVersions advertises exactly these (see registry.ts).
 // Deliberately not implemented yet (and so not advertised): transactions (24-28, 65, 66), delegation tokens,
-// quotas (48, 49), KIP-848 consumer groups (68, 69), share groups, telemetry (71, 72), KRaft controller RPCs.
+// quotas (49; 48 answers that none are set), KIP-848 consumer groups (68, 69), share groups, telemetry (71, 72), KRaft controller RPCs.
 import type { ApiHandler } from '../registry.js';
 import produce from './00-produce.js';
 import fetch from './01-fetch.js';
@@ -33,6 +33,7 @@ import createPartitions from './37-create-partitions.js';
 import deleteGroups from './42-delete-groups.js';
 import incrementalAlterConfigs from './44-incremental-alter-configs.js';
 import offsetDelete from './47-offset-delete.js';
+import describeClientQuotas from './48-describe-client-quotas.js';
 import describeUserScramCredentials from './50-describe-user-scram-credentials.js';
 import alterUserScramCredentials from './51-alter-user-scram-credentials.js';
 import describeCluster from './60-describe-cluster.js';
@@ -70,6 +71,7 @@ export const ALL_HANDLERS: readonly ApiHandler<any, any>[] = [
   deleteGroups,
   incrementalAlterConfigs,
   offsetDelete,
+  describeClientQuotas,
   describeUserScramCredentials,
   alterUserScramCredentials,
   describeCluster,
