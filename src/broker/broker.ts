@@ -120,7 +120,7 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
       config,
       clusterId: store.clusterId,
       nodeId: config.nodeId,
-      advertised: { host: config.advertisedHost, port: config.advertisedPort ?? config.listen.port },
+      listeners: [],
       store,
       topics,
       storage,
@@ -136,7 +136,7 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
     };
 
     // One server per listener. Each tells its clients (Metadata, FindCoordinator) its own advertised address.
-    const bound: { name: string; securityProtocol: string; host: string; port: number; advertised: { host: string; port: number } }[] = [];
+    const bound = services.listeners;
     for (const l of config.listeners) {
       const server = new KafkaServer({
         host: l.listen.host,
@@ -157,7 +157,6 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
       bound.push({ name: l.name, securityProtocol: l.securityProtocol, host: l.listen.host, port, advertised: { host: l.advertisedHost, port: l.advertisedPort ?? port } });
     }
     const port = bound[0]!.port;
-    services.advertised = bound[0]!.advertised;
 
     // A broker whose Kafka listeners require SASL keeps its admin API just as closed: superusers, HTTP basic.
     const secured = config.listeners.some((l) => l.authentication === 'sasl');

@@ -27,6 +27,14 @@ export interface ConnectionInfo {
   listener: ListenerInfo;
 }
 
+export interface BoundListener {
+  name: string;
+  securityProtocol: string;
+  host: string;
+  port: number;
+  advertised: AdvertisedListener;
+}
+
 export interface ListenerInfo {
   name: string;
   securityProtocol: string;
@@ -52,8 +60,8 @@ export interface BrokerServices {
   config: BrokerConfig;
   clusterId: string;
   nodeId: number;
-  /** where clients should connect (the bound address, port resolved when listening on 0) */
-  advertised: AdvertisedListener;
+  /** every Kafka listener with its bound port (known once listening), in configuration order */
+  listeners: BoundListener[];
   store: MetadataStore;
   topics: TopicRegistry;
   storage: Storage;

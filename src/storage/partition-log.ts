@@ -428,6 +428,31 @@ export class DiskPartitionLog implements PartitionLog {
   // ---- read ------------------------------------------------------------------------------------------------
 
   read(fetchOffset: number, opts: ReadOptions): ReadResult {
+    const prepared = this.prepareRead(fetchOffset, opts);
+    if (prepared.ready) return prepared.ready;
+    const { seg, buf, position } = prepared.pending;
+    return prepared.pending.finish(seg.read(buf, 0, buf.length, position));
+  }
+
+  startRead(fetchOffset: number, opts: ReadOptions): { plannedBytes: number; result: Promise<ReadResult> } {
+    const prepared = this.prepareRead(fetchOffset, opts);
+    if (prepared.ready) return { plannedBytes: prepared.ready.bytes, result: Promise.resolve(prepared.ready) };
+    const { seg, buf, position, finish } = prepared.pending;
+    const result = seg.readAsync(buf, 0, buf.length, position).then(finish, (err: unknown) => {
+      throw storageError(`reading ${seg.logPath}`, err);
+    });
+    return { plannedBytes: buf.length, result };
+  }
+
+  /**
+   * Everything a read decides before copying bytes out of a segment file: the range check, the limit (HWM or LSO),
+   * the tail cache, and which file range lands in which buffer. What is left (`pending`) is one read of
+   * `buf.length` bytes at `position`, done synchronously by read() or on the threadpool by startRead().
+   */
+  private prepareRead(
+    fetchOffset: number,
+    opts: ReadOptions,
+  ): { ready: ReadResult; pending?: undefined } | { ready?: undefined; pending: { seg: LogSegment; buf: Buffer; position: number; finish(have: number): ReadResult } } {
     this.checkUsable();
     const highWatermark = this.endOffset;
     const lastStableOffset = this.endOffset;
@@ -437,21 +462,29 @@ export class DiskPartitionLog implements PartitionLog {
         `fetch offset ${fetchOffset} is outside [${this.startOffset}, ${highWatermark}] of ${this.topic}-${this.partition}`,
       );
     }
+    const logStartOffset = this.startOffset;
     const limit = opts.isolation === 'read_committed' ? lastStableOffset : highWatermark;
     const batches: Buffer[] = [];
-    let bytes = 0;
-    if (fetchOffset < limit) {
-      bytes = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches, opts.alloc);
-      if (bytes < 0) bytes = this.readSegments(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches, opts.alloc);
+    const result = (bytes: number): ReadResult => ({ batches, bytes, highWatermark, lastStableOffset, logStartOffset, abortedTransactions: [] });
+    if (fetchOffset >= limit) return { ready: result(0) };
+    const cached = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches, opts.alloc);
+    if (cached >= 0) return { ready: result(cached) };
+
+    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      if (seg.size === 0) continue;
+      const found = this.locate(seg, fetchOffset, opts.maxBytes);
+      if (found === null) continue;
+      const want = this.plannedSize(seg, found.position, found.size, opts.maxBytes, opts.minOneBatch);
+      if (want === 0) break;
+      // results are handed to sockets, so they never live in storage's scratch: the caller's allocator, or new memory
+      const buf = opts.alloc ? opts.alloc(want) : Buffer.allocUnsafe(want);
+      const finish = (have: number): ReadResult => result(this.sliceBatches(buf, have, opts.maxBytes, opts.minOneBatch, limit, batches));
+      const copied = this.copyFromWindow(seg, found.position, buf);
+      if (copied !== null) return { ready: finish(copied) };
+      return { pending: { seg, buf, position: found.position, finish } };
     }
-    return {
-      batches,
-      bytes,
-      highWatermark,
-      lastStableOffset,
-      logStartOffset: this.startOffset,
-      abortedTransactions: [],
-    };
+    return { ready: result(0) };
   }
 
   /** Index of the segment holding `offset`: the last one whose base is <= offset (the first when none). */
@@ -467,23 +500,6 @@ export class DiskPartitionLog implements PartitionLog {
       } else hi = mid - 1;
     }
     return found;
-  }
-
-  private readSegments(
-    offset: number,
-    maxBytes: number,
-    minOneBatch: boolean,
-    limit: number,
-    out: Buffer[],
-    alloc: ((size: number) => Buffer) | undefined,
-  ): number {
-    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
-      const seg = this.segments[i]!;
-      if (seg.size === 0) continue;
-      const found = this.locate(seg, offset, maxBytes);
-      if (found !== null) return this.readBatchesAt(seg, found.position, found.size, maxBytes, minOneBatch, limit, out, alloc);
-    }
-    return 0;
   }
 
   // The window of readScratch filled by the last locate(): file bytes [windowPos, windowPos + windowLen) of windowSeg.
@@ -554,28 +570,6 @@ export class DiskPartitionLog implements PartitionLog {
     return null;
   }
 
-  /**
-   * Copies whole batches from `position` into one buffer from `alloc` (a new one by default: results are handed
-   * to sockets, so they cannot live in storage's scratch) and returns slices of it. Bytes already in readScratch
-   * are copied instead of read again.
-   */
-  private readBatchesAt(
-    seg: LogSegment,
-    position: number,
-    firstSize: number,
-    maxBytes: number,
-    minOneBatch: boolean,
-    limit: number,
-    out: Buffer[],
-    alloc: ((size: number) => Buffer) | undefined,
-  ): number {
-    const want = this.plannedSize(seg, position, firstSize, maxBytes, minOneBatch);
-    if (want === 0) return 0;
-    const buf = alloc ? alloc(want) : Buffer.allocUnsafe(want);
-    const have = this.copyFromWindow(seg, position, buf) ?? seg.read(buf, 0, want, position);
-    return this.sliceBatches(buf, have, maxBytes, minOneBatch, limit, out);
-  }
-
   /** How many bytes to read from `position` (whole batches up to maxBytes, or the first batch alone); 0 = none. */
   private plannedSize(seg: LogSegment, position: number, firstSize: number, maxBytes: number, minOneBatch: boolean): number {
     if (firstSize > maxBytes && !minOneBatch) return 0;
@@ -602,48 +596,6 @@ export class DiskPartitionLog implements PartitionLog {
       p += size;
     }
     return total;
-  }
-
-  startRead(fetchOffset: number, opts: ReadOptions): { plannedBytes: number; result: Promise<ReadResult> } {
-    this.checkUsable();
-    const highWatermark = this.endOffset;
-    const lastStableOffset = this.endOffset;
-    if (fetchOffset < this.startOffset || fetchOffset > highWatermark) {
-      throw new KafkaError(
-        ErrorCode.OFFSET_OUT_OF_RANGE,
-        `fetch offset ${fetchOffset} is outside [${this.startOffset}, ${highWatermark}] of ${this.topic}-${this.partition}`,
-      );
-    }
-    const logStartOffset = this.startOffset;
-    const limit = opts.isolation === 'read_committed' ? lastStableOffset : highWatermark;
-    const batches: Buffer[] = [];
-    const done = (bytes: number): ReadResult => ({ batches, bytes, highWatermark, lastStableOffset, logStartOffset, abortedTransactions: [] });
-    if (fetchOffset >= limit) return { plannedBytes: 0, result: Promise.resolve(done(0)) };
-    const cached = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches, opts.alloc);
-    if (cached >= 0) return { plannedBytes: cached, result: Promise.resolve(done(cached)) };
-
-    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
-      const seg = this.segments[i]!;
-      if (seg.size === 0) continue;
-      const found = this.locate(seg, fetchOffset, opts.maxBytes);
-      if (found === null) continue;
-      const want = this.plannedSize(seg, found.position, found.size, opts.maxBytes, opts.minOneBatch);
-      if (want === 0) break;
-      const buf = opts.alloc ? opts.alloc(want) : Buffer.allocUnsafe(want);
-      const copied = this.copyFromWindow(seg, found.position, buf);
-      if (copied !== null) {
-        const bytes = this.sliceBatches(buf, copied, opts.maxBytes, opts.minOneBatch, limit, batches);
-        return { plannedBytes: want, result: Promise.resolve(done(bytes)) };
-      }
-      const result = seg.readAsync(buf, 0, want, found.position).then(
-        (have) => done(this.sliceBatches(buf, have, opts.maxBytes, opts.minOneBatch, limit, batches)),
-        (err: unknown) => {
-          throw storageError(`reading ${seg.logPath}`, err);
-        },
-      );
-      return { plannedBytes: want, result };
-    }
-    return { plannedBytes: 0, result: Promise.resolve(done(0)) };
   }
 
   // ---- lookups ---------------------------------------------------------------------------------------------

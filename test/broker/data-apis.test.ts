@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { startBroker, type RunningBroker } from '../../src/broker/broker.js';
 import { createLogger } from '../../src/log.js';
-import { KafkaClient, OffsetSpec } from '../../src/client/client.js';
+import { ConfigResourceType, KafkaClient, OffsetSpec } from '../../src/client/client.js';
 import { buildRecordBatch, decodeRecords, recordBatches } from '../../src/protocol/record-batch.js';
 
 /** every record of every batch in a fetched records blob */
@@ -126,6 +126,13 @@ describe('data-path APIs', () => {
     assert.match(res!.errorMessage ?? '', /limit of 100000 per topic/);
     const grown = await client.createPartitions([{ topic: TOPIC, count: 2_000_000 }]);
     assert.equal(grown[0]!.errorCode, ErrorCode.INVALID_PARTITIONS);
+  });
+
+  it('DescribeConfigs on the broker reports its bound listeners', async () => {
+    const [res] = await client.describeConfigs([{ type: ConfigResourceType.BROKER, name: '0', keys: ['listeners', 'advertised.listeners'] }]);
+    const value = (name: string) => res!.configs.find((c) => c.name === name)?.value;
+    assert.equal(value('listeners'), `PLAINTEXT://127.0.0.1:${broker.port}`);
+    assert.equal(value('advertised.listeners'), `PLAINTEXT://127.0.0.1:${broker.port}`);
   });
 
   it('DescribeCluster names this broker and the cluster id', async () => {

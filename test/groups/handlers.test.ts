@@ -25,7 +25,6 @@ import { joinParams, startCoordinator, subscription, within } from './helpers.js
 function contextFor(groups: GroupCoordinator): RequestContext {
   const services = {
     nodeId: 1,
-    advertised: { host: 'broker.local', port: 19092 },
     groups,
     partitions: { topic: (name: string) => (name === 't1' ? { name, partitions: 3 } : undefined) },
   };

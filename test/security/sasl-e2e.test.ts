@@ -70,7 +70,6 @@ before(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   advertised.port = (server.address() as { port: number }).port;
   const port = (server.address() as { port: number }).port;
-  services.advertised = { host: '127.0.0.1', port };
   bootstrap = `127.0.0.1:${port}`;
 });
 

@@ -135,13 +135,10 @@ function hostPort(host: string, port: number): string {
 
 /** The broker configs that come from structured fields of the config file (node.id, log.dirs, listeners, ...). */
 function brokerIdentity(s: BrokerServices): BrokerIdentityConfigs {
-  const { config, advertised } = s;
-  // With `listen: host:0` the bound port is only known from the advertised address (unless that is configured).
-  const boundPort = config.listen.port !== 0 ? config.listen.port : config.advertisedPort === undefined ? advertised.port : 0;
   return {
     nodeId: s.nodeId,
-    dataDir: config.dataDir,
-    listeners: `PLAINTEXT://${hostPort(config.listen.host, boundPort)}`,
-    advertisedListeners: `PLAINTEXT://${hostPort(advertised.host, advertised.port)}`,
+    dataDir: s.config.dataDir,
+    listeners: s.listeners.map((l) => `${l.name}://${hostPort(l.host, l.port)}`).join(','),
+    advertisedListeners: s.listeners.map((l) => `${l.name}://${hostPort(l.advertised.host, l.advertised.port)}`).join(','),
   };
 }
