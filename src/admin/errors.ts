@@ -2,6 +2,8 @@
 // Kafka name as the code (UNKNOWN_TOPIC_OR_PARTITION, TOPIC_ALREADY_EXISTS, ...) so the CLI and the wire protocol
 // speak of the same thing; the admin API's own codes are the closed list below.
 import { ErrorCode, KafkaError, errorName, isRetriable } from '../protocol/errors.js';
+import { ShadowLinkError } from '../shadow/service.js';
+import { ShadowConfigError, ShadowLinkOverlapError } from '../shadow/types.js';
 
 export const AdminErrorCodes = {
   /** no such route */
@@ -66,9 +68,25 @@ interface FastifyLikeError {
   message: string;
 }
 
+/** What an error answers. `field` only for a rejected shadow link config (INVALID_CONFIG). */
+export interface ErrorResponseBody {
+  code: string;
+  message: string;
+  field?: string;
+}
+
 /** Maps anything thrown by a route to the status and body sent. */
-export function toErrorResponse(err: unknown): { status: number; body: { code: string; message: string } } {
+export function toErrorResponse(err: unknown): { status: number; body: ErrorResponseBody } {
   if (err instanceof AdminError) return { status: err.statusCode, body: { code: err.code, message: err.message } };
+  // Shadow link errors carry their own code and status (src/shadow/service.ts). The config and overlap errors are
+  // mapped too, in case the link manager lets one through unwrapped: they are the caller's fault, not a 500.
+  if (err instanceof ShadowLinkError) {
+    const body: ErrorResponseBody = { code: err.code, message: err.message };
+    if (err.field !== undefined) body.field = err.field;
+    return { status: err.statusCode, body };
+  }
+  if (err instanceof ShadowConfigError) return { status: 400, body: { code: 'INVALID_CONFIG', message: err.message, field: err.field } };
+  if (err instanceof ShadowLinkOverlapError) return { status: 409, body: { code: 'CONFLICT', message: err.message } };
   if (err instanceof KafkaError) return { status: httpStatusForKafkaError(err.code), body: { code: errorName(err.code), message: err.message } };
   const e = err as FastifyLikeError;
   if (e && typeof e === 'object' && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {

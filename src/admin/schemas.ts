@@ -1,6 +1,7 @@
 // The admin API's JSON shapes, as TypeBox schemas: fastify validates and serializes with them, the OpenAPI document
 // is generated from them, and the TypeScript types below are derived from them, so the three cannot drift apart.
 import { Type, type Static } from '@sinclair/typebox';
+import { LINK_STATES, TASK_STATES, TOPIC_STATES, type LinkState, type TaskState, type TopicState } from '../shadow/service.js';
 
 const Nullable = <T extends ReturnType<typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -8,6 +9,7 @@ export const ErrorBody = Type.Object(
   {
     code: Type.String({ description: 'stable error code, e.g. UNKNOWN_TOPIC_OR_PARTITION, NOT_FOUND, INVALID_REQUEST' }),
     message: Type.String(),
+    field: Type.Optional(Type.String({ description: 'for INVALID_CONFIG: the full path of the first bad field of the link config, e.g. client_options.bootstrap_servers[0]' })),
   },
   { description: 'An error' },
 );
@@ -76,3 +78,109 @@ export type PartitionView = Static<typeof Partition>;
 export type TopicView = Static<typeof Topic>;
 export type TopicConfigView = Static<typeof TopicConfigEntry>;
 export type TopicDetailView = Static<typeof TopicDetail>;
+
+// ---- shadow links (the documents of src/shadow/service.ts) ------------------------------------------------------
+//
+// States are plain strings carrying an `enum` for the document: fast-json-stringify writes a string as is, whereas a
+// union of literals would make it try each branch, and a state added to the service later would turn into a 500.
+
+const LinkStateSchema = Type.Unsafe<LinkState>(Type.String({ enum: [...LINK_STATES], description: 'link state' }));
+const TaskStateSchema = Type.Unsafe<TaskState>(Type.String({ enum: [...TASK_STATES], description: 'task state' }));
+const TopicStateSchema = Type.Unsafe<TopicState>(Type.String({ enum: [...TOPIC_STATES], description: 'shadow topic state' }));
+
+export const ShadowLinkNameParams = Type.Object({ name: Type.String({ description: 'shadow link name' }) });
+export const ShadowLinkTopicParams = Type.Object({
+  name: Type.String({ description: 'shadow link name' }),
+  topic: Type.String({ description: 'shadow topic name' }),
+});
+
+/** A link config document in the file format (SPEC §2.3): free-form here, the link manager validates it. */
+export const ShadowLinkConfigDocument = Type.Object(
+  {},
+  {
+    additionalProperties: true,
+    description:
+      "A shadow link config in Redpanda's shadow-link format (name, client_options, topic_metadata_sync_options, " +
+      'consumer_offset_sync_options, security_sync_options, schema_registry_sync_options). Also accepted as ' +
+      'application/yaml or text/yaml. Responses show every password as [REDACTED].',
+  },
+);
+
+const TopicCount = Type.Optional(Type.Integer({ minimum: 0 }));
+
+export const ShadowLinkSummary = Type.Object({
+  name: Type.String(),
+  state: LinkStateSchema,
+  bootstrapServers: Type.Array(Type.String(), { description: "the source's bootstrap servers, as configured" }),
+  sourceClusterId: Type.String({ description: "the source's cluster id once known ('' before the first contact)" }),
+  topics: Type.Object(
+    {
+      ACTIVE: TopicCount,
+      PAUSED: TopicCount,
+      FAULTED: TopicCount,
+      FAILING_OVER: TopicCount,
+      FAILED_OVER: TopicCount,
+      PROMOTING: TopicCount,
+      PROMOTED: TopicCount,
+    } satisfies Record<TopicState, unknown>,
+    { description: 'shadow topics of the link by state, e.g. { "ACTIVE": 3, "FAILED_OVER": 1 }' },
+  ),
+  totalLag: Type.Integer({ description: "sum of every partition's lag (messages)" }),
+  maxRpoSeconds: Type.Number({ description: 'the worst partition RPO (seconds)' }),
+});
+
+export const ShadowLinkList = Type.Object({ links: Type.Array(ShadowLinkSummary) });
+
+export const ShadowLinkView = Type.Object({
+  name: Type.String(),
+  state: LinkStateSchema,
+  createdAt: Type.String({ description: 'RFC 3339' }),
+  updatedAt: Type.String({ description: 'RFC 3339' }),
+  config: ShadowLinkConfigDocument,
+});
+
+export const ShadowTaskStatus = Type.Object({
+  name: Type.String({ description: 'source_topic_sync | replication | consumer_offset_sync | security_sync | schema_registry_sync' }),
+  state: TaskStateSchema,
+  reason: Type.String({ description: "why the task is in that state ('' when ACTIVE and healthy)" }),
+});
+
+export const ShadowPartitionStatus = Type.Object({
+  partition: Type.Integer(),
+  sourceLogStartOffset: Type.Integer(),
+  sourceLastStableOffset: Type.Integer(),
+  sourceHighWatermark: Type.Integer(),
+  highWatermark: Type.Integer({ description: "the shadow partition's high watermark" }),
+  lag: Type.Integer({ description: 'sourceHighWatermark - highWatermark, never negative (messages)' }),
+  rpoSeconds: Type.Number({ description: 'time since the partition was last fully caught up (0 while caught up)' }),
+  state: Type.String({ description: "the replicator's state for this partition" }),
+  lastError: Type.String({ description: "the last error seen, '' when none" }),
+  gaps: Type.Array(Type.Object({ from: Type.Integer(), to: Type.Integer() }), {
+    description: 'offset ranges [from, to) the shadow will never have because the source deleted them first',
+  }),
+});
+
+export const ShadowTopicStatus = Type.Object({
+  name: Type.String(),
+  state: TopicStateSchema,
+  reason: Type.String(),
+  sourceTopicId: Type.String({ description: 'the source topic id this shadow topic follows' }),
+  partitions: Type.Array(ShadowPartitionStatus),
+});
+
+export const ShadowLinkStatus = Type.Object({
+  name: Type.String(),
+  state: LinkStateSchema,
+  tasks: Type.Array(ShadowTaskStatus),
+  topics: Type.Array(ShadowTopicStatus),
+});
+
+export const ShadowLinkTopicList = Type.Object({ topics: Type.Array(ShadowTopicStatus) });
+
+export const ShadowLinkActionResult = Type.Object({
+  name: Type.String(),
+  state: LinkStateSchema,
+  topics: Type.Array(Type.Object({ name: Type.String(), state: TopicStateSchema, reason: Type.String() }), {
+    description: 'the topics acted on and their state afterwards',
+  }),
+});

@@ -22,6 +22,9 @@ import { BufferPool } from './buffer-pool.js';
 import { bootstrapUserFromEnv, createSecurityServices } from '../security/index.js';
 import { AclAuthorizer } from '../security/authorizer.js';
 import type { BrokerServices } from './context.js';
+import { ShadowLinkManager } from '../shadow/manager.js';
+import { registerShadowMetrics } from '../shadow/metrics.js';
+import { shadowLinkRoutes } from '../admin/routes/shadow-links.js';
 
 export const BROKER_VERSION = '0.1.0';
 const OFFSETS_TOPIC = '__consumer_offsets';
@@ -111,10 +114,16 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
     await groups.load();
     cleanup.push(() => groups.close());
 
+    // Shadow links: loaded now (so read-only rules hold from the first request), started once the listeners are up.
+    const shadow = new ShadowLinkManager({ store, clusterId: store.clusterId, topics, partitions, groups, producerIds, ...(authorizer ? { authorizer } : {}), logger });
+    shadow.load();
+    cleanup.push(() => shadow.close());
+
     const registry = new HandlerRegistry();
     for (const h of ALL_HANDLERS) registry.register(h);
     const metrics = new BrokerMetrics({ apiNames: registry.advertised().map((a) => registry.get(a.apiKey)!.name) });
     metrics.setPartitionSource(() => storage.logs());
+    registerShadowMetrics(metrics.registry, shadow);
 
     const services: BrokerServices = {
       config,
@@ -133,6 +142,7 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
       readBuffers: new BufferPool(READ_BUFFER_POOL_BYTES),
       metrics,
       logger,
+      shadow,
     };
 
     // One server per listener. Each tells its clients (Metadata, FindCoordinator) its own advertised address.
@@ -172,6 +182,7 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
             },
           }
         : {}),
+      routes: [shadowLinkRoutes(shadow)],
       deps: brokerAdminDeps({
         clusterId: store.clusterId,
         nodeId: config.nodeId,
@@ -183,6 +194,7 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
       }),
     });
     cleanup.push(() => admin.close());
+    shadow.start();
 
     logger.info(
       {

@@ -12,6 +12,7 @@ import type { BufferPool } from './buffer-pool.js';
 import type { SaslSession } from '../security/sasl-session.js';
 import type { SecurityServices } from '../security/types.js';
 import type { Authorizer } from '../security/authorizer.js';
+import type { ShadowGuard } from '../shadow/manager.js';
 
 export interface ConnectionInfo {
   id: number;
@@ -76,6 +77,8 @@ export interface BrokerServices {
   readBuffers: BufferPool;
   metrics: RequestMetrics;
   logger: Logger;
+  /** shadow linking's read-only rules for shadowed topics; absent in unit tests of single handlers */
+  shadow?: ShadowGuard;
 }
 
 export interface RequestContext {

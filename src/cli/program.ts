@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { consumeCommand } from './consume.js';
 import { produceCommand } from './produce.js';
+import { shadowCommand } from './shadow.js';
 import { startCommand } from './start.js';
 import { topicCommand } from './topic.js';
 
@@ -39,7 +40,8 @@ export function buildProgram(): Command {
     .addCommand(startCommand())
     .addCommand(topicCommand())
     .addCommand(produceCommand())
-    .addCommand(consumeCommand());
+    .addCommand(consumeCommand())
+    .addCommand(shadowCommand());
   registerUserCommands(program);
   registerAclCommands(program);
   forEachCommand(program, (c) => {

@@ -746,6 +746,31 @@ export class DiskPartitionLog implements PartitionLog {
     }
   }
 
+  truncateFullyAndStartAt(offset: number): void {
+    this.checkUsable();
+    if (offset < 0) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `cannot start the log at ${offset}`);
+    this.tailCache.clear();
+    this.guarded('truncateFullyAndStartAt', () => {
+      for (const seg of this.segments.splice(0)) {
+        this.unsynced.delete(seg);
+        this.deps.scheduleDelete(seg.markDeleted(), 0);
+      }
+      this.segments.push(LogSegment.create(this.fs, this.dir, offset));
+      this.startOffset = offset;
+      this.endOffset = offset;
+      this.recoveryPoint = offset;
+      writeOffsetCheckpoint(this.fs, this.dir, LOG_START_OFFSET_CHECKPOINT_FILE, offset, true);
+      this.persistRecoveryPoint();
+      this.writeSeq++;
+      const epochsChanged = this.epochs.truncateFromEnd(offset);
+      if (this.epochs.truncateFromStart(offset) || epochsChanged) this.persistEpochs();
+      // no batch is left, but the id allocator must stay above every id ever seen
+      const maxProducerId = this.producers.maxProducerId;
+      this.producers.clear();
+      this.producers.maxProducerId = maxProducerId;
+    });
+  }
+
   private rebuildProducerState(): void {
     const maxProducerId = this.producers.maxProducerId;
     this.producers.clear();

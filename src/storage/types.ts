@@ -135,6 +135,11 @@ export interface PartitionLog {
   deleteRecordsBefore(offset: number): number;
   /** Shadow/failback: drop everything at or above `offset` */
   truncateTo(offset: number): void;
+  /**
+   * Empties the log and continues at `offset`: log start = log end = offset (Kafka's truncateFullyAndStartAt). A
+   * shadow partition uses it when the source's log start moved past everything the shadow has.
+   */
+  truncateFullyAndStartAt(offset: number): void;
 
   updateConfig(config: LogConfig): void;
   producerIds(): ProducerIdRange;

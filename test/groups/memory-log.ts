@@ -112,6 +112,9 @@ export class MemoryLog implements PartitionLog {
   truncateTo(): void {
     throw new Error('not used by the group coordinator');
   }
+  truncateFullyAndStartAt(): void {
+    throw new Error('not used by the group coordinator');
+  }
   updateConfig(): void {}
   producerIds(): { maxProducerId: number } {
     return { maxProducerId: -1 };

@@ -67,6 +67,13 @@ export default defineHandler<Req.ProduceRequest, Res.ProduceResponse>(Req, Res, 
           failed = true;
           return resp;
         }
+        const readOnly = ctx.services.shadow?.readOnlyReason(log.topic);
+        if (readOnly !== undefined) {
+          resp.errorCode = ErrorCode.POLICY_VIOLATION;
+          resp.errorMessage = readOnly;
+          failed = true;
+          return resp;
+        }
         if (!pd.records || pd.records.length === 0) {
           resp.errorCode = ErrorCode.INVALID_RECORD;
           resp.errorMessage = 'produce request without record batches';

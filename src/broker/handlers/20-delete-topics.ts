@@ -128,6 +128,8 @@ function targetsOf(req: Req.DeleteTopicsRequest): Target[] {
 async function deleteByName(s: BrokerServices, name: string): Promise<TopicResult> {
   const topicId = s.topics.get(name)?.topicId ?? ZERO_UUID;
   try {
+    const readOnly = s.shadow?.readOnlyReason(name);
+    if (readOnly !== undefined) throw new KafkaError(ErrorCode.POLICY_VIOLATION, readOnly);
     await s.topics.delete(name);
   } catch (err) {
     if (!(err instanceof KafkaError)) s.logger.error({ err, topic: name }, 'delete topic failed');

@@ -21,6 +21,8 @@ export default defineHandler<Req.DeleteRecordsRequest, Res.DeleteRecordsResponse
           if (deletable !== null && !deletable.has(t.name)) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
           const log = partitions.log(t.name, p.partitionIndex);
           if (!log) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          // DeleteRecords has no error message: the code alone says the topic is read-only (shadowed)
+          if (ctx.services.shadow?.readOnlyReason(t.name) !== undefined) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.POLICY_VIOLATION };
           const target = p.offset === -1 ? log.highWatermark : p.offset;
           if (target < 0 || target > log.highWatermark) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
           try {

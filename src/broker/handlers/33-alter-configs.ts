@@ -65,6 +65,11 @@ async function alterResource(s: BrokerServices, resource: Req.AlterConfigsResour
       requireTopicName(name);
       const configs: Record<string, string> = {};
       for (const c of resource.configs) configs[c.name] = c.value!;
+      // the legacy API replaces every override: a synced property changes if its value differs either way
+      const current = s.topics.get(name)?.configs ?? {};
+      const changed = [...new Set([...Object.keys(current), ...Object.keys(configs)])].filter((k) => current[k] !== configs[k]);
+      const refused = s.shadow?.configChangeReason(name, changed);
+      if (refused !== undefined) throw new KafkaError(ErrorCode.POLICY_VIOLATION, refused);
       await s.topics.alterConfigs(name, configs, { validateOnly });
       // The registry's change listener updates the logs; syncing again is harmless (see 19-create-topics.ts).
       if (!validateOnly) s.partitions.sync(name);

@@ -46,6 +46,8 @@ export default defineHandler<Req.CreatePartitionsRequest, Res.CreatePartitionsRe
       }
       try {
         checkRequest(s, t);
+        const readOnly = s.shadow?.readOnlyReason(t.name);
+        if (readOnly !== undefined) throw new KafkaError(ErrorCode.POLICY_VIOLATION, `${readOnly}; its partition count follows the source`);
         const record = await s.topics.addPartitions(t.name, t.count, { validateOnly: req.validateOnly });
         // The registry's change listener opens the new logs; syncing again is harmless (see 19-create-topics.ts).
         if (!req.validateOnly) s.partitions.sync(record.name);

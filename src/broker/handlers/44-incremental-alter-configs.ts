@@ -73,6 +73,10 @@ async function alterResource(s: BrokerServices, resource: Req.AlterConfigsResour
   switch (resource.resourceType) {
     case ConfigResourceType.TOPIC:
       requireTopicName(name);
+      {
+        const refused = s.shadow?.configChangeReason(name, ops.map((o) => o.name));
+        if (refused !== undefined) throw new KafkaError(ErrorCode.POLICY_VIOLATION, refused);
+      }
       await s.topics.incrementalAlterConfigs(name, ops, { validateOnly });
       // The registry's change listener updates the logs; syncing again is harmless (see 19-create-topics.ts).
       if (!validateOnly) s.partitions.sync(name);

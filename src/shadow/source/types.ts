@@ -69,10 +69,19 @@ export interface SourceCluster {
    * same leader travel in one Fetch request, and a partition waiting on the source never holds up another.
    * Leader changes are followed (NOT_LEADER / UNKNOWN_TOPIC refresh metadata and are retried by the replicator).
    */
-  partition(topic: string, partition: number): ReplicationSource;
+  partition(topic: string, partition: number, opts?: SourcePartitionOptions): ReplicationSource;
   /** counters for metrics and status */
   stats(): SourceStats;
   close(): Promise<void>;
+}
+
+export interface SourcePartitionOptions {
+  /**
+   * The source topic id the shadow topic follows. When given (and not the all-zero id), a source topic of that
+   * name with another id (deleted and recreated) is not fetched: fetches answer INCONSISTENT_TOPIC_ID, naming
+   * both ids, so a recreated topic never gets mixed into the shadow's log.
+   */
+  topicId?: string;
 }
 
 export interface SourceStats {
@@ -81,4 +90,22 @@ export interface SourceStats {
   bytesFetched: number;
   /** request failures (transport or error codes) */
   errors: number;
+  /** Fetch connections open now (all source nodes; the admin connection per node is not counted) */
+  fetchConnections: number;
+  /** Metadata requests sent to learn partition leaders */
+  metadataRefreshes: number;
+}
+
+/**
+ * connect() failed. `kind` says why: no bootstrap server answered, TLS or SASL refused us, or the cluster is not
+ * the one `source_cluster_id` names. The message never contains a password.
+ */
+export class SourceConnectError extends Error {
+  override name = 'SourceConnectError';
+  constructor(
+    readonly kind: 'unreachable' | 'tls' | 'authentication' | 'cluster_id_mismatch',
+    message: string,
+  ) {
+    super(message);
+  }
 }

@@ -1,0 +1,487 @@
+// One shadow link at run time: its source client, its tasks (topic sync, replication, consumer offset sync, ACL
+// sync), its shadow topics with their states, and the failover / promote / pause / resume transitions of SPEC §2.2.
+//
+// Topic states drive replication (reconcile()):
+//   ACTIVE, PROMOTING   a replicator per partition runs (paused while the link is PAUSED)
+//   PAUSED              replicators paused; the topic stays read-only
+//   FAULTED             replicators stopped (source topic deleted or recreated, or the logs diverged); data kept
+//   FAILING_OVER, FAILED_OVER, PROMOTED   replication stopped for good; FAILED_OVER / PROMOTED topics are writable
+import type { Logger } from 'pino';
+import type { PartitionManager } from '../broker/partitions.js';
+import type { ProducerIdManager } from '../broker/producer-ids.js';
+import type { TopicRegistry } from '../cluster/topics.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { Authorizer } from '../security/authorizer.js';
+import { PartitionReplicator } from './replication/replicator.js';
+import type { ReplicatorStatus } from './replication/types.js';
+import type { LinkActionResult, LinkState, LinkStatus, PartitionStatus, TaskState, TaskStatus, TopicState, TopicStatus } from './service.js';
+import { ShadowLinkError } from './service.js';
+import { LogSink } from './sink.js';
+import type { ShadowLinkStore, StoredShadowTopic } from './store.js';
+import type { SourceCluster } from './source/types.js';
+import { AclSyncTask, OffsetSyncTask, TopicSyncTask } from './tasks.js';
+import type { PeriodicTask } from './task.js';
+import type { ShadowLinkConfig, SourceClientOptions } from './types.js';
+
+export interface ShadowDeps {
+  topics: TopicRegistry;
+  partitions: PartitionManager;
+  groups: GroupCoordinator;
+  producerIds: ProducerIdManager;
+  authorizer?: Authorizer;
+  logger: Logger;
+  linkStore: ShadowLinkStore;
+  createSource(opts: SourceClientOptions, linkName: string): SourceCluster;
+  /** the link that shadows (or shadowed) this topic, if any */
+  topicOwner(topic: string): string | undefined;
+  /** called whenever a topic's state changes (the manager keeps its read-only index) */
+  onTopicsChanged(): void;
+}
+
+/** States in which replication of a topic runs (or is paused). */
+const REPLICATING: ReadonlySet<TopicState> = new Set(['ACTIVE', 'PAUSED', 'PROMOTING']);
+/** States a delete without force refuses (SPEC §2.2). */
+const BLOCKS_DELETE: ReadonlySet<TopicState> = new Set(['ACTIVE', 'PAUSED', 'FAILING_OVER', 'PROMOTING']);
+/** how long a failover waits for its last consumer-offset sync when the source answers slowly */
+const FINAL_OFFSET_SYNC_TIMEOUT_MS = 5_000;
+const DEFAULT_PROMOTE_TIMEOUT_MS = 60_000;
+
+export type LinkTotals = Totals & { gaps: number };
+
+/** Counters of replicators that no longer exist (failed over, stopped), so per-link totals never go down. */
+interface Totals {
+  bytesFetched: number;
+  bytesWritten: number;
+  recordsWritten: number;
+  errors: number;
+}
+
+export class ShadowLink {
+  config: ShadowLinkConfig;
+  state: LinkState;
+  readonly createdAtMs: number;
+  updatedAtMs: number;
+  readonly topics = new Map<string, StoredShadowTopic>();
+  private readonly replicators = new Map<string, PartitionReplicator[]>();
+  /** replicators being stopped, by topic: a second stop waits for the first */
+  private readonly stopping = new Map<string, Promise<void>>();
+  private readonly retired: Totals = { bytesFetched: 0, bytesWritten: 0, recordsWritten: 0, errors: 0 };
+  source: SourceCluster;
+  private connecting: Promise<void> | undefined;
+  readonly topicSync: TopicSyncTask;
+  readonly offsetSync: OffsetSyncTask;
+  readonly aclSync: AclSyncTask;
+  private readonly logger: Logger;
+  private stopped = false;
+  /** serializes state transitions (failover, promote, pause, resume, topic sync's creations) */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly deps: ShadowDeps,
+    init: { config: ShadowLinkConfig; state: LinkState; createdAtMs: number; updatedAtMs: number; topics: StoredShadowTopic[] },
+  ) {
+    this.config = init.config;
+    this.state = init.state;
+    this.createdAtMs = init.createdAtMs;
+    this.updatedAtMs = init.updatedAtMs;
+    // stored records may be frozen: the link keeps its own copies and replaces them on every change
+    for (const t of init.topics) this.topics.set(t.name, { ...t, gaps: [...t.gaps] });
+    this.logger = deps.logger.child({ link: init.config.name });
+    this.source = deps.createSource(this.config.clientOptions, this.name);
+    const backoff = (): number => this.config.clientOptions.retryBackoffMs;
+    this.topicSync = new TopicSyncTask(this, () => this.config.topicMetadataSync.intervalMs, () => this.paused || this.config.topicMetadataSync.paused, this.logger, backoff);
+    this.offsetSync = new OffsetSyncTask(this, () => this.config.consumerOffsetSync.intervalMs, () => this.paused || this.config.consumerOffsetSync.paused, this.logger, backoff);
+    this.aclSync = new AclSyncTask(this, () => this.config.securitySync.intervalMs, () => this.paused || this.config.securitySync.paused, this.logger, backoff);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get paused(): boolean {
+    return this.state === 'PAUSED';
+  }
+
+  private get tasks(): PeriodicTask[] {
+    return [this.topicSync, this.offsetSync, this.aclSync];
+  }
+
+  start(): void {
+    this.reconcile();
+    for (const t of this.tasks) t.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.tasks.map((t) => t.stop()));
+    await Promise.all([...this.replicators.keys()].map((t) => this.stopReplicators(t)));
+    await this.source.close().catch(() => {});
+  }
+
+  /** Connects once; a failed attempt is forgotten so the next call retries. */
+  connected(): Promise<void> {
+    if (!this.connecting) {
+      this.connecting = this.source.connect().catch((err: unknown) => {
+        this.connecting = undefined;
+        throw err;
+      });
+    }
+    return this.connecting;
+  }
+
+  /** Runs transitions one at a time. */
+  serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  // ---- topics and replication ----------------------------------------------------------------------------
+
+  async setTopicState(name: string, state: TopicState, reason: string): Promise<void> {
+    const t = this.topics.get(name);
+    if (!t) return;
+    if (t.state === state && t.reason === reason) return;
+    if (t.state !== state) this.logger.info({ topic: name, from: t.state, to: state, reason }, 'shadow topic state');
+    const next: StoredShadowTopic = { ...t, state, reason, updatedAtMs: Date.now() };
+    this.topics.set(name, next);
+    await this.deps.linkStore.putTopic(next);
+    this.deps.onTopicsChanged();
+    this.reconcile();
+  }
+
+  async addTopic(t: StoredShadowTopic): Promise<void> {
+    this.topics.set(t.name, { ...t, gaps: [...t.gaps] });
+    await this.deps.linkStore.putTopic(t);
+    this.deps.onTopicsChanged();
+  }
+
+  /** Brings replicators in line with the link and topic states and partition counts. */
+  reconcile(): void {
+    if (this.stopped) return;
+    for (const t of this.topics.values()) {
+      if (!REPLICATING.has(t.state)) {
+        if (this.replicators.has(t.name)) void this.stopReplicators(t.name);
+        continue;
+      }
+      const record = this.deps.topics.get(t.name);
+      if (!record) continue;
+      const stopping = this.stopping.get(t.name);
+      if (stopping && !this.replicators.has(t.name)) {
+        // the old replicators still finish an append: start the new ones after them, never alongside
+        void stopping.then(() => this.reconcile());
+        continue;
+      }
+      let list = this.replicators.get(t.name);
+      if (!list) this.replicators.set(t.name, (list = []));
+      for (let p = list.length; p < record.partitions; p++) {
+        if (!this.deps.partitions.log(t.name, p)) break;
+        list.push(this.newReplicator(t.name, p));
+      }
+      const pause = t.state === 'PAUSED' || (this.paused && t.state !== 'PROMOTING');
+      for (const r of list) {
+        if (pause) r.pause(t.state === 'PAUSED' ? 'topic paused' : 'link paused');
+        else if (r.state === 'PAUSED') r.resume();
+      }
+    }
+  }
+
+  private newReplicator(topic: string, partition: number): PartitionReplicator {
+    const co = this.config.clientOptions;
+    const startAt = this.config.topicMetadataSync.startAt;
+    const r = new PartitionReplicator(this.source.partition(topic, partition), new LogSink(topic, partition, this.deps.partitions, this.deps.producerIds), {
+      name: `${topic}/${partition}`,
+      startAt,
+      maxBytes: co.fetchPartitionMaxBytes,
+      backoffBaseMs: co.retryBackoffMs,
+      logger: this.logger,
+    });
+    let knownGaps = 0;
+    r.onChange((s) => {
+      if (s.gaps.length > knownGaps) {
+        const fresh = s.gaps.slice(knownGaps);
+        knownGaps = s.gaps.length;
+        void this.recordGaps(topic, partition, fresh);
+      }
+      if (s.state === 'FAULTED') {
+        const t = this.topics.get(topic);
+        if (t && t.state === 'ACTIVE') void this.setTopicState(topic, 'FAULTED', `partition ${partition}: ${s.reason}`).catch(() => {});
+      }
+    });
+    r.start();
+    return r;
+  }
+
+  private async recordGaps(topic: string, partition: number, gaps: readonly { from: number; to: number; detectedAtMs: number }[]): Promise<void> {
+    const t = this.topics.get(topic);
+    if (!t) return;
+    const next: StoredShadowTopic = { ...t, gaps: [...t.gaps, ...gaps.map((g) => ({ partition, from: g.from, to: g.to, detectedAtMs: g.detectedAtMs }))] };
+    this.topics.set(topic, next);
+    this.logger.warn({ topic, partition, gaps }, 'the source deleted data before it was replicated: gap recorded');
+    await this.deps.linkStore.putTopic(next).catch((err: unknown) => this.logger.warn({ err }, 'could not persist a gap'));
+  }
+
+  private stopReplicators(topic: string): Promise<void> {
+    const list = this.replicators.get(topic);
+    if (!list) return this.stopping.get(topic) ?? Promise.resolve();
+    this.replicators.delete(topic);
+    const done = (async () => {
+      await Promise.all(list.map((r) => r.stop('replication stopped')));
+      for (const r of list) {
+        const s = r.status();
+        this.retired.bytesFetched += s.bytesFetched;
+        this.retired.bytesWritten += s.bytesWritten;
+        this.retired.recordsWritten += s.recordsWritten;
+        this.retired.errors += s.errors;
+      }
+    })().finally(() => this.stopping.delete(topic));
+    this.stopping.set(topic, done);
+    return done;
+  }
+
+  replicatorStatuses(topic: string): ReplicatorStatus[] {
+    return (this.replicators.get(topic) ?? []).map((r) => r.status());
+  }
+
+  /** Per-link totals for metrics: live replicators plus retired ones. */
+  totals(): LinkTotals {
+    const t = { ...this.retired, gaps: 0 };
+    for (const list of this.replicators.values()) {
+      for (const r of list) {
+        const s = r.status();
+        t.bytesFetched += s.bytesFetched;
+        t.bytesWritten += s.bytesWritten;
+        t.recordsWritten += s.recordsWritten;
+        t.errors += s.errors;
+      }
+    }
+    for (const topic of this.topics.values()) t.gaps += topic.gaps.length;
+    return t;
+  }
+
+  /** Topics whose state still makes them read-only. */
+  shadowedTopicNames(): string[] {
+    return [...this.topics.values()].filter((t) => t.state !== 'FAILED_OVER' && t.state !== 'PROMOTED').map((t) => t.name);
+  }
+
+  blockingDelete(): string[] {
+    return [...this.topics.values()].filter((t) => BLOCKS_DELETE.has(t.state)).map((t) => t.name).sort();
+  }
+
+  // ---- status -------------------------------------------------------------------------------------------
+
+  private replicationTask(): TaskStatus {
+    const all = [...this.replicators.values()].flat();
+    if (this.paused) return { name: 'replication', state: 'PAUSED', reason: 'link paused' };
+    if (all.length === 0) return { name: 'replication', state: 'NOT_RUNNING', reason: this.topics.size === 0 ? 'no shadow topics yet' : 'no topic is replicating' };
+    const pick = (state: string): PartitionReplicator[] => all.filter((r) => r.state === state);
+    const faulted = pick('FAULTED');
+    if (faulted.length > 0) return { name: 'replication', state: 'FAULTED', reason: `${faulted.length} partition(s) faulted; ${faulted[0]!.name}: ${faulted[0]!.reason}` };
+    const unavailable = pick('LINK_UNAVAILABLE');
+    if (unavailable.length > 0) {
+      return { name: 'replication', state: 'LINK_UNAVAILABLE', reason: `${unavailable.length} partition(s) cannot reach the source; ${unavailable[0]!.name}: ${unavailable[0]!.reason}` };
+    }
+    if (pick('ACTIVE').length === 0) return { name: 'replication', state: 'PAUSED', reason: 'every shadow topic is paused' };
+    return { name: 'replication', state: 'ACTIVE', reason: '' };
+  }
+
+  private schemaTask(): TaskStatus {
+    if (!this.config.schemaRegistrySync.shadowSchemaRegistryTopic) {
+      return { name: 'schema_registry_sync', state: 'NOT_RUNNING', reason: 'schema_registry_sync_options.shadow_schema_registry_topic is not set' };
+    }
+    const t = this.topics.get('_schemas');
+    if (!t) return { name: 'schema_registry_sync', state: this.paused ? 'PAUSED' : 'ACTIVE', reason: 'the source has no _schemas topic yet' };
+    const state: TaskState = t.state === 'ACTIVE' ? (this.paused ? 'PAUSED' : 'ACTIVE') : t.state === 'PAUSED' ? 'PAUSED' : t.state === 'FAULTED' ? 'FAULTED' : 'NOT_RUNNING';
+    return { name: 'schema_registry_sync', state, reason: state === 'ACTIVE' ? '' : `_schemas is ${t.state}${t.reason ? `: ${t.reason}` : ''}` };
+  }
+
+  taskStatuses(): TaskStatus[] {
+    return [this.topicSync.status(), this.replicationTask(), this.offsetSync.status(), this.aclSync.status(), this.schemaTask()].map((s) => ({
+      ...s,
+      name: s.name,
+    }));
+  }
+
+  topicStatus(name: string): TopicStatus | undefined {
+    const t = this.topics.get(name);
+    if (!t) return undefined;
+    const live = this.replicatorStatuses(name);
+    const count = this.deps.topics.get(name)?.partitions ?? live.length;
+    const partitions: PartitionStatus[] = [];
+    for (let p = 0; p < count; p++) {
+      const s = live[p];
+      const log = this.deps.partitions.log(name, p);
+      const hwm = log?.highWatermark ?? 0;
+      const gaps = t.gaps.filter((g) => g.partition === p).map((g) => ({ from: g.from, to: g.to }));
+      if (s) {
+        partitions.push({
+          partition: p,
+          sourceLogStartOffset: s.sourceLogStartOffset,
+          sourceLastStableOffset: s.sourceLastStableOffset,
+          sourceHighWatermark: s.sourceHighWatermark,
+          highWatermark: s.highWatermark,
+          lag: s.lag,
+          rpoSeconds: Math.round(s.rpoMs / 100) / 10,
+          state: s.state,
+          lastError: s.lastError ?? '',
+          gaps,
+        });
+      } else {
+        partitions.push({
+          partition: p,
+          sourceLogStartOffset: -1,
+          sourceLastStableOffset: -1,
+          sourceHighWatermark: -1,
+          highWatermark: hwm,
+          lag: 0,
+          rpoSeconds: 0,
+          state: 'STOPPED',
+          lastError: '',
+          gaps,
+        });
+      }
+    }
+    return { name, state: t.state, reason: t.reason, sourceTopicId: t.sourceTopicId, partitions };
+  }
+
+  status(): LinkStatus {
+    const topics = [...this.topics.keys()].sort().map((n) => this.topicStatus(n)!);
+    return { name: this.name, state: this.state, tasks: this.taskStatuses(), topics };
+  }
+
+  private actionResult(names: readonly string[]): LinkActionResult {
+    return {
+      name: this.name,
+      state: this.state,
+      topics: names.map((n) => {
+        const t = this.topics.get(n)!;
+        return { name: n, state: t.state, reason: t.reason };
+      }),
+    };
+  }
+
+  private requireTopic(topic: string): StoredShadowTopic {
+    const t = this.topics.get(topic);
+    if (!t) throw new ShadowLinkError('NOT_FOUND', `link '${this.name}' does not shadow topic '${topic}'`);
+    return t;
+  }
+
+  // ---- transitions --------------------------------------------------------------------------------------
+
+  /** Failover: immediate. One topic, or every still-shadowed topic (re-runnable: picks up topics created since). */
+  failover(topic?: string): Promise<LinkActionResult> {
+    return this.serialize(async () => {
+      let targets: StoredShadowTopic[];
+      if (topic !== undefined) {
+        const t = this.requireTopic(topic);
+        if (t.state === 'FAILED_OVER' || t.state === 'PROMOTED') return this.actionResult([t.name]);
+        targets = [t];
+      } else {
+        targets = [...this.topics.values()].filter((t) => t.state !== 'FAILED_OVER' && t.state !== 'PROMOTED');
+      }
+      await this.failOver(targets, 'FAILED_OVER', 'failed over');
+      return this.actionResult(topic !== undefined ? [topic] : [...this.topics.keys()].sort());
+    });
+  }
+
+  /** FAILING_OVER → stop replication → a last offset sync if the source answers → `final`. */
+  private async failOver(targets: StoredShadowTopic[], final: 'FAILED_OVER' | 'PROMOTED', verb: string): Promise<void> {
+    if (targets.length === 0) return;
+    for (const t of targets) if (final === 'FAILED_OVER') await this.setTopicState(t.name, 'FAILING_OVER', 'stopping replication');
+    await Promise.all(targets.map((t) => this.stopReplicators(t.name)));
+    await this.offsetSync.finalSync(targets.map((t) => t.name), FINAL_OFFSET_SYNC_TIMEOUT_MS);
+    const at = new Date().toISOString();
+    for (const t of targets) await this.setTopicState(t.name, final, `${verb} at ${at}`);
+  }
+
+  /**
+   * Promote: waits until the shadow has everything the source had at the moment of the call (lag 0 against the
+   * source HWM), runs a final offset sync, then fails over.
+   */
+  promote(topic: string | undefined, timeoutMs = DEFAULT_PROMOTE_TIMEOUT_MS): Promise<LinkActionResult> {
+    return this.serialize(async () => {
+      let targets: StoredShadowTopic[];
+      if (topic !== undefined) {
+        const t = this.requireTopic(topic);
+        if (t.state === 'PROMOTED' || t.state === 'FAILED_OVER') return this.actionResult([t.name]);
+        if (t.state === 'FAULTED') throw new ShadowLinkError('CONFLICT', `topic '${topic}' is FAULTED (${t.reason}); promote needs a replicating topic — use failover`);
+        targets = [t];
+      } else {
+        targets = [...this.topics.values()].filter((t) => t.state === 'ACTIVE' || t.state === 'PAUSED');
+      }
+      if (targets.length === 0) return this.actionResult([]);
+      const previous = new Map(targets.map((t) => [t.name, t.state]));
+      for (const t of targets) await this.setTopicState(t.name, 'PROMOTING', 'catching up with the source');
+      try {
+        const wanted: { topic: string; partition: number }[] = [];
+        for (const t of targets) {
+          const n = this.deps.topics.get(t.name)?.partitions ?? 0;
+          for (let p = 0; p < n; p++) wanted.push({ topic: t.name, partition: p });
+        }
+        let marks: Map<string, { highWatermark: number }>;
+        try {
+          await this.connected();
+          marks = await this.source.offsets(wanted);
+        } catch (err) {
+          throw new ShadowLinkError('SOURCE_UNAVAILABLE', `cannot promote: the source did not answer (${(err as Error).message}); use failover instead`);
+        }
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const behind = wanted.filter(({ topic: tn, partition }) => {
+            const target = marks.get(`${tn}/${partition}`)?.highWatermark ?? 0;
+            return (this.deps.partitions.log(tn, partition)?.highWatermark ?? 0) < target;
+          });
+          if (behind.length === 0) break;
+          if (Date.now() > deadline) {
+            const b = behind[0]!;
+            throw new ShadowLinkError(
+              'TIMEOUT',
+              `promote did not catch up within ${timeoutMs} ms: ${behind.length} partition(s) behind, e.g. ${b.topic}/${b.partition} at ${this.deps.partitions.log(b.topic, b.partition)?.highWatermark} of ${marks.get(`${b.topic}/${b.partition}`)?.highWatermark}`,
+            );
+          }
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      } catch (err) {
+        for (const [name, state] of previous) await this.setTopicState(name, state, state === 'PAUSED' ? 'topic paused' : '');
+        throw err;
+      }
+      await this.failOver(targets, 'PROMOTED', 'promoted');
+      return this.actionResult(targets.map((t) => t.name));
+    });
+  }
+
+  pause(topic?: string): Promise<LinkActionResult> {
+    return this.serialize(async () => {
+      if (topic === undefined) {
+        await this.setLinkState('PAUSED');
+        return this.actionResult([...this.topics.keys()].sort());
+      }
+      const t = this.requireTopic(topic);
+      if (t.state === 'ACTIVE') await this.setTopicState(topic, 'PAUSED', 'topic paused');
+      else if (t.state !== 'PAUSED') throw new ShadowLinkError('CONFLICT', `topic '${topic}' is ${t.state}; only an ACTIVE topic can be paused`);
+      return this.actionResult([topic]);
+    });
+  }
+
+  resume(topic?: string): Promise<LinkActionResult> {
+    return this.serialize(async () => {
+      if (topic === undefined) {
+        await this.setLinkState('ACTIVE');
+        return this.actionResult([...this.topics.keys()].sort());
+      }
+      const t = this.requireTopic(topic);
+      if (t.state === 'PAUSED') await this.setTopicState(topic, 'ACTIVE', '');
+      else if (t.state !== 'ACTIVE') throw new ShadowLinkError('CONFLICT', `topic '${topic}' is ${t.state}; only a PAUSED topic can be resumed`);
+      return this.actionResult([topic]);
+    });
+  }
+
+  private async setLinkState(state: LinkState): Promise<void> {
+    if (this.state === state) return;
+    this.state = state;
+    this.updatedAtMs = Date.now();
+    await this.deps.linkStore.putLink(this.config, state, this.createdAtMs);
+    this.reconcile();
+    for (const t of this.tasks) t.trigger();
+  }
+}

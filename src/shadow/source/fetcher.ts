@@ -1,0 +1,455 @@
+// Multiplexed fetching from one source node: the partitions of every replicator whose source leader is that node
+// share a few connections, and all partitions waiting at a moment travel in one Fetch request.
+//
+// Why more than one connection. A Kafka Fetch cannot be amended once sent: a long poll (maxWaitMs) ends when one of
+// *its* partitions gets data or the wait runs out. On a single connection, a partition that becomes ready while a
+// long poll is in flight would wait up to fetch_wait_max_ms behind it, however much data it has. So a node gets up
+// to `connectionsPerNode` fetch connections ("lanes", 2 by default, opened when needed):
+//   - at most lanes − 1 long polls (maxWaitMs = fetch_wait_max_ms) at once, each carrying every fetch waiting when
+//     it was sent;
+//   - the last lane never long-polls. When every long-poll slot is taken it carries everything waiting: with
+//     maxWaitMs 0 when some fetch may have data now (the source reported data past its offset, or we know nothing
+//     yet), else with a short poll (SHORT_POLL_MS), so a partition that missed the long poll in flight still sees
+//     its next record within that time.
+//   - a free long-poll slot waits for a quick fetch in flight (a few ms) when only "cold" fetches are waiting, so
+//     the two groups merge into one long poll instead of the second one short-polling for as long as all is idle.
+//
+// Long polls are the fetcher's business, not the replicator's. An empty answer is handed back only when the
+// source's offsets moved (log start, LSO, high watermark: the replicator wants them for lag and retention) or after
+// `idleAnswerMs` as a liveness beat; meanwhile the partition rides the next request. So an idle partition stays
+// inside a long poll almost all the time, and its first new record ends that poll at once. An answer that is empty
+// although the source has data past the offset (the response was full) puts the partition first in the next one.
+//
+// One partition is never in two requests at once (an aborted fetch still occupies its partition until its request
+// answers, at most fetch_wait_max_ms; a fetch issued after it waits in PartitionFetchState.waiting).
+//
+// Answers are dispatched straight from the decoded response: `records` is a view of the response frame (the
+// connection hands out a slice of the socket's chunk or a buffer of the frame's exact size; neither is ever written
+// again), so nothing is copied or decoded on the way to the sink.
+import type { Logger } from 'pino';
+import { ApiKey } from '../../protocol/generated/api.js';
+import { ZERO_UUID } from '../../protocol/primitives.js';
+import { Framing, frameSizeAt } from '../../protocol/record-batch.js';
+import type { FetchResponse, PartitionData } from '../../protocol/generated/messages/FetchResponse.js';
+import type { BrokerConnection } from '../../client/connection.js';
+import { ErrorCode, KafkaError, networkError } from '../../client/errors.js';
+import type { SourceFetch } from '../replication/types.js';
+
+const READ_COMMITTED = 1;
+const EMPTY = Buffer.alloc(0);
+/** times in a row a partition comes back empty although the source has data for it (the response was full) */
+const MAX_STARVED = 3;
+/** how long the last lane waits at the source for fetches that found every long-poll slot taken */
+const SHORT_POLL_MS = 50;
+
+/** Partition errors after which the leader we route to is stale. */
+export const ROUTING_ERRORS: ReadonlySet<number> = new Set([
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.INCONSISTENT_TOPIC_ID,
+  ErrorCode.REPLICA_NOT_AVAILABLE,
+  ErrorCode.KAFKA_STORAGE_ERROR,
+]);
+
+export interface FetchSettings {
+  fetchWaitMaxMs: number;
+  fetchMinBytes: number;
+  fetchMaxBytes: number;
+  fetchPartitionMaxBytes: number;
+  requestTimeoutMs: number;
+  connectionsPerNode: number;
+}
+
+export interface FetchCounters {
+  fetchRequests: number;
+  bytesFetched: number;
+  errors: number;
+}
+
+/** What a NodeFetcher needs from the source cluster client. */
+export interface FetcherHost {
+  readonly settings: FetchSettings;
+  readonly counters: FetchCounters;
+  readonly logger: Logger | undefined;
+  openConnection(nodeId: number): Promise<BrokerConnection>;
+  /** hands an answer to the replicator and lets the partition's next fetch go */
+  resolve(w: FetchWaiter, answer: SourceFetch): void;
+  /** fails the fetch (transport error) and lets the partition's next fetch go */
+  reject(w: FetchWaiter, err: unknown): void;
+  /** an aborted fetch's request is over: the partition's next fetch may go */
+  release(w: FetchWaiter): void;
+  /** the leader of this topic's partitions may have moved: forget the route */
+  invalidateRoute(topic: string): void;
+}
+
+/** Fetch state of one source partition, shared by every ReplicationSource handle of it. */
+export class PartitionFetchState {
+  readonly key: string;
+  /** fetches behind the active one, oldest first */
+  readonly waiting: FetchWaiter[] = [];
+  /** the fetch being routed, queued at a node, or in a request; null when none */
+  active: FetchWaiter | null = null;
+  /** the source's last stable offset in the last answer (-1 before any) */
+  lastStableOffset = -1;
+  /** fetch offset whose last answer held only part of one batch (a source without KIP-74), else -1 */
+  partialAt = -1;
+  /** source offsets in the last answer handed to the replicator */
+  answeredHighWatermark = -1;
+  answeredLastStableOffset = -1;
+  answeredLogStartOffset = -1;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {
+    this.key = `${topic}/${partition}`;
+  }
+}
+
+export type WaiterPhase = 'waiting' | 'routing' | 'queued' | 'sent' | 'done';
+
+/** One replicator fetch call, from the call until its promise settles (and its request, if any, answers). */
+export class FetchWaiter {
+  phase: WaiterPhase = 'waiting';
+  /** the promise has settled (answered, failed or aborted) */
+  settled = false;
+  /** came back empty: waits for a long poll rather than a quick fetch */
+  cold = false;
+  starved = 0;
+  node: NodeFetcher | null = null;
+  /** the topic id the request names (v13+), from the route */
+  topicId = ZERO_UUID;
+  private readonly onAbort: () => void;
+
+  constructor(
+    readonly state: PartitionFetchState,
+    readonly fromOffset: number,
+    readonly maxBytes: number,
+    readonly signal: AbortSignal,
+    /** the source topic id this partition must still have (undefined: any) */
+    readonly expectedTopicId: string | undefined,
+    /** after this time an empty answer is handed back */
+    readonly deadline: number,
+    private readonly resolveFn: (answer: SourceFetch) => void,
+    private readonly rejectFn: (err: unknown) => void,
+    abort: (w: FetchWaiter) => void,
+  ) {
+    this.onAbort = () => abort(this);
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  resolve(answer: SourceFetch): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.resolveFn(answer);
+  }
+
+  reject(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.rejectFn(err);
+  }
+}
+
+class Lane {
+  conn: BrokerConnection | null = null;
+  busy = false;
+
+  get open(): boolean {
+    return this.conn !== null && !this.conn.isClosed;
+  }
+}
+
+interface TopicGroup {
+  topic: string;
+  topicId: string;
+  waiters: FetchWaiter[];
+}
+
+export class NodeFetcher {
+  private queue: FetchWaiter[] = [];
+  private readonly lanes: Lane[] = [];
+  private readonly maxLanes: number;
+  private readonly maxLongPolls: number;
+  private longPolls = 0;
+  /** requests in flight that are not long polls */
+  private quickFetches = 0;
+  private scheduled = false;
+  private closed = false;
+  private readonly pumpFn = (): void => this.pump();
+
+  constructor(
+    readonly nodeId: number,
+    private readonly host: FetcherHost,
+  ) {
+    this.maxLanes = Math.max(1, Math.floor(host.settings.connectionsPerNode));
+    this.maxLongPolls = Math.max(1, this.maxLanes - 1);
+  }
+
+  /** fetch connections open now */
+  get openConnections(): number {
+    let n = 0;
+    for (const l of this.lanes) if (l.open) n++;
+    return n;
+  }
+
+  /** Queues a fetch for the next request; `front` for one the last response had no room for. */
+  enqueue(w: FetchWaiter, front = false): void {
+    w.phase = 'queued';
+    w.node = this;
+    if (front) this.queue.unshift(w);
+    else this.queue.push(w);
+    this.kick();
+  }
+
+  /** Takes a queued fetch back (it was aborted); false when it is no longer queued. */
+  remove(w: FetchWaiter): boolean {
+    const i = this.queue.indexOf(w);
+    if (i < 0) return false;
+    this.queue.splice(i, 1);
+    return true;
+  }
+
+  /** Fails queued fetches and closes the connections (requests in flight fail with `err`). */
+  close(err: KafkaError): void {
+    this.closed = true;
+    const queued = this.queue;
+    this.queue = [];
+    for (const w of queued) {
+      w.phase = 'done';
+      this.host.reject(w, err);
+    }
+    for (const l of this.lanes) l.conn?.close(err);
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    // after the current microtasks: replicators answered a moment ago issue their next fetch before we send
+    setImmediate(this.pumpFn);
+  }
+
+  private pump(): void {
+    this.scheduled = false;
+    while (!this.closed && this.queue.length > 0) {
+      const lane = this.freeLane();
+      if (lane === undefined) return;
+      if (this.longPolls < this.maxLongPolls) {
+        // Only cold fetches waiting while a quick fetch is in flight: wait for it (a few ms, SHORT_POLL_MS at
+        // most) so both groups go out in one long poll. Sent apart, the group on the last lane would find the
+        // long-poll slots taken each time it returns, and keep polling briefly for as long as the source is idle.
+        if (this.quickFetches > 0 && !this.queue.some((w) => !w.cold)) return;
+        const batch = this.queue;
+        this.queue = [];
+        void this.send(lane, batch, true, this.host.settings.fetchWaitMaxMs);
+        continue;
+      }
+      // Every long-poll slot is taken: the last lane takes everything waiting. With a fetch that may have data
+      // now it does not wait at all; with only cold ones (they missed the long polls in flight) it polls briefly,
+      // so their data is noticed within SHORT_POLL_MS instead of after a whole fetch_wait_max_ms.
+      const batch = this.queue;
+      this.queue = [];
+      const anyHot = batch.some((w) => !w.cold);
+      void this.send(lane, batch, false, anyHot ? 0 : Math.min(SHORT_POLL_MS, this.host.settings.fetchWaitMaxMs));
+    }
+  }
+
+  /** An idle lane, preferring one whose connection is open; a new one while under the limit. */
+  private freeLane(): Lane | undefined {
+    let idle: Lane | undefined;
+    for (const l of this.lanes) {
+      if (l.busy) continue;
+      if (l.open) return l;
+      idle ??= l;
+    }
+    if (idle !== undefined) return idle;
+    if (this.lanes.length < this.maxLanes) {
+      const l = new Lane();
+      this.lanes.push(l);
+      return l;
+    }
+    return undefined;
+  }
+
+  private async send(lane: Lane, batch: FetchWaiter[], longPoll: boolean, maxWaitMs: number): Promise<void> {
+    lane.busy = true;
+    if (longPoll) this.longPolls++;
+    else this.quickFetches++;
+    for (const w of batch) w.phase = 'sent';
+    const s = this.host.settings;
+    try {
+      if (!lane.open) {
+        lane.conn = null;
+        lane.conn = await this.host.openConnection(this.nodeId);
+        if (this.closed) lane.conn.close(networkError('source client closed'));
+      }
+      const conn = lane.conn!;
+      const groups = new Map<string, TopicGroup>();
+      let allIds = true;
+      for (const w of batch) {
+        const topic = w.state.topic;
+        let g = groups.get(topic);
+        if (g === undefined) {
+          g = { topic, topicId: w.topicId, waiters: [] };
+          groups.set(topic, g);
+          if (w.topicId === ZERO_UUID) allIds = false;
+        }
+        g.waiters.push(w);
+      }
+      const list = [...groups.values()];
+      this.host.counters.fetchRequests++;
+      const res = await conn.request(
+        ApiKey.Fetch,
+        {
+          clusterId: null,
+          replicaId: -1,
+          replicaState: { replicaId: -1, replicaEpoch: -1 },
+          maxWaitMs,
+          minBytes: longPoll ? s.fetchMinBytes : 1,
+          maxBytes: s.fetchMaxBytes,
+          isolationLevel: READ_COMMITTED,
+          // no fetch session: every request is a full fetch (sessionId 0, epoch -1)
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: list.map((g) => ({
+            topic: g.topic,
+            topicId: g.topicId,
+            partitions: g.waiters.map((w) => ({
+              partition: w.state.partition,
+              currentLeaderEpoch: -1,
+              fetchOffset: w.fromOffset,
+              lastFetchedEpoch: -1,
+              logStartOffset: -1,
+              // the link's per-partition cap, unless the replicator is growing its limit to get past one batch
+              // larger than the cap from a source without KIP-74
+              partitionMaxBytes: w.fromOffset === w.state.partialAt ? w.maxBytes : Math.min(w.maxBytes, s.fetchPartitionMaxBytes),
+            })),
+          })),
+          forgottenTopicsData: [],
+          rackId: '',
+        },
+        // v13+ names topics by id: only when every topic in the request has one
+        { ...(allIds ? {} : { maxVersion: 12 }), timeoutMs: s.requestTimeoutMs + maxWaitMs },
+      );
+      this.dispatch(res, list, batch);
+    } catch (err) {
+      this.fail(batch, err);
+    } finally {
+      lane.busy = false;
+      if (longPoll) this.longPolls--;
+      else this.quickFetches--;
+      this.kick();
+    }
+  }
+
+  private dispatch(res: FetchResponse, groups: TopicGroup[], batch: FetchWaiter[]): void {
+    const now = Date.now();
+    if (res.errorCode !== ErrorCode.NONE) {
+      this.host.counters.errors++;
+      for (const w of batch) {
+        if (w.phase !== 'sent') continue;
+        w.phase = 'done';
+        this.host.resolve(w, errorAnswer(res.errorCode, `Fetch from source node ${this.nodeId}`));
+      }
+      return;
+    }
+    const responses = res.responses;
+    for (let ti = 0; ti < responses.length; ti++) {
+      const t = responses[ti]!;
+      // brokers answer in request order; look the topic up only when they do not
+      let g: TopicGroup | undefined = groups[ti];
+      if (g === undefined || !sameTopic(g, t.topic, t.topicId)) g = groups.find((x) => sameTopic(x, t.topic, t.topicId));
+      if (g === undefined) continue;
+      const parts = t.partitions;
+      for (let pi = 0; pi < parts.length; pi++) {
+        const p = parts[pi]!;
+        let w: FetchWaiter | undefined = g.waiters[pi];
+        if (w === undefined || w.state.partition !== p.partitionIndex) w = g.waiters.find((x) => x.state.partition === p.partitionIndex);
+        if (w === undefined || w.phase !== 'sent') continue;
+        this.answer(w, p, now);
+      }
+    }
+    for (const w of batch) {
+      if (w.phase !== 'sent') continue;
+      w.phase = 'done';
+      this.host.resolve(w, errorAnswer(ErrorCode.UNKNOWN_SERVER_ERROR, `source node ${this.nodeId} left ${w.state.key} out of its Fetch response`));
+    }
+  }
+
+  private answer(w: FetchWaiter, p: PartitionData, now: number): void {
+    const st = w.state;
+    const records = p.records ?? EMPTY;
+    this.host.counters.bytesFetched += records.length;
+    w.phase = 'done';
+    if (w.settled) {
+      // aborted while in flight: the answer is dropped (the replicator fetches again from its own position)
+      this.host.release(w);
+      return;
+    }
+    if (p.errorCode !== ErrorCode.NONE) {
+      this.host.counters.errors++;
+      if (ROUTING_ERRORS.has(p.errorCode)) this.host.invalidateRoute(st.topic);
+      this.host.resolve(w, {
+        records: EMPTY,
+        highWatermark: p.highWatermark,
+        lastStableOffset: p.lastStableOffset,
+        logStartOffset: p.logStartOffset,
+        error: p.errorCode,
+        errorMessage: `fetching ${st.key} at offset ${w.fromOffset} from source node ${this.nodeId}`,
+      });
+      return;
+    }
+    st.lastStableOffset = p.lastStableOffset;
+    if (records.length > 0) {
+      st.partialAt = frameSizeAt(records, 0) === Framing.TRUNCATED ? w.fromOffset : -1;
+      this.host.resolve(w, { records, highWatermark: p.highWatermark, lastStableOffset: p.lastStableOffset, logStartOffset: p.logStartOffset });
+      return;
+    }
+    // Empty. The source has data past the fetch offset but the response was full: go again, first in line.
+    if (p.lastStableOffset > w.fromOffset && w.starved < MAX_STARVED) {
+      w.starved++;
+      w.cold = false;
+      this.enqueue(w, true);
+      return;
+    }
+    const moved =
+      p.highWatermark !== st.answeredHighWatermark || p.lastStableOffset !== st.answeredLastStableOffset || p.logStartOffset !== st.answeredLogStartOffset;
+    if (moved || now >= w.deadline) {
+      this.host.resolve(w, { records: EMPTY, highWatermark: p.highWatermark, lastStableOffset: p.lastStableOffset, logStartOffset: p.logStartOffset });
+      return;
+    }
+    w.cold = true;
+    this.enqueue(w);
+  }
+
+  private fail(batch: FetchWaiter[], err: unknown): void {
+    this.host.counters.errors++;
+    const error = err instanceof KafkaError ? err : networkError(`Fetch from source node ${this.nodeId} failed: ${String(err)}`);
+    this.host.logger?.debug({ node: this.nodeId, err: error.message, partitions: batch.length }, 'source fetch request failed');
+    const topics = new Set<string>();
+    for (const w of batch) {
+      if (w.phase !== 'sent') continue;
+      w.phase = 'done';
+      topics.add(w.state.topic);
+      if (w.settled) this.host.release(w);
+      else this.host.reject(w, error);
+    }
+    // the node may be gone: route these topics afresh
+    if (error.code === ErrorCode.NETWORK_EXCEPTION || error.code === ErrorCode.REQUEST_TIMED_OUT) for (const t of topics) this.host.invalidateRoute(t);
+  }
+}
+
+function sameTopic(g: TopicGroup, name: string, topicId: string): boolean {
+  return name !== '' ? g.topic === name : g.topicId === topicId;
+}
+
+/** An answer that carries only an error code (routing failures, request-level errors). */
+export function errorAnswer(code: number, context: string): SourceFetch {
+  return { records: EMPTY, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, error: code, errorMessage: context };
+}
