@@ -150,7 +150,8 @@ describe('shadow link from Apache Kafka 4.1 (SCRAM, StandardAuthorizer)', { ...p
   });
 
   it('follows synced topic config changes on the source', async () => {
-    await src.incrementalAlterConfigs([{ type: 2, name: 'a_orders', configs: [{ name: 'retention.ms', op: 0, value: '5400000' }] } as never]);
+    const altered = await src.incrementalAlterConfigs([{ type: 2, name: 'a_orders', ops: [{ name: 'retention.ms', op: 0, value: '5400000' }] }]);
+    assert.equal(altered[0]!.errorCode, 0, altered[0]!.errorMessage ?? '');
     await waitFor('retention.ms to follow', async () => {
       const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'test-shadow' });
       try {

@@ -443,6 +443,37 @@ describe('shadow source client against an Umbra source', () => {
     await rejectsWithin(lo, 100);
   });
 
+  it('answers routing errors per partition and follows a topic created, deleted and recreated at the source', async () => {
+    const s = open({ retryBackoffMs: 50 });
+    const signal = AbortSignal.timeout(10_000);
+    assert.equal((await s.partition('not-yet', 0).fetch(0, 1024, signal)).error, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    assert.equal((await s.partition('raw', 5).fetch(0, 1024, signal)).error, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    await assert.rejects(s.partition('not-yet', 0).listOffsets('earliest', signal), /UNKNOWN_TOPIC_OR_PARTITION/);
+
+    const [created] = await client.createTopics([{ name: 'not-yet', numPartitions: 1 }]);
+    await client.produce('not-yet', 0, batch('first', 2));
+    await sleep(60); // retry_backoff_ms: the source is asked about a missing topic again only after it
+    const pinned = s.partition('not-yet', 0, { topicId: created!.topicId });
+    const a = await pinned.fetch(0, 1024 * 1024, signal);
+    assert.equal(a.error ?? 0, 0);
+    assert.equal(frameFetchedBatches(a.records).batches[0]!.nextOffset, 2);
+
+    // deleted and recreated: a fetch pinned to the old topic id never reads the new topic
+    assert.equal((await client.deleteTopics(['not-yet']))[0]!.errorCode, 0);
+    assert.equal((await client.createTopics([{ name: 'not-yet', numPartitions: 1 }]))[0]!.errorCode, 0);
+    await client.produce('not-yet', 0, batch('second life', 5));
+    const errors: number[] = [];
+    for (let i = 0; i < 50 && errors.at(-1) !== ErrorCode.INCONSISTENT_TOPIC_ID; i++) {
+      const r = await pinned.fetch(2, 1024 * 1024, signal);
+      assert.equal(r.records.length, 0, 'read the recreated topic');
+      errors.push(r.error ?? 0);
+      await sleep(60);
+    }
+    assert.equal(errors.at(-1), ErrorCode.INCONSISTENT_TOPIC_ID, `errors seen: ${errors.join(', ')}`);
+    const unpinned = await s.partition('not-yet', 0).fetch(0, 1024 * 1024, signal);
+    assert.equal(frameFetchedBatches(unpinned.records).batches[0]!.nextOffset, 5, 'an unpinned source follows the new topic');
+  });
+
   it('close() fails pending fetches and later calls', async () => {
     const s = createSourceCluster(options(broker.bootstrap, { fetchWaitMaxMs: 3000 }), {});
     const p = s.partition('idle', 0);
@@ -456,6 +487,29 @@ describe('shadow source client against an Umbra source', () => {
     await closing;
     await assert.rejects(p.fetch(0, 1024, AbortSignal.timeout(1000)), /closed/);
     await assert.rejects(s.topics());
+  });
+
+  // last in this suite: it restarts the broker
+  it('a source restart fails fetches in flight, and fetching resumes once the source is back', async () => {
+    const s = open({ fetchWaitMaxMs: 2000, connectionTimeoutMs: 500 });
+    const p = s.partition('idle', 1);
+    const hwm = await p.listOffsets('latest', AbortSignal.timeout(5000));
+    const inFlight = p.fetch(hwm, 1024 * 1024, AbortSignal.timeout(20_000));
+    await sleep(100);
+    const restarted = broker.restart();
+    const err = (await inFlight.then(() => assert.fail('answered across a restart'), (e: unknown) => e)) as Error;
+    assert.match(err.message, /NETWORK_EXCEPTION|closed/);
+    broker = await restarted;
+    await client.produce('idle', 1, batch('after-restart', 3));
+    let answer;
+    for (let attempt = 0; attempt < 40; attempt++) {
+      answer = await p.fetch(hwm, 1024 * 1024, AbortSignal.timeout(5000)).catch((e: unknown) => e as Error);
+      if (!(answer instanceof Error) && answer.records.length > 0) break;
+      await sleep(100);
+    }
+    assert.ok(answer && !(answer instanceof Error), `no answer after the restart: ${String(answer)}`);
+    assert.equal(frameFetchedBatches(answer.records).batches[0]!.baseOffset, hwm);
+    assert.ok(s.stats().errors > 0);
   });
 });
 
