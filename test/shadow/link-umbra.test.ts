@@ -226,10 +226,64 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     assert.match(m, /umbra_shadow_link_topics\{link="dr",state="ACTIVE"\} [1-9]/);
   });
 
+  it('follows a partition increase on the source', async () => {
+    await src.createPartitions([{ topic: 'a_late', count: 4 }]);
+    await kcatProduce(source.bootstrap, 'a_late', messages(8, 'more'), { partition: 3 });
+    await waitFor('4 shadow partitions', async () => (await api.status(LINK)).topics.find((t) => t.name === 'a_late')!.partitions.length === 4, 15_000);
+    await waitCaughtUp(api, LINK, ['a_late'], 15_000);
+    assert.deepEqual(await kcatPrint(shadow.bootstrap, 'a_late'), await kcatPrint(source.bootstrap, 'a_late'));
+  });
+
+  it('pauses and resumes one topic; records a gap when the source deleted data meanwhile', async () => {
+    await api.ok('POST', `/v1/shadow-links/${LINK}/pause`, { topic: 'a_late' });
+    let s = await api.status(LINK);
+    assert.equal(s.topics.find((t) => t.name === 'a_late')!.state, 'PAUSED');
+    await kcatProduce(source.bootstrap, 'a_late', messages(30, 'while-paused'), { partition: 0 });
+    const hwm = (await src.listOffsets('a_late', 0, -1)).offset;
+    // the source deletes records the shadow never saw
+    await src.request(21, { topics: [{ name: 'a_late', partitions: [{ partitionIndex: 0, offset: hwm - 5 }] }], timeoutMs: 5000 } as never);
+    await api.ok('POST', `/v1/shadow-links/${LINK}/resume`, { topic: 'a_late' });
+    await waitCaughtUp(api, LINK, ['a_late'], 15_000);
+    s = await api.status(LINK);
+    const p0 = s.topics.find((t) => t.name === 'a_late')!.partitions[0]!;
+    assert.equal(p0.gaps.length, 1, JSON.stringify(p0));
+    assert.equal(p0.gaps[0]!.to, hwm - 5);
+    assert.match(await api.metrics(), /umbra_shadow_link_gaps_total\{link="dr"\} 1/);
+  });
+
+  it('marks a topic whose source was deleted FAULTED and keeps its data', async () => {
+    await src.createTopics([{ name: 'a_doomed', numPartitions: 1 }]);
+    await kcatProduce(source.bootstrap, 'a_doomed', messages(10, 'doomed'));
+    await waitCaughtUp(api, LINK, ['a_doomed'], 15_000);
+    await src.deleteTopics(['a_doomed']);
+    await waitFor('a_doomed FAULTED', async () => (await api.status(LINK)).topics.find((t) => t.name === 'a_doomed')?.state === 'FAULTED');
+    assert.equal((await kcatPrint(shadow.bootstrap, 'a_doomed')).length, 10);
+  });
+
+  it('promotes a topic once it has everything the source had', async () => {
+    await kcatProduce(source.bootstrap, 'a_codec_gzip', messages(100, 'before-promote'), { compression: 'gzip' });
+    const hwm = (await src.listOffsets('a_codec_gzip', 0, -1)).offset;
+    const res = await api.ok('POST', `/v1/shadow-links/${LINK}/promote`, { topic: 'a_codec_gzip' });
+    assert.equal(res.topics[0].state, 'PROMOTED');
+    const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'test-shadow' });
+    try {
+      assert.equal((await dst.listOffsets('a_codec_gzip', 0, -1)).offset, hwm);
+    } finally {
+      await dst.close();
+    }
+  });
+
   it('fails over one topic: it becomes writable, the others stay read-only', async () => {
     const res = await api.ok('POST', `/v1/shadow-links/${LINK}/failover`, { topic: 'a_orders' });
     assert.equal(res.topics[0].state, 'FAILED_OVER');
     await kcatProduce(shadow.bootstrap, 'a_orders', [{ key: 'x', value: 'written after failover' }], { partition: 0 });
+    // producer ids handed out on the shadow stay above every replicated one (a_idem was written idempotently)
+    const replicated = (await rawBatches(shadow.bootstrap, 'a_idem', 0)).map((b) => Number(b.readBigInt64BE(43)));
+    const maxReplicated = Math.max(...replicated);
+    assert.ok(maxReplicated >= 0, 'a_idem carries producer ids');
+    const idClient = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'test-init-pid' });
+    const init = (await idClient.request(22, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 } as never).finally(() => idClient.close())) as { producerId: number };
+    assert.ok(init.producerId > maxReplicated, `new producer id ${init.producerId} > replicated ${maxReplicated}`);
     const r = await runProcess('kcat', ['-b', shadow.bootstrap, '-P', '-t', 'a_idem', '-p', '0', '-X', 'message.send.max.retries=0'], { input: 'nope', timeoutMs: 20_000, allowFailure: true });
     assert.match(r.stderr, /Policy violation|POLICY_VIOLATION/i);
     // the group resumes at its synced offset on the shadow

@@ -117,8 +117,9 @@ export class FetchWaiter {
   phase: WaiterPhase = 'waiting';
   /** the promise has settled (answered, failed or aborted) */
   settled = false;
-  /** came back empty: waits for a long poll rather than a quick fetch */
+  /** caught up as far as the source last told (or came back empty): polls rather than asks without waiting */
   cold = false;
+  /** times it came back empty although the source had data past its offset */
   starved = 0;
   node: NodeFetcher | null = null;
   /** the topic id the request names (v13+), from the route */
@@ -132,7 +133,7 @@ export class FetchWaiter {
     readonly signal: AbortSignal,
     /** the source topic id this partition must still have (undefined: any) */
     readonly expectedTopicId: string | undefined,
-    /** after this time an empty answer is handed back */
+    /** after this time an empty answer is handed back even when nothing moved at the source (idleAnswerMs) */
     readonly deadline: number,
     private readonly resolveFn: (answer: SourceFetch) => void,
     private readonly rejectFn: (err: unknown) => void,

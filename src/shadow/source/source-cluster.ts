@@ -716,16 +716,20 @@ export class KafkaSourceCluster implements SourceCluster, FetcherHost {
 
   /** The route after a Metadata request (undefined: the source has no such topic). */
   private async routeAsync(topic: string): Promise<TopicRoute | undefined> {
+    let asked = false;
     if (!this.routes.has(topic)) {
       const missingSince = this.missingTopics.get(topic);
-      // a topic the source did not know a moment ago is not asked again before retry_backoff_ms
-      if (missingSince === undefined || Date.now() - missingSince >= this.opts.retryBackoffMs) await this.refresh(topic);
+      // a topic the source did not know a moment ago is not asked about again before retry_backoff_ms
+      if (missingSince === undefined || Date.now() - missingSince >= this.opts.retryBackoffMs) {
+        await this.refresh(topic);
+        asked = true;
+      }
     }
     const r = this.routes.get(topic);
     if (r !== undefined) {
       this.missingTopics.delete(topic);
       r.usedAt = Date.now();
-    } else if (!this.missingTopics.has(topic) || Date.now() - this.missingTopics.get(topic)! >= this.opts.retryBackoffMs) {
+    } else if (asked) {
       this.missingTopics.set(topic, Date.now());
     }
     return r;

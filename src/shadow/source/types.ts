@@ -62,7 +62,11 @@ export interface SourceCluster {
   committedOffsets(groupId: string, topics: readonly string[]): Promise<SourceCommittedOffset[]>;
   /** DescribeAcls for each filter, results merged and de-duplicated; throws SourceUnsupportedError when refused */
   describeAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[]>;
-  /** [logStart, lastStable, highWatermark] of many partitions (ListOffsets read_committed) */
+  /**
+   * [logStart, lastStable, highWatermark] of many partitions, keyed `${topic}/${partition}` (ListOffsets earliest
+   * and latest, and latest read_committed for the LSO; one request of each per leader). A partition the source
+   * answers with an error (unknown, leaderless) is left out; rejects when a source node cannot be asked at all.
+   */
   offsets(partitions: readonly { topic: string; partition: number }[]): Promise<Map<string, { logStartOffset: number; lastStableOffset: number; highWatermark: number }>>;
   /**
    * The replication source of one partition. Many partitions share connections: fetches of partitions with the
