@@ -63,6 +63,13 @@ export class ShadowLink {
   updatedAtMs: number;
   readonly topics = new Map<string, StoredShadowTopic>();
   private readonly replicators = new Map<string, PartitionReplicator[]>();
+  /** the last status of each partition whose replicator was stopped (failover, promote): what status shows then */
+  private readonly lastKnown = new Map<string, ReplicatorStatus[]>();
+  /**
+   * Source offsets polled by topic sync (ListOffsets), by `topic/partition`: while a topic is paused or its
+   * replicator waits, the fetch answers are old, and lag must still be measured against the source's real HWM.
+   */
+  private polled = new Map<string, { logStartOffset: number; lastStableOffset: number; highWatermark: number }>();
   /** replicators being stopped, by topic: a second stop waits for the first */
   private readonly stopping = new Map<string, Promise<void>>();
   private readonly retired: Totals = { bytesFetched: 0, bytesWritten: 0, recordsWritten: 0, errors: 0 };
@@ -189,7 +196,10 @@ export class ShadowLink {
   private newReplicator(topic: string, partition: number): PartitionReplicator {
     const co = this.config.clientOptions;
     const startAt = this.config.topicMetadataSync.startAt;
-    const r = new PartitionReplicator(this.source.partition(topic, partition), new LogSink(topic, partition, this.deps.partitions, this.deps.producerIds), {
+    // pinned to the source topic id: a topic deleted and recreated under the same name is refused, not read
+    const sourceTopicId = this.topics.get(topic)?.sourceTopicId;
+    const source = this.source.partition(topic, partition, sourceTopicId ? { topicId: sourceTopicId } : undefined);
+    const r = new PartitionReplicator(source, new LogSink(topic, partition, this.deps.partitions, this.deps.producerIds), {
       name: `${topic}/${partition}`,
       startAt,
       maxBytes: co.fetchPartitionMaxBytes,
@@ -227,6 +237,7 @@ export class ShadowLink {
     this.replicators.delete(topic);
     const done = (async () => {
       await Promise.all(list.map((r) => r.stop('replication stopped')));
+      this.lastKnown.set(topic, list.map((r) => r.status()));
       for (const r of list) {
         const s = r.status();
         this.retired.bytesFetched += s.bytesFetched;
@@ -237,6 +248,17 @@ export class ShadowLink {
     })().finally(() => this.stopping.delete(topic));
     this.stopping.set(topic, done);
     return done;
+  }
+
+  /** Polls the source's offsets of every replicating partition (called by topic sync each interval). */
+  async pollSourceOffsets(): Promise<void> {
+    const wanted: { topic: string; partition: number }[] = [];
+    for (const t of this.topics.values()) {
+      if (!REPLICATING.has(t.state)) continue;
+      const n = this.deps.topics.get(t.name)?.partitions ?? 0;
+      for (let p = 0; p < n; p++) wanted.push({ topic: t.name, partition: p });
+    }
+    this.polled = wanted.length > 0 ? await this.source.offsets(wanted) : new Map();
   }
 
   replicatorStatuses(topic: string): ReplicatorStatus[] {
@@ -305,7 +327,8 @@ export class ShadowLink {
   topicStatus(name: string): TopicStatus | undefined {
     const t = this.topics.get(name);
     if (!t) return undefined;
-    const live = this.replicatorStatuses(name);
+    const running = this.replicatorStatuses(name);
+    const live = running.length > 0 ? running : (this.lastKnown.get(name) ?? []);
     const count = this.deps.topics.get(name)?.partitions ?? live.length;
     const partitions: PartitionStatus[] = [];
     for (let p = 0; p < count; p++) {
@@ -314,13 +337,18 @@ export class ShadowLink {
       const hwm = log?.highWatermark ?? 0;
       const gaps = t.gaps.filter((g) => g.partition === p).map((g) => ({ from: g.from, to: g.to }));
       if (s) {
+        // a newer poll of the source than the last fetch answer (paused, waiting): measure against it
+        const polled = running.length > 0 ? this.polled.get(`${name}/${p}`) : undefined;
+        const fresher = polled !== undefined && polled.highWatermark > s.sourceHighWatermark;
+        const sourceHighWatermark = fresher ? polled.highWatermark : s.sourceHighWatermark;
+        const highWatermark = running.length > 0 ? hwm : s.highWatermark;
         partitions.push({
           partition: p,
-          sourceLogStartOffset: s.sourceLogStartOffset,
-          sourceLastStableOffset: s.sourceLastStableOffset,
-          sourceHighWatermark: s.sourceHighWatermark,
-          highWatermark: s.highWatermark,
-          lag: s.lag,
+          sourceLogStartOffset: fresher ? Math.max(polled.logStartOffset, s.sourceLogStartOffset) : s.sourceLogStartOffset,
+          sourceLastStableOffset: fresher ? polled.lastStableOffset : s.sourceLastStableOffset,
+          sourceHighWatermark,
+          highWatermark,
+          lag: sourceHighWatermark < 0 ? 0 : Math.max(0, sourceHighWatermark - highWatermark),
           rpoSeconds: Math.round(s.rpoMs / 100) / 10,
           state: s.state,
           lastError: s.lastError ?? '',

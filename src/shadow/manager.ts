@@ -47,7 +47,14 @@ export interface ShadowGuard {
   readOnlyReason(topic: string): string | undefined;
   /** the error message for a change to synced properties of a shadowed topic, or undefined when allowed */
   configChangeReason(topic: string, properties: readonly string[]): string | undefined;
+  /**
+   * Logs a refused write (at most once a minute per topic). Clients on older protocol versions (librdkafka 2.0
+   * produces with v7, which has no error message) only see POLICY_VIOLATION; the broker log names the link.
+   */
+  noteRefusedWrite(topic: string, api: string, client: string): void;
 }
+
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 function toIso(ms: number): string {
   return new Date(ms).toISOString();
@@ -137,6 +144,15 @@ export class ShadowLinkManager implements ShadowLinkService, ShadowGuard {
     const link = this.owners.get(topic);
     const state = link?.topics.get(topic)?.state;
     return state !== undefined && SHADOWED_TOPIC_STATES.has(state) ? link : undefined;
+  }
+
+  private readonly refusalsLogged = new Map<string, number>();
+
+  noteRefusedWrite(topic: string, api: string, client: string): void {
+    const now = Date.now();
+    if (now - (this.refusalsLogged.get(topic) ?? 0) < REFUSAL_LOG_INTERVAL_MS) return;
+    this.refusalsLogged.set(topic, now);
+    this.logger.warn({ topic, api, client }, this.readOnlyReason(topic) ?? `topic '${topic}' is read-only`);
   }
 
   readOnlyReason(topic: string): string | undefined {

@@ -5,7 +5,7 @@
 //   OffsetSyncTask   copies committed offsets of selected groups on shadowed topics, clamped to the shadow HWM,
 //                    skipping groups with live members on the shadow
 //   AclSyncTask      makes the ACLs this link created equal to the source's ACLs selected by acl_filters
-import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { ErrorCode, errorName } from '../protocol/errors.js';
 import { TOPIC_CONFIGS, parseTopicConfigValue } from '../cluster/topic-config.js';
 import { AclAuthorizer, linkOrigin } from '../security/authorizer.js';
 import { isGroupSynced, isTopicShadowed, shadowTopicSettings, syncedPropertyNames } from './filters.js';
@@ -54,6 +54,7 @@ export class TopicSyncTask extends PeriodicTask {
     await link.connected();
     const sourceTopics = await link.source.topics();
     await link.serialize(() => this.apply(sourceTopics));
+    await link.pollSourceOffsets().catch((err: unknown) => this.logger.warn({ err }, 'could not poll the source offsets'));
   }
 
   private async apply(sourceTopics: SourceTopic[]): Promise<void> {
@@ -227,7 +228,7 @@ export class OffsetSyncTask extends PeriodicTask {
       if (errors.length > 0) {
         // a member joined between the check and the commit, most likely
         if (errors.some((e) => e.errorCode === ErrorCode.UNKNOWN_MEMBER_ID || e.errorCode === ErrorCode.ILLEGAL_GENERATION)) skipped.push(groupId);
-        else failed.push(`${groupId} (${new KafkaError(errors[0]!.errorCode, '').name})`);
+        else failed.push(`${groupId} (${errorName(errors[0]!.errorCode)})`);
       }
       written += results.reduce((n, t) => n + t.partitions.length - t.partitions.filter((p) => p.errorCode !== ErrorCode.NONE).length, 0);
     }

@@ -21,6 +21,7 @@ import { ErrorCode } from '../../src/protocol/errors.js';
 import { ZERO_UUID } from '../../src/protocol/primitives.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
 import { Compression, initCompression, type CompressionCodec } from '../../src/protocol/compression.js';
+import { saslAuthenticator } from '../../src/security/sasl-client.js';
 import { ANY_ACL_FILTER, AclOperation, AclPermissionType, PatternType, ResourceType } from '../../src/security/acl.js';
 import { frameFetchedBatches } from '../../src/shadow/replication/replicator.js';
 import { PartitionReplicator } from '../../src/shadow/replication/replicator.js';
@@ -576,7 +577,7 @@ describe('shadow source client with SASL and TLS', () => {
   });
 
   it('authenticates with SCRAM, fetches, and reads ACLs (merged across filters, without duplicates)', async () => {
-    const admin = new KafkaClient({ brokers: `127.0.0.1:${broker.listeners['SASL_PLAINTEXT']}`, authenticate: (await import('../../src/security/sasl-client.js')).saslAuthenticator({ mechanism: 'SCRAM-SHA-256', username: USER, password: PASSWORD }) });
+    const admin = new KafkaClient({ brokers: `127.0.0.1:${broker.listeners['SASL_PLAINTEXT']}`, authenticate: saslAuthenticator({ mechanism: 'SCRAM-SHA-256', username: USER, password: PASSWORD }) });
     try {
       assert.equal((await admin.createTopics([{ name: 'secure', numPartitions: 1 }]))[0]!.errorCode, 0);
       await admin.produce('secure', 0, batch('sec', 3));

@@ -69,6 +69,7 @@ export default defineHandler<Req.ProduceRequest, Res.ProduceResponse>(Req, Res, 
         }
         const readOnly = ctx.services.shadow?.readOnlyReason(log.topic);
         if (readOnly !== undefined) {
+          ctx.services.shadow!.noteRefusedWrite(log.topic, 'Produce', `${ctx.connection.clientId ?? ''}@${ctx.connection.remoteAddress}`);
           resp.errorCode = ErrorCode.POLICY_VIOLATION;
           resp.errorMessage = readOnly;
           failed = true;
