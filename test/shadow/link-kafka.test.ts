@@ -40,6 +40,11 @@ describe('shadow link from Apache Kafka 4.1 (SCRAM, StandardAuthorizer)', { ...p
           'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
           // the test's own clients (PLAINTEXT) and the controller are ANONYMOUS
           'super.users': 'User:ANONYMOUS',
+          // retention and compaction within seconds, for the log-start and compacted-topic cases
+          'log.retention.check.interval.ms': 500,
+          'log.cleaner.backoff.ms': 300,
+          'log.segment.delete.delay.ms': 0,
+          'file.delete.delay.ms': 0,
         },
       }),
       startUmbra({ configYaml: 'authorization: acl\nsuperusers: ["ANONYMOUS"]\n' }),
@@ -51,6 +56,8 @@ describe('shadow link from Apache Kafka 4.1 (SCRAM, StandardAuthorizer)', { ...p
       { name: 'a_idem', numPartitions: 2 },
       { name: 'b_other', numPartitions: 1 },
       ...CODECS.map((c) => ({ name: `a_codec_${c}`, numPartitions: 1 })),
+      { name: 'a_compact', numPartitions: 1, configs: { 'cleanup.policy': 'compact', 'segment.ms': '100', 'min.cleanable.dirty.ratio': '0.01', 'delete.retention.ms': '0' } },
+      { name: 'a_retained', numPartitions: 1, configs: { 'retention.ms': '1500', 'segment.ms': '100' } },
     ]);
     // What the link's user may do on the source: read and describe the shadowed topics and groups, describe
     // configs, describe the cluster (ACLs). Plus one application ACL for ACL sync to copy.
@@ -89,6 +96,20 @@ describe('shadow link from Apache Kafka 4.1 (SCRAM, StandardAuthorizer)', { ...p
     const consumed = await confluentGroupConsume(kafka.bootstrap, 'a_orders', 'g-app', 600, 30_000, { members: 1 });
     assert.equal(consumed.distinct, 600, JSON.stringify(consumed.errors));
     await confluentProduce(kafka.bootstrap, 'a_orders', 300);
+
+    // a compacted topic whose source log already has gaps when the link starts
+    await waitFor(
+      'Kafka to compact a_compact',
+      async () => {
+        await kcatProduce(kafka.bootstrap, 'a_compact', Array.from({ length: 100 }, (_, i) => ({ key: `k${i % 10}`, value: `v${Date.now()}-${i}` })));
+        const lines = await kcatPrint(kafka.bootstrap, 'a_compact');
+        const last = Number(lines[lines.length - 1]!.split(' ')[1]);
+        return lines.length < last + 1;
+      },
+      60_000,
+      300,
+    );
+    await kcatProduce(kafka.bootstrap, 'a_retained', [{ key: 'r', value: 'first' }]);
   });
 
   after(async () => {
@@ -119,7 +140,9 @@ describe('shadow link from Apache Kafka 4.1 (SCRAM, StandardAuthorizer)', { ...p
     });
     assert.ok(!JSON.stringify(created).includes(PASSWORD), 'the password is not echoed');
     const topics = ['a_orders', 'a_idem', ...CODECS.map((c) => `a_codec_${c}`)];
-    await waitCaughtUp(api, LINK, topics, 60_000);
+    await waitCaughtUp(api, LINK, [...topics, 'a_compact'], 60_000);
+    // the compacted topic starts from a source log with gaps: identical right after replication
+    assert.deepEqual(await kcatPrint(shadow.bootstrap, 'a_compact'), await kcatPrint(kafka.bootstrap, 'a_compact'));
     for (const topic of topics) {
       const [a, b] = await Promise.all([kcatPrint(kafka.bootstrap, topic), kcatPrint(shadow.bootstrap, topic)]);
       assert.ok(a.length > 0);
@@ -147,6 +170,55 @@ describe('shadow link from Apache Kafka 4.1 (SCRAM, StandardAuthorizer)', { ...p
         await dst.close();
       }
     });
+  });
+
+  it('follows the source log start when Kafka retention deletes old segments', async () => {
+    const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'test-shadow' });
+    try {
+      const start = await waitFor(
+        'Kafka retention to delete a segment of a_retained',
+        async () => {
+          await kcatProduce(kafka.bootstrap, 'a_retained', [{ key: 'r', value: String(Date.now()) }]);
+          const o = (await src.listOffsets('a_retained', 0, -2)).offset;
+          return o > 0 ? o : undefined;
+        },
+        60_000,
+        300,
+      );
+      await waitFor('the shadow log start to follow', async () => (await dst.listOffsets('a_retained', 0, -2)).offset >= start, 30_000);
+    } finally {
+      await dst.close();
+    }
+  });
+
+  it('removes a synced ACL when the source drops it', async () => {
+    const res = (await src.request(31, {
+      filters: [{ resourceTypeFilter: 2, resourceNameFilter: 'a_orders', patternTypeFilter: 3, principalFilter: 'User:app', hostFilter: null, operation: 3, permissionType: 3 }],
+    } as never)) as { filterResults: { errorCode: number; matchingAcls: unknown[] }[] };
+    assert.equal(res.filterResults[0]!.matchingAcls.length, 1);
+    await waitFor('ACL removal', async () => {
+      const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'test-shadow' });
+      try {
+        const d = (await dst.request(29, { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 } as never)) as {
+          resources: { resourceName: string; acls: { principal: string }[] }[];
+        };
+        return !d.resources.some((r) => r.acls.some((a) => a.principal === 'User:app'));
+      } finally {
+        await dst.close();
+      }
+    });
+  });
+
+  it('goes LINK_UNAVAILABLE while Kafka is down and catches up by itself', async () => {
+    await kafka.kill();
+    await waitFor('replication LINK_UNAVAILABLE', async () => (await api.status(LINK)).tasks.find((t) => t.name === 'replication')?.state === 'LINK_UNAVAILABLE', 60_000);
+    await kafka.restart();
+    await src.close();
+    src = new KafkaClient({ brokers: kafka.bootstrap, clientId: 'test-source' });
+    await confluentProduce(kafka.bootstrap, 'a_idem', 200);
+    await waitFor('replication ACTIVE again', async () => (await api.status(LINK)).tasks.find((t) => t.name === 'replication')?.state === 'ACTIVE', 60_000);
+    await waitCaughtUp(api, LINK, ['a_idem'], 60_000);
+    assert.deepEqual(await kcatPrint(shadow.bootstrap, 'a_idem'), await kcatPrint(kafka.bootstrap, 'a_idem'));
   });
 
   it('follows synced topic config changes on the source', async () => {
