@@ -2,9 +2,15 @@
 // up matching topics, replicates them byte for byte (kcat prints the same records, the raw batches are identical),
 // keeps them read-only, syncs consumer offsets, fails over per topic, survives a restart of the shadow and an
 // outage of the source, follows the source's log start, and refuses a delete while topics are shadowed.
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
 import { KafkaClient } from '../../src/client/client.js';
+import { runCli } from '../cli/run-cli.js';
 import { kcatProduce, requirePeers, runProcess } from '../helpers/peers.js';
 import { startUmbra, type UmbraBroker } from '../helpers/umbra.js';
 import { AdminApi, kcatPrint, latestPerKey, rawBatches, waitCaughtUp, waitFor } from '../helpers/shadow.js';
@@ -95,7 +101,13 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
   });
 
   it('creates shadow topics for matching source topics with the same partitions and synced configs', async () => {
-    await api.ok('POST', '/v1/shadow-links', linkDoc(source.bootstrap));
+    // as a user would: a YAML file and `umbra shadow create`
+    const file = join(mkdtempSync(join(tmpdir(), 'umbra-link-')), 'link.yaml');
+    writeFileSync(file, YAML.stringify(linkDoc(source.bootstrap)));
+    const created = await runCli(['shadow', 'create', '-c', file, '--admin-url', shadow.adminUrl]);
+    assert.equal(created.code, 0, created.stderr);
+    const listed = await runCli(['shadow', 'list', '--admin-url', shadow.adminUrl, '--format', 'json']);
+    assert.equal(JSON.parse(listed.stdout).links[0].name, LINK);
     const wanted = ['a_orders', 'a_idem', 'a_compact', ...CODECS.map((c) => `a_codec_${c}`)];
     await waitCaughtUp(api, LINK, wanted);
     const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'test-shadow' });
@@ -141,6 +153,8 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
   it('keeps shadow topics read-only with the link named in the error', async () => {
     const r = await runProcess('kcat', ['-b', shadow.bootstrap, '-P', '-t', 'a_orders', '-p', '0', '-X', 'message.send.max.retries=0'], { input: 'nope', timeoutMs: 20_000, allowFailure: true });
     assert.match(r.stderr, /Policy violation|POLICY_VIOLATION/i, r.stderr);
+    // librdkafka 2.0 produces with v7 (no error message): the broker log names the link
+    await waitFor('the refusal in the broker log', async () => /topic 'a_orders' is shadowed by link 'dr'/.test(shadow.logs()));
     const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'test-shadow', retries: 0 });
     try {
       const res = await dst.request(0, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'a_orders', topicId: '00000000-0000-0000-0000-000000000000', partitionData: [{ index: 0, records: (await rawBatches(source.bootstrap, 'a_orders', 0))[0]! }] }] } as never, { version: 9 } as never);
@@ -156,12 +170,18 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
   });
 
   it('syncs committed offsets of source groups, clamped to the shadow', async () => {
-    await src.offsetCommit('g1', [{ topic: 'a_orders', partition: 0, offset: 42 }]);
+    await src.offsetCommit('g1', [
+      { topic: 'a_orders', partition: 0, offset: 42 },
+      // past the source's own end (a standalone commit may say anything): the shadow clamps it to its HWM
+      { topic: 'a_orders', partition: 2, offset: 1_000_000 },
+    ]);
     await waitFor('offset sync of g1', async () => {
       const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'test-shadow' });
       try {
         const offsets = await dst.offsetFetch('g1', [{ topic: 'a_orders', partition: 0 }]);
-        return offsets.find((o) => o.partition === 0 && o.offset === 42) !== undefined;
+        const hwm = (await dst.listOffsets('a_orders', 2, -1)).offset;
+        const two = await dst.offsetFetch('g1', [{ topic: 'a_orders', partition: 2 }]);
+        return offsets.find((o) => o.partition === 0 && o.offset === 42) !== undefined && two[0]?.offset === hwm;
       } finally {
         await dst.close();
       }
@@ -270,6 +290,34 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
       assert.equal((await dst.listOffsets('a_codec_gzip', 0, -1)).offset, hwm);
     } finally {
       await dst.close();
+    }
+  });
+
+  it('does not overwrite the offsets of a group with live members on the shadow', async () => {
+    // a kcat balanced consumer joins g-live on the shadow and stays
+    const member = spawn('kcat', ['-b', shadow.bootstrap, '-G', 'g-live', 'a_idem', '-q', '-o', 'end'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      await waitFor('g-live to have a member on the shadow', async () => {
+        const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'test-shadow' });
+        try {
+          return (await dst.describeGroup('g-live')).members.length > 0;
+        } finally {
+          await dst.close();
+        }
+      });
+      await src.offsetCommit('g-live', [{ topic: 'a_idem', partition: 1, offset: 3 }]);
+      await waitFor('the skip to show in status', async () =>
+        (await api.status(LINK)).tasks.find((t) => t.name === 'consumer_offset_sync')?.reason.includes('g-live'),
+      );
+      const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'test-shadow' });
+      try {
+        const offsets = await dst.offsetFetch('g-live', [{ topic: 'a_idem', partition: 1 }]);
+        assert.notEqual(offsets[0]?.offset, 3);
+      } finally {
+        await dst.close();
+      }
+    } finally {
+      member.kill('SIGTERM');
     }
   });
 
