@@ -30,6 +30,7 @@ function linkDoc(bootstrap: string): Record<string, unknown> {
       ],
     },
     consumer_offset_sync_options: { interval: '500ms', group_filters: [{ pattern_type: 'LITERAL', filter_type: 'INCLUDE', name: '*' }] },
+    schema_registry_sync_options: { shadow_schema_registry_topic: {} },
   };
 }
 
@@ -55,6 +56,7 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
       { name: 'a_orders', numPartitions: 3, configs: { 'retention.ms': '3600000', 'max.message.bytes': '2000000' } },
       { name: 'a_scratch', numPartitions: 1 },
       { name: 'other', numPartitions: 1 },
+      { name: '_schemas', numPartitions: 1, configs: { 'cleanup.policy': 'compact' } },
       { name: 'a_idem', numPartitions: 2 },
       ...CODECS.map((c) => ({ name: `a_codec_${c}`, numPartitions: 1 })),
       {
@@ -69,6 +71,7 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     await kcatProduce(source.bootstrap, 'a_idem', messages(500, 'idem'), { config: { 'enable.idempotence': true, acks: 'all' } });
     await kcatProduce(source.bootstrap, 'a_scratch', messages(10, 'scratch'));
     await kcatProduce(source.bootstrap, 'other', messages(10, 'other'));
+    await kcatProduce(source.bootstrap, '_schemas', [{ key: '{"subject":"orders-value","version":1}', value: '{"schema":"\\"string\\""}' }]);
     for (let round = 0; round < 5; round++) await kcatProduce(source.bootstrap, 'a_compact', messages(200, `compact${round}`));
     // the source compacts on its own before the link exists: its log has gaps
     await waitFor(
@@ -108,7 +111,7 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     assert.equal(created.code, 0, created.stderr);
     const listed = await runCli(['shadow', 'list', '--admin-url', shadow.adminUrl, '--format', 'json']);
     assert.equal(JSON.parse(listed.stdout).links[0].name, LINK);
-    const wanted = ['a_orders', 'a_idem', 'a_compact', ...CODECS.map((c) => `a_codec_${c}`)];
+    const wanted = ['a_orders', 'a_idem', 'a_compact', '_schemas', ...CODECS.map((c) => `a_codec_${c}`)];
     await waitCaughtUp(api, LINK, wanted);
     const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'test-shadow' });
     try {
@@ -127,8 +130,15 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     }
   });
 
+  it('refuses a second link whose filters overlap the first, naming both', async () => {
+    const r = await api.call<{ code: string; message: string }>('POST', '/v1/shadow-links?validate=false', { ...linkDoc(source.bootstrap), name: 'dr2' });
+    assert.equal(r.status, 409, JSON.stringify(r.body));
+    assert.match(r.body.message, /dr2/);
+    assert.match(r.body.message, /'dr'|\bdr\b/);
+  });
+
   it('kcat prints identical records on source and shadow, and the raw batches are identical', async () => {
-    for (const topic of ['a_orders', 'a_idem', ...CODECS.map((c) => `a_codec_${c}`)]) {
+    for (const topic of ['a_orders', 'a_idem', '_schemas', ...CODECS.map((c) => `a_codec_${c}`)]) {
       const [a, b] = await Promise.all([kcatPrint(source.bootstrap, topic), kcatPrint(shadow.bootstrap, topic)]);
       assert.ok(a.length > 0);
       assert.deepEqual(b, a, `kcat output of ${topic}`);
