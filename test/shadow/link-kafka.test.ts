@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { KafkaClient } from '../../src/client/client.js';
-import { confluentGroupConsume, confluentProduce, kcatProduce, peerTestGate, runProcess } from '../helpers/peers.js';
+import { confluentGroupConsume, confluentProduce, javaProduce, kcatProduce, peerTestGate, runProcess } from '../helpers/peers.js';
 import { freePorts, startKafka, type KafkaBroker } from '../helpers/kafka.js';
 import { startUmbra, type UmbraBroker } from '../helpers/umbra.js';
 import { AdminApi, kcatPrint, rawBatches, waitCaughtUp, waitFor } from '../helpers/shadow.js';
@@ -15,7 +15,7 @@ const LINK = 'kdr';
 const PASSWORD = 'link-secret-Pa55';
 const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
 
-describe('shadow link from Apache Kafka 4.1 (SCRAM, StandardAuthorizer)', { ...peerTestGate(['kafka', 'kcat', 'confluent-python']), timeout: 300_000 }, () => {
+describe('shadow link from Apache Kafka 4.1 (SCRAM, StandardAuthorizer)', { ...peerTestGate(['kafka', 'java', 'kcat', 'confluent-python']), timeout: 300_000 }, () => {
   let kafka: KafkaBroker;
   let saslPort: number;
   let shadow: UmbraBroker;
@@ -247,6 +247,10 @@ describe('shadow link from Apache Kafka 4.1 (SCRAM, StandardAuthorizer)', { ...p
     });
     const refused = await runProcess('kcat', ['-b', shadow.bootstrap, '-P', '-t', 'a_orders', '-p', '0', '-X', 'message.send.max.retries=0'], { input: 'x', timeoutMs: 20_000, allowFailure: true });
     assert.match(refused.stderr, /Policy violation/i);
+    // the Java client (Produce v9+) carries the broker's message: it names the link
+    const java = await javaProduce(shadow.bootstrap, 'a_orders', 1, { allowFailure: true, config: { 'delivery.timeout.ms': 10000, 'request.timeout.ms': 5000 } });
+    assert.equal(java.acked, 0);
+    assert.match(String(java['error']), /PolicyViolation.*topic 'a_orders' is shadowed by link 'kdr' and read-only until failover/);
     await api.ok('POST', `/v1/shadow-links/${LINK}/failover`, { topic: 'a_orders' });
     const resumed = await confluentGroupConsume(shadow.bootstrap, 'a_orders', 'g-app', 300, 30_000, { members: 1 });
     assert.equal(resumed.distinct, 300, JSON.stringify(resumed));
