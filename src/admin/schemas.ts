@@ -184,3 +184,47 @@ export const ShadowLinkActionResult = Type.Object({
     description: 'the topics acted on and their state afterwards',
   }),
 });
+
+// ---- shadow link verify (`umbra shadow verify`, POST /v1/shadow-links/{name}/verify) --------------------------
+
+const OffsetRangeSchema = Type.Object({ from: Type.Integer(), to: Type.Integer() }, { description: 'offsets [from, to)' });
+
+export const ShadowVerifyPartition = Type.Object({
+  partition: Type.Integer(),
+  source: OffsetRangeSchema,
+  shadow: OffsetRangeSchema,
+  compared: Type.Object({ from: Type.Integer(), to: Type.Integer() }, { description: 'the range both sides hold, which was compared (from >= to: nothing in common)' }),
+  batches: Type.Integer({ description: 'batches compared (source side)' }),
+  bytes: Type.Integer({ description: 'bytes compared (source side)' }),
+  firstDifferenceOffset: Type.Integer({ description: 'first offset where the sides differ, -1 when none' }),
+  difference: Type.String({ description: "what differs there, '' when nothing" }),
+  differences: Type.Integer({ description: 'batches that differ' }),
+  missingOnShadow: Type.Array(OffsetRangeSchema, { description: 'ranges inside the compared range the source holds and the shadow does not' }),
+  missingOnSource: Type.Array(OffsetRangeSchema, { description: 'ranges inside the compared range the shadow holds and the source does not' }),
+  compactedDifferently: Type.Array(OffsetRangeSchema, { description: 'compacted topics: ranges each side compacted on its own (not differences)' }),
+  ok: Type.Boolean({ description: 'no difference and nothing missing' }),
+});
+
+export const ShadowVerifyTopic = Type.Object({
+  name: Type.String(),
+  compacted: Type.Boolean({ description: 'cleanup.policy contains compact' }),
+  ok: Type.Boolean(),
+  error: Type.String({ description: "why (part of) the topic could not be compared, '' when it was" }),
+  partitions: Type.Array(ShadowVerifyPartition),
+});
+
+export const ShadowVerifyReport = Type.Object({
+  link: Type.String(),
+  ok: Type.Boolean({ description: 'true only when every compared topic is ok' }),
+  startedAt: Type.String({ description: 'RFC 3339' }),
+  elapsedMs: Type.Integer(),
+  topics: Type.Array(ShadowVerifyTopic),
+  summary: Type.Object({
+    topics: Type.Integer(),
+    partitions: Type.Integer(),
+    batches: Type.Integer(),
+    bytes: Type.Integer(),
+    differences: Type.Integer({ description: 'batches that differ, over every partition' }),
+    missingRanges: Type.Integer({ description: 'ranges missing on either side, over every partition' }),
+  }),
+});

@@ -8,7 +8,7 @@ import type { MetadataStore } from '../cluster/types.js';
 import type { BrokerConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { openStorage } from '../storage/index.js';
-import type { Storage } from '../storage/types.js';
+import type { Storage, StorageFs } from '../storage/types.js';
 import { GroupCoordinator } from '../groups/coordinator.js';
 import { BrokerMetrics } from '../admin/metrics.js';
 import { startAdminServer, type AdminServer } from '../admin/server.js';
@@ -40,7 +40,17 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
-export async function startBroker(config: BrokerConfig, opts: { logger?: Logger } = {}): Promise<RunningBroker> {
+export interface StartBrokerOptions {
+  logger?: Logger;
+  /**
+   * The filesystem the partition logs use (default: node:fs). A test seam, for in-process brokers only: fault tests
+   * pass one that fails a write or an fsync on demand, to see what the Kafka APIs make of it. Never configurable
+   * from a file, a flag or the environment.
+   */
+  storageFs?: StorageFs;
+}
+
+export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions = {}): Promise<RunningBroker> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel, name: 'umbra' });
   const cleanup: (() => Promise<void> | void)[] = [];
   const unwind = async (): Promise<void> => {
@@ -76,6 +86,7 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
       dataDir: config.dataDir,
       defaultConfig: config.logDefaults,
       maintenanceIntervalMs: config.logRetentionCheckIntervalMs,
+      ...(opts.storageFs ? { fs: opts.storageFs } : {}),
     });
     cleanup.push(() => storage.close());
 

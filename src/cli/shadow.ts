@@ -11,6 +11,8 @@
 //   promote NAME (--topic T | --all)      POST   …/promote
 //   pause|resume NAME [--topic T]         POST   …/pause, …/resume
 //   delete NAME [--force]                 DELETE /v1/shadow-links/NAME
+//   verify NAME [--topic T]               POST   …/verify   (exit 0 only when source and shadow match)
+//   drill NAME --topic T --group G        a failover rehearsal on one canary topic (shadow-drill.ts)
 //
 // When the broker's Kafka listeners require SASL, the admin API requires a superuser's HTTP basic credentials:
 // --user NAME, with the password from UMBRA_PASSWORD (never a flag). No output ever shows a password: the API
@@ -20,8 +22,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import YAML from 'yaml';
 import { generateLinkConfigTemplate, parseDuration, redactLinkDocument } from '../shadow/config.js';
 import { ShadowConfigError } from '../shadow/types.js';
-import type { LinkActionResult, LinkStatus, LinkSummary, LinkView, TopicState } from '../shadow/service.js';
+import type { LinkActionResult, LinkStatus, LinkSummary, LinkView, OffsetRange, TopicState, VerifyReport } from '../shadow/service.js';
 import { CliError, PASSWORD_ENV, action, out, printResult, table, type Format } from './common.js';
+import { drillCommand } from './shadow-drill.js';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:9644';
 export const ADMIN_URL_ENV = 'UMBRA_ADMIN_URL';
@@ -33,6 +36,8 @@ const REQUEST_TIMEOUT_MS = 60_000;
  * and the answer to promote comes only when it is done.
  */
 const MAX_PROMOTE_TIMEOUT_MS = 270_000;
+/** verify answers when the whole comparison is done; the same fetch limit applies (use --topic for huge links) */
+const VERIFY_TIMEOUT_MS = 290_000;
 
 export interface ShadowCommandOptions {
   adminUrl: string;
@@ -42,7 +47,7 @@ export interface ShadowCommandOptions {
 }
 
 /** Adds --admin-url, --format and --user to a command. */
-function withAdminOptions(cmd: Command): Command {
+export function withAdminOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--admin-url <url>', "the shadow broker's admin API").env(ADMIN_URL_ENV).default(DEFAULT_ADMIN_URL))
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
@@ -86,7 +91,7 @@ interface ApiErrorBody {
 }
 
 /** Calls the admin API and returns the decoded JSON answer (undefined for 204). API errors become CliErrors. */
-async function call<T>(
+export async function call<T>(
   o: ShadowCommandOptions,
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   path: string,
@@ -257,6 +262,57 @@ function renderStatus(s: LinkStatus): string {
   return lines.join('\n');
 }
 
+/** Bytes as 512 B, 3.4 KiB, 12.0 MiB, 1.2 GiB. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+const ranges = (list: readonly OffsetRange[]): string => list.map((r) => `[${r.from}, ${r.to})`).join(', ');
+
+function renderVerify(r: VerifyReport): string {
+  const s = r.summary;
+  const lines = [
+    `Shadow link '${r.link}': ${r.ok ? 'OK' : 'NOT OK'} — ${s.topics} topic(s), ${s.partitions} partition(s), ${s.batches} batches, ` +
+      `${formatBytes(s.bytes)} compared in ${(r.elapsedMs / 1000).toFixed(1)}s; ${s.differences} difference(s), ${s.missingRanges} missing range(s)`,
+  ];
+  if (r.topics.length === 0) return [...lines, '', 'No shadowed topics to compare'].join('\n');
+  const rows: (string | number | null)[][] = [];
+  const differences: string[] = [];
+  const missing: string[] = [];
+  const compacted: string[] = [];
+  const errors: string[] = [];
+  for (const t of r.topics) {
+    if (t.error) errors.push(`${t.name}: ${t.error}`);
+    for (const p of t.partitions) {
+      const name = `${t.name}/${p.partition}`;
+      const empty = p.compared.from >= p.compared.to;
+      let result = p.compactedDifferently.length > 0 ? `identical (${p.compactedDifferently.length} range(s) compacted apart)` : 'identical';
+      if (empty) result = 'nothing in common';
+      if (p.firstDifferenceOffset >= 0) result = `DIFFERS at ${p.firstDifferenceOffset}`;
+      else if (p.missingOnShadow.length + p.missingOnSource.length > 0) result = 'MISSING ranges';
+      rows.push([t.name, p.partition, empty ? null : `[${p.compared.from}, ${p.compared.to})`, p.batches, formatBytes(p.bytes), result]);
+      if (p.firstDifferenceOffset >= 0) differences.push(`${name}: ${p.difference}${p.differences > 1 ? ` (and ${p.differences - 1} more batch(es))` : ''}`);
+      if (p.missingOnShadow.length > 0) missing.push(`${name}: missing on the shadow ${ranges(p.missingOnShadow)}`);
+      if (p.missingOnSource.length > 0) missing.push(`${name}: missing on the source ${ranges(p.missingOnSource)}`);
+      if (p.compactedDifferently.length > 0) compacted.push(`${name}: ${ranges(p.compactedDifferently)}`);
+    }
+  }
+  if (rows.length > 0) lines.push('', table(['TOPIC', 'PARTITION', 'COMPARED', 'BATCHES', 'BYTES', 'RESULT'], rows));
+  if (differences.length > 0) lines.push('', 'Differences (first per partition):', ...differences.map((d) => `  ${d}`));
+  if (missing.length > 0) lines.push('', 'Missing ranges:', ...missing.map((d) => `  ${d}`));
+  if (errors.length > 0) lines.push('', 'Not compared:', ...errors.map((d) => `  ${d}`));
+  if (compacted.length > 0) lines.push('', 'Compacted differently on each side (expected, not a difference):', ...compacted.map((d) => `  ${d}`));
+  return lines.join('\n');
+}
+
 function renderAction(done: string, r: LinkActionResult, topic: string | undefined): string {
   const what = topic !== undefined ? `topic '${topic}' of shadow link '${r.name}'` : `shadow link '${r.name}'`;
   const head = `${done} ${what} (link ${r.state})`;
@@ -399,6 +455,26 @@ export function shadowCommand(): Command {
       }),
     );
   }
+
+  withAdminOptions(
+    shadow
+      .command('verify')
+      .description(
+        'compare source and shadow batch by batch (offsets, lengths, CRC32C recomputed over the stored bytes on both sides) ' +
+          'over the range both hold; exit code 0 only when they match',
+      )
+      .argument('<name>', 'link name')
+      .option('-t, --topic <topic>', 'only this shadow topic (any state); default every topic the link still shadows'),
+  ).action(
+    action(async (name: string, o: ShadowCommandOptions & { topic?: string }) => {
+      if (o.topic === '') throw usage('--topic must not be empty');
+      const r = await call<VerifyReport>(o, 'POST', `${linkPath(name)}/verify`, { body: o.topic !== undefined ? { topic: o.topic } : {}, timeoutMs: VERIFY_TIMEOUT_MS });
+      printResult(o.format, r, () => renderVerify(r));
+      if (!r.ok) process.exitCode = 1;
+    }),
+  );
+
+  shadow.addCommand(drillCommand({ call, withAdminOptions, linkPath }));
 
   withAdminOptions(
     shadow

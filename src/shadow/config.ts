@@ -854,12 +854,19 @@ export function inheritSecrets(next: ShadowLinkConfig, prev: ShadowLinkConfig): 
   if (authentication && authentication.password === undefined) {
     const old = prev.clientOptions.authentication;
     const kind = authentication.mechanism === 'PLAIN' ? 'plain_configuration' : 'scram_configuration';
-    if (old && old.password && old.username === authentication.username && old.mechanism === authentication.mechanism) {
+    // A stored password is only ever sent where it was sent before: someone who sees `[REDACTED]` must not be
+    // able to point the link (and so the password) at a server of their choosing.
+    const destination = (c: ShadowLinkConfig): string =>
+      JSON.stringify([c.clientOptions.bootstrapServers.map(formatHostPort).sort(), c.clientOptions.tls.enabled, c.clientOptions.tls.caPath ?? '', c.clientOptions.tls.caPem ?? '']);
+    if (old && old.password && old.username === authentication.username && old.mechanism === authentication.mechanism && destination(prev) === destination(next)) {
       authentication = { ...authentication, password: old.password };
     } else {
       issues.push({
         field: `client_options.authentication_configuration.${kind}.password`,
-        message: 'required: the username or mechanism changed, so the stored password cannot be kept',
+        message:
+          old && old.username === authentication.username && old.mechanism === authentication.mechanism
+            ? 'required: the source address or TLS settings changed, so the stored password is not sent to the new destination'
+            : 'required: the username or mechanism changed, so the stored password cannot be kept',
       });
     }
   }

@@ -45,6 +45,8 @@ const BLOCKS_DELETE: ReadonlySet<TopicState> = new Set(['ACTIVE', 'PAUSED', 'FAI
 /** how long a failover waits for its last consumer-offset sync when the source answers slowly */
 const FINAL_OFFSET_SYNC_TIMEOUT_MS = 5_000;
 const DEFAULT_PROMOTE_TIMEOUT_MS = 60_000;
+/** gaps kept per topic (status, store); the per-link gap counter keeps counting beyond */
+const MAX_GAPS_KEPT = 100;
 
 export type LinkTotals = Totals & { gaps: number };
 
@@ -80,12 +82,28 @@ export class ShadowLink {
   readonly aclSync: AclSyncTask;
   private readonly logger: Logger;
   private stopped = false;
+  /** set once an update or delete takes over: transitions queued after that are refused */
+  private retiring = false;
   /** serializes state transitions (failover, promote, pause, resume, topic sync's creations) */
   private chain: Promise<unknown> = Promise.resolve();
+  /** topics whose failover or promotion is finishing: reconcile() never starts replicators for them */
+  private readonly finalizing = new Set<string>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  /** gaps recorded by this link since it was loaded (plus those already stored): a counter, never lowered */
+  private gapsRecorded = 0;
 
   constructor(
     readonly deps: ShadowDeps,
-    init: { config: ShadowLinkConfig; state: LinkState; createdAtMs: number; updatedAtMs: number; topics: StoredShadowTopic[] },
+    init: {
+      config: ShadowLinkConfig;
+      state: LinkState;
+      createdAtMs: number;
+      updatedAtMs: number;
+      topics: StoredShadowTopic[];
+      /** counters of the link this one replaces (update), so per-link totals never go down */
+      totals?: Totals;
+      gapsRecorded?: number;
+    },
   ) {
     this.config = init.config;
     this.state = init.state;
@@ -93,6 +111,8 @@ export class ShadowLink {
     this.updatedAtMs = init.updatedAtMs;
     // stored records may be frozen: the link keeps its own copies and replaces them on every change
     for (const t of init.topics) this.topics.set(t.name, { ...t, gaps: [...t.gaps] });
+    if (init.totals) Object.assign(this.retired, init.totals);
+    this.gapsRecorded = init.gapsRecorded ?? init.topics.reduce((n, t) => n + t.gaps.length, 0);
     this.logger = deps.logger.child({ link: init.config.name });
     this.source = deps.createSource(this.config.clientOptions, this.name);
     const backoff = (): number => this.config.clientOptions.retryBackoffMs;
@@ -114,15 +134,45 @@ export class ShadowLink {
   }
 
   start(): void {
+    // states a crash interrupted: a promotion starts over as ACTIVE, a failover is finished
+    const interrupted = [...this.topics.values()].filter((t) => t.state === 'PROMOTING' || t.state === 'FAILING_OVER');
+    for (const t of interrupted) {
+      if (t.state === 'PROMOTING') void this.serialize(() => this.setTopicState(t.name, 'ACTIVE', 'a promotion was interrupted by a restart; run it again'));
+      else void this.serialize(() => this.failOver([this.topics.get(t.name)!], 'FAILED_OVER', 'failed over (finished after a restart)'));
+    }
     this.reconcile();
     for (const t of this.tasks) t.start();
+    // lag is measured against the source's HWM even while the link or a topic is paused
+    const poll = (): void => {
+      this.pollTimer = setTimeout(() => {
+        void this.pollSourceOffsets()
+          .catch(() => {})
+          .finally(() => {
+            if (!this.stopped) poll();
+          });
+      }, this.config.topicMetadataSync.intervalMs);
+      this.pollTimer.unref();
+    };
+    poll();
   }
 
+  /** Stops tasks and replication; transitions still queued finish first, new ones are refused. */
   async stop(): Promise<void> {
+    this.retiring = true;
     this.stopped = true;
+    clearTimeout(this.pollTimer);
     await Promise.all(this.tasks.map((t) => t.stop()));
+    await this.chain;
     await Promise.all([...this.replicators.keys()].map((t) => this.stopReplicators(t)));
+    await Promise.all([...this.stopping.values()]);
     await this.source.close().catch(() => {});
+  }
+
+  /** Waits for queued transitions and refuses new ones (an update or delete takes over the link's topics). */
+  async retire(): Promise<void> {
+    await this.serialize(async () => {
+      this.retiring = true;
+    });
   }
 
   /** Connects once; a failed attempt is forgotten so the next call retries. */
@@ -138,6 +188,7 @@ export class ShadowLink {
 
   /** Runs transitions one at a time. */
   serialize<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.retiring) return Promise.reject(new ShadowLinkError('CONFLICT', `link '${this.name}' was just updated or deleted; retry`));
     const next = this.chain.then(fn, fn);
     this.chain = next.catch(() => {});
     return next;
@@ -157,16 +208,25 @@ export class ShadowLink {
     this.reconcile();
   }
 
+  /** Claims a topic: read-only from this call on (before the topic exists), then persisted. */
   async addTopic(t: StoredShadowTopic): Promise<void> {
     this.topics.set(t.name, { ...t, gaps: [...t.gaps] });
-    await this.deps.linkStore.putTopic(t);
     this.deps.onTopicsChanged();
+    await this.deps.linkStore.putTopic(t);
+  }
+
+  /** Drops a claim whose topic could not be created. */
+  async removeTopic(name: string): Promise<void> {
+    this.topics.delete(name);
+    this.deps.onTopicsChanged();
+    await this.deps.linkStore.deleteTopic(this.name, name);
   }
 
   /** Brings replicators in line with the link and topic states and partition counts. */
   reconcile(): void {
     if (this.stopped) return;
     for (const t of this.topics.values()) {
+      if (this.finalizing.has(t.name)) continue;
       if (!REPLICATING.has(t.state)) {
         if (this.replicators.has(t.name)) void this.stopReplicators(t.name);
         continue;
@@ -195,39 +255,58 @@ export class ShadowLink {
 
   private newReplicator(topic: string, partition: number): PartitionReplicator {
     const co = this.config.clientOptions;
-    const startAt = this.config.topicMetadataSync.startAt;
+    const t = this.topics.get(topic)!;
+    // The configured start applies once per partition, to partitions the topic had when the link created it;
+    // a partition that already chose its start, or was added on the source later, starts at the source's log start.
+    const fresh = partition < (t.initialPartitions ?? Number.MAX_SAFE_INTEGER) && !(t.startedPartitions ?? []).includes(partition);
+    const startAt = fresh ? this.config.topicMetadataSync.startAt : ({ kind: 'earliest' } as const);
     // pinned to the source topic id: a topic deleted and recreated under the same name is refused, not read
-    const sourceTopicId = this.topics.get(topic)?.sourceTopicId;
-    const source = this.source.partition(topic, partition, sourceTopicId ? { topicId: sourceTopicId } : undefined);
+    const source = this.source.partition(topic, partition, t.sourceTopicId ? { topicId: t.sourceTopicId } : undefined);
+    const persistedGaps = t.gaps.filter((g) => g.partition === partition);
     const r = new PartitionReplicator(source, new LogSink(topic, partition, this.deps.partitions, this.deps.producerIds), {
       name: `${topic}/${partition}`,
       startAt,
       maxBytes: co.fetchPartitionMaxBytes,
       backoffBaseMs: co.retryBackoffMs,
       logger: this.logger,
+      onStartChosen: () => void this.markStarted(topic, partition),
     });
-    let knownGaps = 0;
+    let lastGaps = '[]';
     r.onChange((s) => {
-      if (s.gaps.length > knownGaps) {
-        const fresh = s.gaps.slice(knownGaps);
-        knownGaps = s.gaps.length;
-        void this.recordGaps(topic, partition, fresh);
+      // the replicator may still narrow a gap it reported (the batch at the new log start begins lower): persist
+      // its current list, not increments
+      const gaps = JSON.stringify(s.gaps);
+      if (gaps !== lastGaps) {
+        lastGaps = gaps;
+        void this.recordGaps(topic, partition, [...persistedGaps, ...s.gaps.map((g) => ({ partition, from: g.from, to: g.to, detectedAtMs: g.detectedAtMs }))]);
       }
       if (s.state === 'FAULTED') {
-        const t = this.topics.get(topic);
-        if (t && t.state === 'ACTIVE') void this.setTopicState(topic, 'FAULTED', `partition ${partition}: ${s.reason}`).catch(() => {});
+        const cur = this.topics.get(topic);
+        if (cur && (cur.state === 'ACTIVE' || cur.state === 'PAUSED')) void this.setTopicState(topic, 'FAULTED', `partition ${partition}: ${s.reason}`).catch(() => {});
       }
     });
     r.start();
     return r;
   }
 
-  private async recordGaps(topic: string, partition: number, gaps: readonly { from: number; to: number; detectedAtMs: number }[]): Promise<void> {
+  private async markStarted(topic: string, partition: number): Promise<void> {
+    const t = this.topics.get(topic);
+    if (!t || (t.startedPartitions ?? []).includes(partition)) return;
+    const next: StoredShadowTopic = { ...t, startedPartitions: [...(t.startedPartitions ?? []), partition].sort((a, b) => a - b) };
+    this.topics.set(topic, next);
+    await this.deps.linkStore.putTopic(next).catch((err: unknown) => this.logger.warn({ err }, 'could not persist a start position'));
+  }
+
+  /** Replaces the recorded gaps of one partition. */
+  private async recordGaps(topic: string, partition: number, gaps: StoredShadowTopic['gaps']): Promise<void> {
     const t = this.topics.get(topic);
     if (!t) return;
-    const next: StoredShadowTopic = { ...t, gaps: [...t.gaps, ...gaps.map((g) => ({ partition, from: g.from, to: g.to, detectedAtMs: g.detectedAtMs }))] };
+    const before = t.gaps.filter((g) => g.partition === partition).length;
+    const others = t.gaps.filter((g) => g.partition !== partition);
+    const next: StoredShadowTopic = { ...t, gaps: [...others, ...gaps].slice(-MAX_GAPS_KEPT) };
     this.topics.set(topic, next);
-    this.logger.warn({ topic, partition, gaps }, 'the source deleted data before it was replicated: gap recorded');
+    if (gaps.length > before) this.gapsRecorded += gaps.length - before;
+    if (gaps.length > before) this.logger.warn({ topic, partition, gaps: gaps.slice(before) }, 'the source deleted data before it was replicated: gap recorded');
     await this.deps.linkStore.putTopic(next).catch((err: unknown) => this.logger.warn({ err }, 'could not persist a gap'));
   }
 
@@ -277,7 +356,7 @@ export class ShadowLink {
         t.errors += s.errors;
       }
     }
-    for (const topic of this.topics.values()) t.gaps += topic.gaps.length;
+    t.gaps = this.gapsRecorded;
     return t;
   }
 
@@ -415,11 +494,18 @@ export class ShadowLink {
   /** FAILING_OVER → stop replication → a last offset sync if the source answers → `final`. */
   private async failOver(targets: StoredShadowTopic[], final: 'FAILED_OVER' | 'PROMOTED', verb: string): Promise<void> {
     if (targets.length === 0) return;
-    for (const t of targets) if (final === 'FAILED_OVER') await this.setTopicState(t.name, 'FAILING_OVER', 'stopping replication');
-    await Promise.all(targets.map((t) => this.stopReplicators(t.name)));
-    await this.offsetSync.finalSync(targets.map((t) => t.name), FINAL_OFFSET_SYNC_TIMEOUT_MS);
-    const at = new Date().toISOString();
-    for (const t of targets) await this.setTopicState(t.name, final, `${verb} at ${at}`);
+    // from here no replicator may start for these topics, whatever calls reconcile()
+    for (const t of targets) this.finalizing.add(t.name);
+    try {
+      for (const t of targets) if (final === 'FAILED_OVER') await this.setTopicState(t.name, 'FAILING_OVER', 'stopping replication');
+      // every replicator (and any append it had started) is gone before a topic becomes writable
+      await Promise.all(targets.map((t) => this.stopReplicators(t.name)));
+      await this.offsetSync.finalSync(targets.map((t) => t.name), FINAL_OFFSET_SYNC_TIMEOUT_MS);
+      const at = new Date().toISOString();
+      for (const t of targets) await this.setTopicState(t.name, final, `${verb} at ${at}`);
+    } finally {
+      for (const t of targets) this.finalizing.delete(t.name);
+    }
   }
 
   /**
@@ -446,17 +532,25 @@ export class ShadowLink {
           const n = this.deps.topics.get(t.name)?.partitions ?? 0;
           for (let p = 0; p < n; p++) wanted.push({ topic: t.name, partition: p });
         }
-        let marks: Map<string, { highWatermark: number }>;
+        // Replication reads committed data (read_committed), so "everything the source had" is its last stable
+        // offset: equal to the high watermark unless a transaction is open on the source.
+        let marks: Map<string, { lastStableOffset: number; highWatermark: number }>;
         try {
           await this.connected();
           marks = await this.source.offsets(wanted);
         } catch (err) {
           throw new ShadowLinkError('SOURCE_UNAVAILABLE', `cannot promote: the source did not answer (${(err as Error).message}); use failover instead`);
         }
+        const unanswered = wanted.filter((w) => !marks.has(`${w.topic}/${w.partition}`));
+        if (unanswered.length > 0) {
+          const u = unanswered[0]!;
+          throw new ShadowLinkError('SOURCE_UNAVAILABLE', `cannot promote: the source did not answer for ${unanswered.length} partition(s), e.g. ${u.topic}/${u.partition}; retry, or use failover`);
+        }
         const deadline = Date.now() + timeoutMs;
         for (;;) {
+          if (this.stopped) throw new ShadowLinkError('CONFLICT', `link '${this.name}' is stopping; promote abandoned`);
           const behind = wanted.filter(({ topic: tn, partition }) => {
-            const target = marks.get(`${tn}/${partition}`)?.highWatermark ?? 0;
+            const target = marks.get(`${tn}/${partition}`)!.lastStableOffset;
             return (this.deps.partitions.log(tn, partition)?.highWatermark ?? 0) < target;
           });
           if (behind.length === 0) break;
@@ -464,13 +558,18 @@ export class ShadowLink {
             const b = behind[0]!;
             throw new ShadowLinkError(
               'TIMEOUT',
-              `promote did not catch up within ${timeoutMs} ms: ${behind.length} partition(s) behind, e.g. ${b.topic}/${b.partition} at ${this.deps.partitions.log(b.topic, b.partition)?.highWatermark} of ${marks.get(`${b.topic}/${b.partition}`)?.highWatermark}`,
+              `promote did not catch up within ${timeoutMs} ms: ${behind.length} partition(s) behind, e.g. ${b.topic}/${b.partition} at ${this.deps.partitions.log(b.topic, b.partition)?.highWatermark} of the source's ${marks.get(`${b.topic}/${b.partition}`)!.lastStableOffset} (last stable offset)`,
             );
           }
           await new Promise((r) => setTimeout(r, 20));
         }
       } catch (err) {
-        for (const [name, state] of previous) await this.setTopicState(name, state, state === 'PAUSED' ? 'topic paused' : '');
+        for (const [name, state] of previous) {
+          // a partition that faulted meanwhile faults the topic, as it would have outside a promotion
+          const faulted = this.replicatorStatuses(name).find((r) => r.state === 'FAULTED');
+          if (faulted) await this.setTopicState(name, 'FAULTED', faulted.reason);
+          else await this.setTopicState(name, state, state === 'PAUSED' ? 'topic paused' : '');
+        }
         throw err;
       }
       await this.failOver(targets, 'PROMOTED', 'promoted');

@@ -9,7 +9,7 @@ import type { TopicRegistry } from '../cluster/topics.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { Authorizer } from '../security/authorizer.js';
 import { checkLinkUpdate, inheritSecrets, redactLinkConfig, validateLinkConfig } from './config.js';
-import { assertNoLinkOverlap, isSyncedProperty } from './filters.js';
+import { assertNoLinkOverlap, isSyncedProperty, isTopicShadowed } from './filters.js';
 import { ShadowLink } from './link.js';
 import {
   ShadowLinkError,
@@ -26,6 +26,8 @@ import {
 import { createSourceCluster } from './source/index.js';
 import type { SourceCluster } from './source/types.js';
 import { ShadowLinkStore } from './store.js';
+import type { VerifyReport } from './service.js';
+import { verifyLink } from './verify.js';
 import { ShadowConfigError, ShadowLinkOverlapError, type ShadowLinkConfig, type SourceClientOptions } from './types.js';
 
 export interface ShadowManagerOptions {
@@ -45,6 +47,11 @@ export interface ShadowManagerOptions {
 export interface ShadowGuard {
   /** the error message for a write to a shadowed topic, or undefined when the topic is writable */
   readOnlyReason(topic: string): string | undefined;
+  /**
+   * The error message for creating this topic locally (CreateTopics, auto-creation), or undefined when allowed: a
+   * name some link would shadow is left to that link, so a local topic never takes the place of a shadow topic.
+   */
+  createReason(topic: string): string | undefined;
   /** the error message for a change to synced properties of a shadowed topic, or undefined when allowed */
   configChangeReason(topic: string, properties: readonly string[]): string | undefined;
   /**
@@ -75,6 +82,7 @@ export class ShadowLinkManager implements ShadowLinkService, ShadowGuard {
   /** serializes create / update / delete */
   private chain: Promise<unknown> = Promise.resolve();
   private started = false;
+  private closing = false;
 
   constructor(private readonly opts: ShadowManagerOptions) {
     this.linkStore = new ShadowLinkStore(opts.store);
@@ -97,11 +105,22 @@ export class ShadowLinkManager implements ShadowLinkService, ShadowGuard {
     if (this.links.size > 0) this.logger.info({ links: [...this.links.keys()] }, 'shadow links resumed');
   }
 
+  /** Stops every link; a create or update in progress finishes first, and none starts afterwards. */
   async close(): Promise<void> {
+    this.closing = true;
+    await this.serialize(async () => {});
     await Promise.all([...this.links.values()].map((l) => l.stop()));
   }
 
-  private newLink(config: ShadowLinkConfig, state: 'ACTIVE' | 'PAUSED', createdAtMs: number, updatedAtMs: number, topics: Parameters<ShadowLink['addTopic']>[0][]): ShadowLink {
+  private newLink(
+    config: ShadowLinkConfig,
+    state: 'ACTIVE' | 'PAUSED',
+    createdAtMs: number,
+    updatedAtMs: number,
+    topics: Parameters<ShadowLink['addTopic']>[0][],
+    /** the run time this one replaces (update): its counters carry over */
+    previous?: ShadowLink,
+  ): ShadowLink {
     const o = this.opts;
     return new ShadowLink(
       {
@@ -116,7 +135,7 @@ export class ShadowLinkManager implements ShadowLinkService, ShadowGuard {
         topicOwner: (topic) => this.owners.get(topic)?.name,
         onTopicsChanged: () => this.reindex(),
       },
-      { config, state, createdAtMs, updatedAtMs, topics },
+      { config, state, createdAtMs, updatedAtMs, topics, ...(previous ? { totals: previous.totals(), gapsRecorded: previous.totals().gaps } : {}) },
     );
   }
 
@@ -159,6 +178,17 @@ export class ShadowLinkManager implements ShadowLinkService, ShadowGuard {
     const link = this.shadowingLink(topic);
     if (!link) return undefined;
     return `topic '${topic}' is shadowed by link '${link.name}' and read-only until failover`;
+  }
+
+  createReason(topic: string): string | undefined {
+    const owner = this.owners.get(topic);
+    if (owner) return `topic '${topic}' belongs to shadow link '${owner.name}'`;
+    for (const link of this.links.values()) {
+      if (isTopicShadowed(topic, link.config)) {
+        return `topic '${topic}' matches the filters of shadow link '${link.name}': the link creates it when the source has it (change the link's filters to create it here)`;
+      }
+    }
+    return undefined;
   }
 
   configChangeReason(topic: string, properties: readonly string[]): string | undefined {
@@ -242,7 +272,7 @@ export class ShadowLinkManager implements ShadowLinkService, ShadowGuard {
       await this.linkStore.putLink(cfg, 'ACTIVE', now);
       const link = this.newLink(cfg, 'ACTIVE', now, now, []);
       this.links.set(cfg.name, link);
-      if (this.started) link.start();
+      if (this.started && !this.closing) link.start();
       this.logger.info({ link: cfg.name, source: cfg.clientOptions.bootstrapServers }, 'shadow link created');
       return this.view(link);
     });
@@ -263,13 +293,15 @@ export class ShadowLinkManager implements ShadowLinkService, ShadowGuard {
         configError(err);
       }
       if (opts.validateSource !== false) await this.validateSource(cfg);
+      // queued transitions (a failover, a pause) finish on the old run time first; later ones are refused
+      await prev.retire();
       await this.linkStore.putLink(cfg, prev.state, prev.createdAtMs);
       // restart the link's run time with the new config; replication resumes at each shadow log end
       await prev.stop();
-      const next = this.newLink(cfg, prev.state, prev.createdAtMs, Date.now(), [...prev.topics.values()]);
+      const next = this.newLink(cfg, prev.state, prev.createdAtMs, Date.now(), [...prev.topics.values()], prev);
       this.links.set(name, next);
       this.reindex();
-      if (this.started) next.start();
+      if (this.started && !this.closing) next.start();
       this.logger.info({ link: name }, 'shadow link updated');
       return this.view(next);
     });
@@ -288,6 +320,7 @@ export class ShadowLinkManager implements ShadowLinkService, ShadowGuard {
         }
         await link.failover();
       }
+      await link.retire();
       await link.stop();
       await this.linkStore.deleteLink(name);
       this.links.delete(name);
@@ -320,6 +353,19 @@ export class ShadowLinkManager implements ShadowLinkService, ShadowGuard {
 
   resume(name: string, topic?: string): Promise<LinkActionResult> {
     return this.require(name).resume(topic);
+  }
+
+  /** `umbra shadow verify`: compares with a source client of its own, so the link's replication is not disturbed. */
+  verify(name: string, topic?: string): Promise<VerifyReport> {
+    const link = this.require(name);
+    const create = this.opts.createSource;
+    return verifyLink(link, {
+      topics: this.opts.topics,
+      partitions: this.opts.partitions,
+      createSource: (o) =>
+        create ? create(o, name) : createSourceCluster(o, { logger: this.logger.child({ link: name, component: 'shadow-verify' }), fetchConnectionsPerNode: 1, idleAnswerMs: 1000 }),
+      logger: this.logger.child({ link: name }),
+    }, topic !== undefined ? { topic } : {});
   }
 
   /** Every running link (metrics). */

@@ -101,6 +101,63 @@ export interface CreateLinkOptions {
   validateSource?: boolean;
 }
 
+/** An offset range [from, to). */
+export interface OffsetRange {
+  from: number;
+  to: number;
+}
+
+/** `umbra shadow verify`: one partition compared batch by batch over the range both sides hold. */
+export interface VerifyPartitionReport {
+  partition: number;
+  /** source log start / HWM and shadow log start / HWM when compared */
+  source: OffsetRange;
+  shadow: OffsetRange;
+  /**
+   * the range both sides hold, which was compared: [max(log starts), min(source LSO, shadow HWM)) when the partition
+   * was reached, its start raised if retention moved either log start during the walk (from >= to: nothing in common)
+   */
+  compared: OffsetRange;
+  /** batches and bytes compared (source side) */
+  batches: number;
+  bytes: number;
+  /** first offset where the two sides differ (base offset, last offset delta, length or CRC), -1 when none */
+  firstDifferenceOffset: number;
+  /** what differs there, '' when nothing */
+  difference: string;
+  /** batches that differ (the first is described in `difference`) */
+  differences: number;
+  /** ranges inside `compared` that one side holds and the other does not */
+  missingOnShadow: OffsetRange[];
+  missingOnSource: OffsetRange[];
+  /**
+   * Compacted topics only: ranges where both sides hold batches but compacted them differently (each side compacts
+   * on its own). Reported, not counted as differences.
+   */
+  compactedDifferently: OffsetRange[];
+  /** no difference and nothing missing */
+  ok: boolean;
+}
+
+export interface VerifyTopicReport {
+  name: string;
+  compacted: boolean;
+  ok: boolean;
+  /** set when the topic could not be compared (source unreachable, topic gone) */
+  error: string;
+  partitions: VerifyPartitionReport[];
+}
+
+export interface VerifyReport {
+  link: string;
+  /** true only when every compared topic is ok */
+  ok: boolean;
+  startedAt: string;
+  elapsedMs: number;
+  topics: VerifyTopicReport[];
+  summary: { topics: number; partitions: number; batches: number; bytes: number; differences: number; missingRanges: number };
+}
+
 export interface ShadowLinkService {
   list(): LinkSummary[];
   /** throws ShadowLinkError NOT_FOUND */
@@ -118,6 +175,12 @@ export interface ShadowLinkService {
   failover(name: string, topic?: string): Promise<LinkActionResult>;
   /** graceful: waits for lag 0 against the source HWM at call time, final offset sync, then fails over */
   promote(name: string, topic?: string, opts?: { timeoutMs?: number }): Promise<LinkActionResult>;
+  /**
+   * Compares source and shadow over the offset range both hold, batch by batch (header fields and CRC32C recomputed
+   * over the stored bytes on both sides), without decoding records. Every topic of the link that is still shadowed,
+   * or one topic (any state).
+   */
+  verify(name: string, topic?: string): Promise<VerifyReport>;
   pause(name: string, topic?: string): Promise<LinkActionResult>;
   resume(name: string, topic?: string): Promise<LinkActionResult>;
 }

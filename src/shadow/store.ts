@@ -41,6 +41,10 @@ export interface StoredShadowTopic {
   createdAtMs: number;
   updatedAtMs: number;
   gaps: StoredGap[];
+  /** partitions the topic had when the link created it; partitions added later start at the source's log start */
+  initialPartitions?: number;
+  /** partitions whose start position was chosen (start_at_*): after that they always resume, never re-choose */
+  startedPartitions?: number[];
 }
 
 export interface LoadedLink {
@@ -76,6 +80,10 @@ export class ShadowLinkStore {
   async putTopic(topic: StoredShadowTopic): Promise<void> {
     const gaps = topic.gaps.length > MAX_STORED_GAPS ? topic.gaps.slice(-MAX_STORED_GAPS) : topic.gaps;
     await this.store.put(`${TOPIC_PREFIX}${topic.link}/${topic.name}`, { ...topic, gaps });
+  }
+
+  async deleteTopic(link: string, topic: string): Promise<void> {
+    await this.store.delete(`${TOPIC_PREFIX}${link}/${topic}`);
   }
 
   /** Removes the link and its topic records (never the topics themselves). */

@@ -54,7 +54,6 @@ export class TopicSyncTask extends PeriodicTask {
     await link.connected();
     const sourceTopics = await link.source.topics();
     await link.serialize(() => this.apply(sourceTopics));
-    await link.pollSourceOffsets().catch((err: unknown) => this.logger.warn({ err }, 'could not poll the source offsets'));
   }
 
   private async apply(sourceTopics: SourceTopic[]): Promise<void> {
@@ -110,17 +109,38 @@ export class TopicSyncTask extends PeriodicTask {
           notes.push(`${name}: not shadowed, a local topic of that name exists on this cluster`);
           continue;
         }
-        await topics.create({ name, partitions: settings.partitionCount, configs: synced });
-        partitions.sync(name);
+        // Claim first (read-only from now on, and persisted), then create: no client can write to the new topic
+        // in between, and after a crash in between the claim is found and the topic created then.
         const now = Date.now();
-        await link.addTopic({ link: link.name, name, sourceTopicId: src.topicId, state: 'ACTIVE', reason: '', createdAtMs: now, updatedAtMs: now, gaps: [] });
+        await link.addTopic({
+          link: link.name,
+          name,
+          sourceTopicId: src.topicId,
+          state: 'ACTIVE',
+          reason: '',
+          createdAtMs: now,
+          updatedAtMs: now,
+          gaps: [],
+          initialPartitions: settings.partitionCount,
+          startedPartitions: [],
+        });
+        try {
+          await topics.create({ name, partitions: settings.partitionCount, configs: synced });
+        } catch (err) {
+          await link.removeTopic(name);
+          throw err;
+        }
+        partitions.sync(name);
         this.logger.info({ topic: name, partitions: settings.partitionCount }, 'shadow topic created');
         continue;
       }
       // 4. Existing: follow partition increases and synced property changes.
       const record = topics.get(name);
       if (!record) {
-        notes.push(`${name}: the shadow topic is missing on this cluster`);
+        // claimed, but the broker stopped before creating it (or it was lost): create it now
+        await topics.create({ name, partitions: settings.partitionCount, configs: synced });
+        partitions.sync(name);
+        this.logger.info({ topic: name, partitions: settings.partitionCount }, 'shadow topic created (claimed before a restart)');
         continue;
       }
       if (settings.partitionCount > record.partitions) {
@@ -147,6 +167,9 @@ export class TopicSyncTask extends PeriodicTask {
     this.note = notes.join('; ');
   }
 }
+
+/** Topic states whose consumer offsets follow the source (a failover's last sync runs in FAILING_OVER / PROMOTING). */
+const OFFSET_SYNC_STATES: ReadonlySet<string> = new Set(['ACTIVE', 'PAUSED', 'PROMOTING', 'FAILING_OVER']);
 
 export class OffsetSyncTask extends PeriodicTask {
   constructor(
@@ -204,6 +227,8 @@ export class OffsetSyncTask extends PeriodicTask {
       for (const t of current.topics) for (const p of t.partitions) have.set(`${t.name}/${p.partitionIndex}`, p.committedOffset);
       const byTopic = new Map<string, { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[]>();
       for (const o of offsets) {
+        // the source may answer slowly: a topic that became writable meanwhile (failed over) is never rewritten
+        if (!OFFSET_SYNC_STATES.has(link.topics.get(o.topic)?.state ?? 'FAILED_OVER')) continue;
         const log = partitions.log(o.topic, o.partition);
         if (!log) continue;
         const offset = Math.min(o.offset, log.highWatermark);

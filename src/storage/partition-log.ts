@@ -467,8 +467,10 @@ export class DiskPartitionLog implements PartitionLog {
     const batches: Buffer[] = [];
     const result = (bytes: number): ReadResult => ({ batches, bytes, highWatermark, lastStableOffset, logStartOffset, abortedTransactions: [] });
     if (fetchOffset >= limit) return { ready: result(0) };
-    const cached = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches, opts.alloc);
-    if (cached >= 0) return { ready: result(cached) };
+    if (opts.bypassCache !== true) {
+      const cached = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches, opts.alloc);
+      if (cached >= 0) return { ready: result(cached) };
+    }
 
     for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
       const seg = this.segments[i]!;

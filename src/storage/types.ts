@@ -65,6 +65,11 @@ export interface ReadOptions {
    * socket.
    */
   alloc?: (size: number) => Buffer;
+  /**
+   * Read from the segment files even when the tail cache holds the range (`umbra shadow verify` must see the bytes
+   * on disk: a batch corrupted on disk would otherwise hide behind its clean copy in memory). Default false.
+   */
+  bypassCache?: boolean;
 }
 
 export interface ReadResult {

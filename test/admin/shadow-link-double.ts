@@ -19,6 +19,8 @@ import {
   type TaskStatus,
   type TopicState,
   type TopicStatus,
+  type VerifyPartitionReport,
+  type VerifyReport,
 } from '../../src/shadow/service.js';
 import { ShadowConfigError, type ShadowLinkConfig } from '../../src/shadow/types.js';
 
@@ -76,6 +78,14 @@ export class InMemoryShadowLinks implements ShadowLinkService {
   seedTopic(link: string, topic: TopicStatus): void {
     this.get(link).topics.set(topic.name, structuredClone(topic));
   }
+
+  /** Test seeding: verify reports this partition's batch at `offset` as different (a corrupt shadow copy). */
+  seedVerifyDifference(link: string, topic: string, partition: number, offset: number, difference: string): void {
+    this.get(link);
+    this.verifyDifferences.set(`${link}/${topic}/${partition}`, { offset, difference });
+  }
+
+  private readonly verifyDifferences = new Map<string, { offset: number; difference: string }>();
 
   /** The stored config, secrets included (to check that an update kept the password). */
   storedConfig(name: string): ShadowLinkConfig {
@@ -191,6 +201,46 @@ export class InMemoryShadowLinks implements ShadowLinkService {
     return this.act(name, topic, (t) => {
       if (SHADOWED_TOPIC_STATES.has(t.state)) t.state = 'PROMOTED';
     });
+  }
+
+  /**
+   * A report built from the seeded topic statuses: every partition compared over [sourceLogStart, min(HWMs)), one
+   * batch per 10 offsets of 1 KiB, identical unless seedVerifyDifference said otherwise.
+   */
+  async verify(name: string, topic?: string): Promise<VerifyReport> {
+    this.calls.push({ method: 'verify', args: [name, topic] });
+    const l = this.get(name);
+    const topics = topic !== undefined ? [this.topic(name, topic)] : [...l.topics.values()].filter((t) => SHADOWED_TOPIC_STATES.has(t.state));
+    const summary = { topics: 0, partitions: 0, batches: 0, bytes: 0, differences: 0, missingRanges: 0 };
+    const reports = topics.map((t) => {
+      summary.topics++;
+      const partitions = t.partitions.map((p): VerifyPartitionReport => {
+        const compared = { from: p.sourceLogStartOffset, to: Math.min(p.sourceHighWatermark, p.highWatermark) };
+        const batches = Math.ceil(Math.max(0, compared.to - compared.from) / 10);
+        const diff = this.verifyDifferences.get(`${name}/${t.name}/${p.partition}`);
+        summary.partitions++;
+        summary.batches += batches;
+        summary.bytes += batches * 1024;
+        if (diff) summary.differences++;
+        return {
+          partition: p.partition,
+          source: { from: p.sourceLogStartOffset, to: p.sourceHighWatermark },
+          shadow: { from: p.sourceLogStartOffset, to: p.highWatermark },
+          compared,
+          batches,
+          bytes: batches * 1024,
+          firstDifferenceOffset: diff ? diff.offset : -1,
+          difference: diff ? diff.difference : '',
+          differences: diff ? 1 : 0,
+          missingOnShadow: [],
+          missingOnSource: [],
+          compactedDifferently: [],
+          ok: !diff,
+        };
+      });
+      return { name: t.name, compacted: false, ok: partitions.every((p) => p.ok), error: '', partitions };
+    });
+    return { link: name, ok: reports.every((t) => t.ok), startedAt: this.now(), elapsedMs: 12, topics: reports, summary };
   }
 
   async pause(name: string, topic?: string): Promise<LinkActionResult> {

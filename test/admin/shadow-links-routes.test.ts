@@ -137,6 +137,7 @@ describe('shadow-link admin API', () => {
       ['POST', '/v1/shadow-links/nope/promote', {}],
       ['POST', '/v1/shadow-links/nope/pause', {}],
       ['POST', '/v1/shadow-links/nope/resume', {}],
+      ['POST', '/v1/shadow-links/nope/verify', {}],
     ];
     for (const [method, path, body] of paths) {
       const r = await call(method, path, body);
@@ -159,6 +160,44 @@ describe('shadow-link admin API', () => {
     assert.deepEqual(topics.json, { topics: service.status('dr').topics });
     const one = await call('GET', '/v1/shadow-links/dr/topics/a_orders');
     assert.deepEqual(one.json, service.topic('dr', 'a_orders'));
+  });
+
+  it('verifies the still-shadowed topics, or one topic in any state, answering 200 with the report either way', async () => {
+    const all = await call('POST', '/v1/shadow-links/dr/verify', {});
+    assert.equal(all.status, 200, all.text);
+    assert.deepEqual(all.json, { ...(await service.verify('dr')), startedAt: all.json.startedAt });
+    assert.equal(all.json.ok, true);
+    // a_payments is FAILED_OVER: no longer shadowed, so not part of a whole-link verify
+    assert.deepEqual(all.json.topics.map((t: { name: string }) => t.name), ['a_orders']);
+    assert.deepEqual(all.json.topics[0].partitions[0].compared, { from: 0, to: 90 });
+    assert.deepEqual(service.calls.filter((c) => c.method === 'verify').at(-2)?.args, ['dr', undefined]);
+
+    // no body at all (curl -X POST) means the whole link
+    const bare = await fetch(`http://127.0.0.1:${server.port}/v1/shadow-links/dr/verify`, { method: 'POST' });
+    assert.equal(bare.status, 200);
+
+    service.seedVerifyDifference('dr', 'a_orders', 1, 50, "batch at 50: CRC32C recomputed over the shadow's stored bytes is 0x00000001, the header says 0x00000002");
+    const one = await call('POST', '/v1/shadow-links/dr/verify', { topic: 'a_orders' });
+    assert.equal(one.status, 200, 'differences are a report, not an error');
+    assert.equal(one.json.ok, false);
+    assert.equal(one.json.summary.differences, 1);
+    const p1 = one.json.topics[0].partitions[1];
+    assert.equal(p1.firstDifferenceOffset, 50);
+    assert.match(p1.difference, /^batch at 50: CRC32C/);
+    assert.deepEqual([p1.missingOnShadow, p1.missingOnSource, p1.compactedDifferently], [[], [], []]);
+
+    const promoted = await call('POST', '/v1/shadow-links/dr/verify', { topic: 'a_payments' });
+    assert.equal(promoted.status, 200);
+    assert.deepEqual(promoted.json.topics.map((t: { name: string }) => t.name), ['a_payments']);
+
+    const unknown = await call('POST', '/v1/shadow-links/dr/verify', { topic: 'a_nope' });
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.json.message, /does not shadow topic 'a_nope'/);
+    const typo = await call('POST', '/v1/shadow-links/dr/verify', { topics: 'a_orders' });
+    assert.equal(typo.status, 400);
+    assert.match(typo.json.message, /unknown field 'topics'/);
+    const empty = await call('POST', '/v1/shadow-links/dr/verify', { topic: '' });
+    assert.equal(empty.status, 400);
   });
 
   it('updates with PATCH (JSON or YAML), keeping a [REDACTED] password', async () => {
@@ -240,6 +279,7 @@ describe('shadow-link admin API', () => {
       '/v1/shadow-links/{name}/promote': ['post'],
       '/v1/shadow-links/{name}/pause': ['post'],
       '/v1/shadow-links/{name}/resume': ['post'],
+      '/v1/shadow-links/{name}/verify': ['post'],
     };
     for (const [path, methods] of Object.entries(expected)) {
       assert.ok(paths[path], `${path} missing from ${Object.keys(paths).join(', ')}`);
@@ -247,6 +287,7 @@ describe('shadow-link admin API', () => {
       for (const m of methods) assert.deepEqual(paths[path]![m]!.tags, ['shadow-links']);
     }
     assert.ok(paths['/v1/shadow-links/{name}/status']!.get!.responses['200']);
+    assert.ok(paths['/v1/shadow-links/{name}/verify']!.post!.responses['200']);
     assert.ok(paths['/v1/topics'], 'the built-in routes are still there');
   });
 });

@@ -3,7 +3,7 @@
 // errors exit 2, API errors exit 1 with the API's message, basic auth, and no password in any output.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -62,7 +62,7 @@ describe('umbra shadow', () => {
   });
 
   it('has --help with --admin-url, --format and --user on every command', async () => {
-    const commands = [['config', 'generate'], ['create'], ['update'], ['list'], ['describe'], ['status'], ['failover'], ['promote'], ['pause'], ['resume'], ['delete']];
+    const commands = [['config', 'generate'], ['create'], ['update'], ['list'], ['describe'], ['status'], ['failover'], ['promote'], ['pause'], ['resume'], ['delete'], ['verify'], ['drill']];
     const results = await Promise.all(commands.map((c) => shadow([...c, '--help'])));
     for (const [i, r] of results.entries()) {
       assert.equal(r.code, 0, show(r));
@@ -176,6 +176,58 @@ describe('umbra shadow', () => {
     const unknown = await shadow(['status', 'nope']);
     assert.equal(unknown.code, 1, show(unknown));
     assert.equal(unknown.stderr, "umbra: shadow link 'nope' does not exist\n");
+  });
+
+  it('verify: json is the API report, text a table per partition; exit 0 only when source and shadow match', async () => {
+    const [json, text] = await Promise.all([shadow(['verify', 'dr', '--format', 'json']), shadow(['verify', 'dr'])]);
+    assert.equal(json.code, 0, show(json));
+    const report = JSON.parse(json.stdout) as { ok: boolean; startedAt: string; topics: { name: string }[] };
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.topics.map((t) => t.name), ['a_orders', 'a_payments'], 'the FAILED_OVER topic is not verified');
+    assert.deepEqual(service.calls.filter((c) => c.method === 'verify').at(-1)?.args, ['dr', undefined]);
+    assert.equal(text.code, 0, show(text));
+    assert.match(text.stdout, /^Shadow link 'dr': OK — 2 topic\(s\), 3 partition\(s\), 28 batches, 28\.0 KiB compared in 0\.0s; 0 difference\(s\), 0 missing range\(s\)\n/);
+    assert.match(text.stdout, /\nTOPIC\s+PARTITION\s+COMPARED\s+BATCHES\s+BYTES\s+RESULT\n/);
+    assert.match(text.stdout, /\na_orders\s+0\s+\[0, 90\)\s+9\s+9\.0 KiB\s+identical\n/);
+
+    service.seedVerifyDifference('dr', 'a_orders', 1, 50, "batch at 50: CRC32C recomputed over the shadow's stored bytes is 0x0000abcd, the header says 0x0000dcba");
+    const [badJson, badText] = await Promise.all([shadow(['verify', 'dr', '--topic', 'a_orders', '-f', 'json']), shadow(['verify', 'dr', '--topic', 'a_orders'])]);
+    assert.equal(badJson.code, 1, show(badJson));
+    assert.equal((JSON.parse(badJson.stdout) as { ok: boolean }).ok, false);
+    assert.deepEqual(service.calls.filter((c) => c.method === 'verify').at(-1)?.args, ['dr', 'a_orders']);
+    assert.equal(badText.code, 1, show(badText));
+    assert.match(badText.stdout, /^Shadow link 'dr': NOT OK/);
+    assert.match(badText.stdout, /\na_orders\s+1\s+\[0, 100\)\s+10\s+10\.0 KiB\s+DIFFERS at 50\n/);
+    assert.match(badText.stdout, /\nDifferences \(first per partition\):\n {2}a_orders\/1: batch at 50: CRC32C recomputed over the shadow's stored bytes is 0x0000abcd/);
+
+    const [unknown, empty] = await Promise.all([shadow(['verify', 'dr', '--topic', 'a_nope']), shadow(['verify', 'dr', '--topic', ''])]);
+    assert.equal(unknown.code, 1, show(unknown));
+    assert.equal(unknown.stderr, "umbra: shadow link 'dr' does not shadow topic 'a_nope'\n");
+    assert.equal(empty.code, 2, show(empty));
+  });
+
+  it('drill: refuses a topic that is not shadowed or already failed over, and promotes nothing when a precondition fails (exit 1)', async () => {
+    const [failedOver, unknown, noGroup, noListener] = await Promise.all([
+      shadow(['drill', 'dr', '--topic', 'a_old', '--group', 'g', '--format', 'json']),
+      shadow(['drill', 'dr', '--topic', 'a_nope', '--group', 'g']),
+      shadow(['drill', 'dr', '--topic', 'a_orders']),
+      // the double's admin API reports no Kafka listener: the drill cannot read the group's offsets
+      shadow(['drill', 'dr', '--topic', 'a_orders', '--group', 'g', '--report', join(dir, 'drill.md')]),
+    ]);
+    assert.equal(failedOver.code, 1, show(failedOver));
+    const report = JSON.parse(failedOver.stdout) as { ok: boolean; checks: { name: string; status: string; detail: string }[] };
+    assert.equal(report.ok, false);
+    assert.deepEqual(report.checks.map((c) => c.status), ['fail', 'skip', 'skip', 'skip', 'skip']);
+    assert.match(report.checks[0]!.detail, /^topic 'a_old' is already FAILED_OVER: a drill needs a topic the link still shadows/);
+    assert.equal(unknown.code, 1, show(unknown));
+    assert.match(unknown.stdout, /FAIL {2}topic is shadowed by the link\s+link 'dr' does not shadow topic 'a_nope'/);
+    assert.equal(noGroup.code, 2, show(noGroup));
+    assert.match(noGroup.stderr, /required option '-g, --group <group>'/);
+    assert.equal(noListener.code, 1, show(noListener));
+    assert.match(noListener.stdout, /FAIL {2}group offsets synced to the shadow\s+the shadow broker reports no PLAINTEXT or SASL_PLAINTEXT listener/);
+    assert.match(readFileSync(join(dir, 'drill.md'), 'utf8'), /\*\*Result: FAILED\*\* — 1 of 5 checks passed/);
+    assert.equal(service.calls.filter((c) => c.method === 'promote').length, 0, 'nothing was promoted');
+    assert.equal(service.topic('dr', 'a_orders').state, 'ACTIVE');
   });
 
   it('failover and promote require exactly one of --topic and --all (exit 2)', async () => {

@@ -375,6 +375,13 @@ test('a rendered (redacted) document round-trips for updates: the stored passwor
   // a new username cannot inherit the old password
   const renamed = parseLinkConfig(described.replace('username: u', 'username: v'), { allowMissingPasswords: true });
   assert.throws(() => inheritSecrets(renamed, created), (err: ShadowConfigError) => err.field.endsWith('scram_configuration.password'));
+  // nor is it sent to a new destination: another bootstrap server, or TLS switched off, needs the password again
+  const bootstrap = created.clientOptions.bootstrapServers.map((h) => `${h.host}:${h.port}`)[0]!;
+  const moved = parseLinkConfig(described.replace(bootstrap, 'attacker.example:9092'), { allowMissingPasswords: true });
+  assert.throws(
+    () => inheritSecrets(moved, created),
+    (err: ShadowConfigError) => err.field.endsWith('scram_configuration.password') && /destination/.test(err.message),
+  );
   // the name is immutable
   assert.throws(() => checkLinkUpdate(created, { ...created, name: 'other' }), (err: ShadowConfigError) => err.field === 'name');
 });

@@ -232,6 +232,24 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     assert.deepEqual(b, a);
   });
 
+  it('with start_at_latest, a partition keeps its chosen start across a restart (nothing produced meanwhile is skipped)', async () => {
+    await src.createTopics([{ name: 'l_fresh', numPartitions: 1 }]);
+    await api.ok('POST', '/v1/shadow-links', {
+      name: 'latest',
+      client_options: { bootstrap_servers: [source.bootstrap], fetch_wait_max_ms: 100 },
+      topic_metadata_sync_options: { interval: '500ms', start_at_latest: {}, auto_create_shadow_topic_filters: [{ pattern_type: 'PREFIX', filter_type: 'INCLUDE', name: 'l_' }] },
+    });
+    await waitCaughtUp(api, 'latest', ['l_fresh']);
+    await shadow.stop();
+    await kcatProduce(source.bootstrap, 'l_fresh', messages(5, 'while-down'));
+    shadow = await shadow.restart();
+    api = new AdminApi(shadow.adminUrl);
+    await waitCaughtUp(api, 'latest', ['l_fresh']);
+    assert.deepEqual(await kcatPrint(shadow.bootstrap, 'l_fresh'), await kcatPrint(source.bootstrap, 'l_fresh'));
+    assert.equal((await kcatPrint(shadow.bootstrap, 'l_fresh')).length, 5);
+    await api.ok('DELETE', '/v1/shadow-links/latest?force=true');
+  });
+
   it('goes LINK_UNAVAILABLE while the source is down and catches up by itself', async () => {
     await source.stop();
     await waitFor('replication LINK_UNAVAILABLE', async () => (await api.status(LINK)).tasks.find((t) => t.name === 'replication')?.state === 'LINK_UNAVAILABLE', 30_000);
@@ -268,16 +286,18 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     await api.ok('POST', `/v1/shadow-links/${LINK}/pause`, { topic: 'a_late' });
     let s = await api.status(LINK);
     assert.equal(s.topics.find((t) => t.name === 'a_late')!.state, 'PAUSED');
-    await kcatProduce(source.bootstrap, 'a_late', messages(30, 'while-paused'), { partition: 0 });
-    const hwm = (await src.listOffsets('a_late', 0, -1)).offset;
-    // the source deletes records the shadow never saw
-    await src.request(21, { topics: [{ name: 'a_late', partitions: [{ partitionIndex: 0, offset: hwm - 5 }] }], timeoutMs: 5000 } as never);
+    const shadowEnd = (await src.listOffsets('a_late', 0, -1)).offset;
+    // three separate batches while paused; the source then deletes the first two, which the shadow never saw
+    await kcatProduce(source.bootstrap, 'a_late', messages(10, 'paused-a'), { partition: 0 });
+    await kcatProduce(source.bootstrap, 'a_late', messages(10, 'paused-b'), { partition: 0 });
+    const third = (await src.listOffsets('a_late', 0, -1)).offset;
+    await kcatProduce(source.bootstrap, 'a_late', messages(10, 'paused-c'), { partition: 0 });
+    await src.request(21, { topics: [{ name: 'a_late', partitions: [{ partitionIndex: 0, offset: third }] }], timeoutMs: 5000 } as never);
     await api.ok('POST', `/v1/shadow-links/${LINK}/resume`, { topic: 'a_late' });
     await waitCaughtUp(api, LINK, ['a_late'], 15_000);
     s = await api.status(LINK);
     const p0 = s.topics.find((t) => t.name === 'a_late')!.partitions[0]!;
-    assert.equal(p0.gaps.length, 1, JSON.stringify(p0));
-    assert.equal(p0.gaps[0]!.to, hwm - 5);
+    assert.deepEqual(p0.gaps, [{ from: shadowEnd, to: third }], JSON.stringify(p0));
     assert.match(await api.metrics(), /umbra_shadow_link_gaps_total\{link="dr"\} 1/);
   });
 

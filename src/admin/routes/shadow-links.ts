@@ -8,6 +8,8 @@
 //   GET    /v1/shadow-links/{name}/status           the status document (tasks, topics, partitions with lag and RPO)
 //   GET    /v1/shadow-links/{name}/topics[/{topic}] shadow topics with their partitions
 //   POST   /v1/shadow-links/{name}/failover|promote|pause|resume   {"topic"?: "..."}; promote also {"timeoutMs"?: n}
+//   POST   /v1/shadow-links/{name}/verify          {"topic"?: "..."}: compare source and shadow batch by batch (200 with
+//                                                  the report, whose `ok` says whether they match)
 //
 // The routes only translate HTTP to service calls: validation of the config, states and errors are the service's.
 // A ShadowLinkError becomes its HTTP status with `{ code, message[, field] }` (errors.ts).
@@ -31,9 +33,10 @@ import {
   ShadowLinkTopicParams,
   ShadowLinkView,
   ShadowTopicStatus,
+  ShadowVerifyReport,
 } from '../schemas.js';
 import type { AdminRoutes } from '../types.js';
-import type { LinkActionResult, LinkStatus, LinkSummary, LinkView, ShadowLinkService, TopicStatus } from '../../shadow/service.js';
+import type { LinkActionResult, LinkStatus, LinkSummary, LinkView, ShadowLinkService, TopicStatus, VerifyReport } from '../../shadow/service.js';
 
 // The documents of service.ts must fit the schemas fastify serializes them with (a field missing from a schema
 // would be dropped silently), and the schemas must not promise more than the service gives.
@@ -49,6 +52,8 @@ type _ShadowSchemaChecks = [
   Fits<Static<typeof ShadowTopicStatus>, TopicStatus>,
   Fits<LinkActionResult, Static<typeof ShadowLinkActionResult>>,
   Fits<Static<typeof ShadowLinkActionResult>, LinkActionResult>,
+  Fits<VerifyReport, Static<typeof ShadowVerifyReport>>,
+  Fits<Static<typeof ShadowVerifyReport>, VerifyReport>,
 ];
 
 const TAGS = ['shadow-links'];
@@ -73,6 +78,10 @@ const PromoteBody = Type.Object(
   { description: '{} for the whole link, or {"topic": "...", "timeoutMs": 60000}' },
 );
 type PromoteBody = Static<typeof PromoteBody>;
+const VerifyBody = Type.Object(
+  { topic: Type.Optional(Type.String({ minLength: 1, description: 'one shadow topic (any state); absent: every topic the link still shadows' })) },
+  { description: '{} for every still-shadowed topic of the link, or {"topic": "..."}' },
+);
 
 /** Decodes a YAML body; errors name a position only (the input may hold a password). */
 function parseYamlBody(text: string): unknown {
@@ -286,6 +295,28 @@ export function shadowLinkRoutes(service: ShadowLinkService): AdminRoutes {
         checkKeys(req.body, ['topic', 'timeoutMs']);
         const { topic, timeoutMs } = req.body;
         return service.promote(req.params.name, topic, timeoutMs !== undefined ? { timeoutMs } : undefined);
+      },
+    );
+
+    app.post<{ Params: Static<typeof ShadowLinkNameParams>; Body: Static<typeof VerifyBody> }>(
+      '/v1/shadow-links/:name/verify',
+      {
+        preValidation: emptyBodyIsObject,
+        schema: documented({
+          summary: 'Compare source and shadow batch by batch over the offset range both hold',
+          description:
+            'Per partition: base offset, last offset delta, length, stored CRC and the CRC32C recomputed over the stored bytes on ' +
+            'both sides (records are never decoded). Answers 200 with the report even when differences are found: its `ok` ' +
+            'says whether everything both sides hold is identical. Every topic the link still shadows, or the one given (any state).',
+          tags: TAGS,
+          params: ShadowLinkNameParams,
+          body: VerifyBody,
+          response: { 200: ShadowVerifyReport, ...linkErrors },
+        }),
+      },
+      async (req) => {
+        checkKeys(req.body, ['topic']);
+        return service.verify(req.params.name, req.body.topic);
       },
     );
   };

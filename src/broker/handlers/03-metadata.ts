@@ -63,7 +63,8 @@ export default defineHandler<Req.MetadataRequest, Res.MetadataResponse>(Req, Res
           continue;
         }
         let record = t.name !== null ? s.partitions.topic(name) : s.partitions.topicById(t.topicId);
-        if (!record && t.name !== null && allowCreate) {
+        // a name a shadow link would shadow is the link's to create (SPEC §2.1: shadow topics come from the source)
+        if (!record && t.name !== null && allowCreate && s.shadow?.createReason(name) === undefined) {
           if (creatable !== null && !creatable.has(name)) {
             topics.push(unauthorized({ name, topicId: ZERO_UUID }));
             continue;

@@ -77,6 +77,8 @@ async function createOne(s: BrokerServices, t: Req.CreatableTopic, validateOnly:
   for (const c of t.configs) configs[c.name] = c.value;
   let record: TopicRecord;
   try {
+    const refused = s.topics.has(t.name) ? undefined : s.shadow?.createReason(t.name);
+    if (refused !== undefined) throw new KafkaError(ErrorCode.POLICY_VIOLATION, refused);
     record = await s.topics.create(
       {
         name: t.name,

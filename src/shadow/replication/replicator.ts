@@ -151,6 +151,7 @@ export class PartitionReplicator {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly logger: ReplicatorOptions['logger'];
+  private readonly onStartChosen: ReplicatorOptions['onStartChosen'];
 
   private stateValue: ReplicatorState = 'STOPPED';
   private reasonValue = 'not started';
@@ -191,6 +192,7 @@ export class PartitionReplicator {
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
     this.logger = opts.logger;
+    this.onStartChosen = opts.onStartChosen;
     this.lastCaughtUpAtMs = this.now();
   }
 
@@ -358,6 +360,7 @@ export class PartitionReplicator {
     if (signal.aborted) return;
     this.pendingStart = { offset, gap: undefined };
     this.initialized = true;
+    this.onStartChosen?.(offset);
   }
 
   private async pipeline(outer: AbortSignal): Promise<void> {

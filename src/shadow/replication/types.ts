@@ -103,6 +103,12 @@ export interface ReplicatorOptions {
   /** injectable clock and randomness (tests) */
   now?: () => number;
   random?: () => number;
+  /**
+   * Called once the start of an empty shadow partition is chosen (before anything is appended). The caller
+   * persists it, so a restart before the first record resumes from the source's log start rather than choosing
+   * 'latest' or a timestamp again (which would skip what arrived meanwhile).
+   */
+  onStartChosen?: (offset: number) => void;
   /** partition name for logs and reasons, e.g. "orders/3" */
   name?: string;
   /** called for gaps and state changes (a pino logger fits) */
