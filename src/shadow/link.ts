@@ -597,8 +597,10 @@ export class ShadowLink {
         return this.actionResult([...this.topics.keys()].sort());
       }
       const t = this.requireTopic(topic);
-      if (t.state === 'PAUSED') await this.setTopicState(topic, 'ACTIVE', '');
-      else if (t.state !== 'ACTIVE') throw new ShadowLinkError('CONFLICT', `topic '${topic}' is ${t.state}; only a PAUSED topic can be resumed`);
+      // a FAULTED topic is retried: if the cause remains (source topic gone or recreated, logs diverged), the next
+      // topic sync or fetch faults it again with the reason
+      if (t.state === 'PAUSED' || t.state === 'FAULTED') await this.setTopicState(topic, 'ACTIVE', t.state === 'FAULTED' ? `resumed after a fault (${t.reason})` : '');
+      else if (t.state !== 'ACTIVE') throw new ShadowLinkError('CONFLICT', `topic '${topic}' is ${t.state}; only a PAUSED or FAULTED topic can be resumed`);
       return this.actionResult([topic]);
     });
   }

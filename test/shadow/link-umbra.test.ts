@@ -308,6 +308,10 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     await src.deleteTopics(['a_doomed']);
     await waitFor('a_doomed FAULTED', async () => (await api.status(LINK)).topics.find((t) => t.name === 'a_doomed')?.state === 'FAULTED');
     assert.equal((await kcatPrint(shadow.bootstrap, 'a_doomed')).length, 10);
+    // resume retries the topic; the cause remains, so the next topic sync faults it again
+    const resumed = await api.ok('POST', `/v1/shadow-links/${LINK}/resume`, { topic: 'a_doomed' });
+    assert.equal(resumed.topics[0].state, 'ACTIVE');
+    await waitFor('a_doomed FAULTED again', async () => (await api.status(LINK)).topics.find((t) => t.name === 'a_doomed')?.state === 'FAULTED');
   });
 
   it('promotes a topic once it has everything the source had', async () => {
