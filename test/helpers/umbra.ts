@@ -46,11 +46,16 @@ export async function startUmbra(opts: UmbraOptions = {}): Promise<UmbraBroker> 
   return launch(dataDir, opts, '127.0.0.1:0', '127.0.0.1:0');
 }
 
+function configFileOf(dataDir: string): string {
+  return `${dataDir}.umbra.yaml`;
+}
+
 async function launch(dataDir: string, opts: UmbraOptions, listen: string, adminListen: string): Promise<UmbraBroker> {
   const args = [join(REPO_ROOT, 'bin', 'umbra.js'), 'start', '--data-dir', dataDir, '--listen', listen, '--admin-listen', adminListen, ...(opts.args ?? [])];
   if (opts.brokerConfigs || opts.configYaml) {
     const { writeFileSync } = await import('node:fs');
-    const file = join(dataDir, '..', `umbra-${process.pid}-${Date.now()}.yaml`);
+    // beside the data directory, one per broker (a restart rewrites it); destroy() removes it
+    const file = configFileOf(dataDir);
     const lines = opts.brokerConfigs ? ['broker:', ...Object.entries(opts.brokerConfigs).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)] : [];
     writeFileSync(file, lines.join('\n') + '\n' + (opts.configYaml ?? ''));
     args.push('--config', file);
@@ -121,6 +126,7 @@ async function launch(dataDir: string, opts: UmbraOptions, listen: string, admin
     async destroy() {
       await broker.kill();
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(configFileOf(dataDir), { force: true });
     },
   };
   return broker;
