@@ -25,6 +25,8 @@ export class FrameReader {
   /** the frame being assembled (a view of `reusable` or a buffer of its own), or null between frames */
   private frame: Buffer | null = null;
   private frameHave = 0;
+  /** the size the prefix announced (the buffer may still be smaller: large frames grow as their bytes arrive) */
+  private frameSize = 0;
   private frameTransient = false;
   private reusable: Buffer | null = null;
 
@@ -66,16 +68,28 @@ export class FrameReader {
         }
         this.startFrame(size);
       }
-      const frame = this.frame!;
-      const n = Math.min(frame.length - this.frameHave, end - pos);
+      let frame = this.frame!;
+      const n = Math.min(this.frameSize - this.frameHave, end - pos);
+      if (this.frameHave + n > frame.length) {
+        let capacity = frame.length * 2;
+        while (capacity < this.frameHave + n) capacity *= 2;
+        const grown = Buffer.allocUnsafeSlow(Math.min(capacity, this.frameSize));
+        frame.copy(grown, 0, 0, this.frameHave);
+        this.frame = frame = grown;
+      }
       data.copy(frame, this.frameHave, pos, pos + n);
       this.frameHave += n;
       pos += n;
-      if (this.frameHave === frame.length) {
+      if (this.frameHave === this.frameSize) {
         this.frame = null;
-        onFrame(frame, this.frameTransient);
+        onFrame(frame.length === this.frameSize ? frame : frame.subarray(0, this.frameSize), this.frameTransient);
       }
     }
+  }
+
+  /** bytes held for a large frame being assembled (0 between frames and for frames in the reused buffer) */
+  get largeFrameBytes(): number {
+    return this.frame !== null && !this.frameTransient ? this.frame.length : 0;
   }
 
   /** bytes held for assembling frames (for tests and metrics) */
@@ -85,8 +99,11 @@ export class FrameReader {
 
   private startFrame(size: number): void {
     this.frameHave = 0;
+    this.frameSize = size;
     if (size > MAX_RETAINED_FRAME_BUFFER) {
-      this.frame = Buffer.allocUnsafeSlow(size);
+      // The size prefix is the client's word, not bytes received: start small and grow (doubling) as the bytes
+      // arrive, so a connection that announces 100 MiB and sends a trickle holds a trickle (slowloris).
+      this.frame = Buffer.allocUnsafeSlow(MAX_RETAINED_FRAME_BUFFER);
       this.frameTransient = false;
       return;
     }

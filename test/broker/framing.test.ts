@@ -109,6 +109,27 @@ describe('FrameReader', () => {
     }, () => open);
     assert.deepEqual(got, ['a']);
   });
+
+  it('holds what a large frame has sent so far, not what its size prefix announced (slowloris)', () => {
+    const reader = new FrameReader(200 * 1024 * 1024);
+    const body = Buffer.alloc(9 * 1024 * 1024 + 7);
+    for (let i = 0; i < body.length; i += 4096) body[i] = (i / 4096) & 0xff;
+    body[body.length - 1] = 0x5a;
+    const whole = sized(body);
+    const frames: Buffer[] = [];
+    const push = (chunk: Buffer): void => reader.push(Buffer.from(chunk), false, (f, transient) => {
+      assert.equal(transient, false, 'a large frame has a buffer of its own');
+      frames.push(f);
+    }, () => true);
+    // the prefix says 9 MiB; 1 KiB arrives
+    push(whole.subarray(0, 4 + 1024));
+    assert.equal(reader.largeFrameBytes, MAX_RETAINED_FRAME_BUFFER);
+    // the rest, in socket-sized chunks: the buffer grows as the bytes come, and the frame is exact
+    for (let pos = 4 + 1024; pos < whole.length; pos += 65536) push(whole.subarray(pos, Math.min(pos + 65536, whole.length)));
+    assert.equal(frames.length, 1);
+    assert.ok(frames[0]!.equals(body));
+    assert.equal(reader.largeFrameBytes, 0);
+  });
 });
 
 /** Collects response frames of one raw connection, in order. */
