@@ -2,6 +2,7 @@
 // not one waiting for a long poll), and max.connections refuses connections beyond the limit.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import type { Writer } from '../../src/protocol/primitives.js';
 import * as FetchRequest from '../../src/protocol/generated/messages/FetchRequest.js';
@@ -54,5 +55,40 @@ describe('connection limits', () => {
     const closedWithin = await Promise.race([extra.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 800))]);
     assert.equal(closedWithin, true, 'the fourth connection is refused');
     for (const h of held) h.socket.destroy();
+  });
+});
+
+describe('slow and half-sent requests (slowloris)', () => {
+  let broker: UmbraBroker;
+  before(async () => {
+    broker = await startUmbra({ brokerConfigs: { 'socket.request.max.bytes': 100 * 1024 * 1024 } });
+  });
+  after(async () => broker?.destroy());
+
+  /** address space (VmSize), MiB: what a buffer sized from the prefix would reserve even untouched */
+  function vmMiB(pid: number): number {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmSize:\s+(\d+)/.exec(status)![1]) / 1024;
+  }
+
+  it('40 connections announcing 90 MiB requests and trickling bytes hold little memory; others are served', async () => {
+    const before = vmMiB(broker.pid);
+    const slow = await Promise.all(Array.from({ length: 40 }, () => open(broker.port)));
+    const prefix = Buffer.alloc(4);
+    prefix.writeInt32BE(90 * 1024 * 1024);
+    for (const c of slow) c.socket.write(Buffer.concat([prefix, Buffer.alloc(1024, 1)]));
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      for (const c of slow) c.socket.write(Buffer.alloc(512, 2));
+    }
+    // a well-behaved client is answered meanwhile
+    const client = await open(broker.port);
+    const answered = new Promise<boolean>((resolve) => client.socket.once('data', () => resolve(true)));
+    client.socket.write(frame(3, 4, (w) => MetadataRequest.write(w, 4, { topics: null, allowAutoTopicCreation: false })));
+    assert.equal(await Promise.race([answered, new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]), true);
+    const grown = vmMiB(broker.pid) - before;
+    // 40 × 90 MiB = 3,600 MiB announced; each connection holds the 2 MiB a large frame starts with
+    assert.ok(grown < 1024, `the broker's address space grew by ${grown.toFixed(0)} MiB`);
+    for (const c of [...slow, client]) c.socket.destroy();
   });
 });
