@@ -131,7 +131,14 @@ export class ShadowLinkManager implements ShadowLinkService, ShadowGuard {
         ...(o.authorizer ? { authorizer: o.authorizer } : {}),
         logger: this.logger,
         linkStore: this.linkStore,
-        createSource: o.createSource ?? ((opts, name) => createSourceCluster(opts, { logger: this.logger.child({ link: name, component: 'shadow-source' }) })),
+        createSource:
+          o.createSource ??
+          ((opts, name) =>
+            createSourceCluster(opts, {
+              logger: this.logger.child({ link: name, component: 'shadow-source' }),
+              // a stalled source must show as LINK_UNAVAILABLE within seconds, not after the client's 30 s default
+              requestTimeoutMs: Math.max(5_000, opts.fetchWaitMaxMs + 5_000),
+            })),
         topicOwner: (topic) => this.owners.get(topic)?.name,
         onTopicsChanged: () => this.reindex(),
       },

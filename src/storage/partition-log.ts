@@ -288,7 +288,7 @@ export class DiskPartitionLog implements PartitionLog {
         }
       }
 
-      // 5. One write into the page cache.
+      // 5. Into the page cache (in write() calls of at most 128 KiB: LogSegment.write says why).
       position = seg.size;
       try {
         seg.write(records);

@@ -132,7 +132,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 function describeError(err: unknown): string {
-  if (err instanceof KafkaError) return err.message === errorName(err.code) ? err.message : `${errorName(err.code)}: ${err.message}`;
+  if (err instanceof KafkaError) {
+    const name = errorName(err.code);
+    return err.message === name || err.message.startsWith(`${name}:`) ? err.message : `${name}: ${err.message}`;
+  }
   if (err instanceof Error) return err.message;
   return String(err);
 }
@@ -152,6 +155,10 @@ export class PartitionReplicator {
   private readonly random: () => number;
   private readonly logger: ReplicatorOptions['logger'];
   private readonly onStartChosen: ReplicatorOptions['onStartChosen'];
+  private readonly unavailableAfterMs: number;
+  private readonly answerStaleAfterMs: number;
+  /** when the source last answered (any answer, data or not) */
+  private lastAnswerAtMs: number;
 
   private stateValue: ReplicatorState = 'STOPPED';
   private reasonValue = 'not started';
@@ -193,6 +200,9 @@ export class PartitionReplicator {
     this.random = opts.random ?? Math.random;
     this.logger = opts.logger;
     this.onStartChosen = opts.onStartChosen;
+    this.unavailableAfterMs = opts.unavailableAfterMs ?? 5_000;
+    this.answerStaleAfterMs = opts.answerStaleAfterMs ?? 15_000;
+    this.lastAnswerAtMs = this.now();
     this.lastCaughtUpAtMs = this.now();
   }
 
@@ -227,6 +237,7 @@ export class PartitionReplicator {
   resume(): void {
     if (this.stateValue !== 'PAUSED' && this.stateValue !== 'FAULTED') return;
     this.consecutiveFailures = 0;
+    this.lastAnswerAtMs = this.now();
     this.setState('ACTIVE', 'replicating');
     this.wake.notify();
   }
@@ -274,7 +285,8 @@ export class PartitionReplicator {
   /** Time since the shadow last had everything the source had (as far as the last answer tells); 0 while it does. */
   get rpoMs(): number {
     const now = this.now();
-    const caughtUp = this.sourceHighWatermark >= 0 && this.lag === 0;
+    // an answer older than answerStaleAfterMs no longer says the source is not ahead (a stalled connection)
+    const caughtUp = this.sourceHighWatermark >= 0 && this.lag === 0 && now - this.lastAnswerAtMs < this.answerStaleAfterMs;
     // Only an ACTIVE replicator knows the source is not ahead: paused or unreachable, the estimate keeps growing.
     if (caughtUp && this.stateValue === 'ACTIVE') {
       this.lastCaughtUpAtMs = now;
@@ -385,13 +397,21 @@ export class PartitionReplicator {
         try {
           this.counters.fetches++;
           const answer = await this.source.fetch(fetchOffset, maxBytes, signal);
-          if (signal.aborted) return;
-          this.counters.bytesFetched += answer.records.length;
-          if (answer.error !== undefined && answer.error !== ErrorCode.NONE) {
-            if (answer.error === ErrorCode.OFFSET_OUT_OF_RANGE) throw new OutOfRangeError(fetchOffset, answer);
-            throw new KafkaError(answer.error, answer.errorMessage ?? errorName(answer.error));
+          if (signal.aborted) {
+            answer.release?.();
+            return;
           }
-          item = { fetchOffset, answer, framed: frameFetchedBatches(answer.records) };
+          this.counters.bytesFetched += answer.records.length;
+          try {
+            if (answer.error !== undefined && answer.error !== ErrorCode.NONE) {
+              if (answer.error === ErrorCode.OFFSET_OUT_OF_RANGE) throw new OutOfRangeError(fetchOffset, answer);
+              throw new KafkaError(answer.error, answer.errorMessage ?? errorName(answer.error));
+            }
+            item = { fetchOffset, answer, framed: frameFetchedBatches(answer.records) };
+          } catch (err) {
+            answer.release?.();
+            throw err;
+          }
         } catch (error) {
           if (signal.aborted) return;
           queue.push({ error });
@@ -427,6 +447,8 @@ export class PartitionReplicator {
           if ('error' in item) throw item.error;
           await this.apply(item);
         } finally {
+          // appended (the sink copied the bytes) or failed: the records are not read again
+          if (!('error' in item)) item.answer.release?.();
           appending--;
           pulse.notify();
         }
@@ -436,12 +458,15 @@ export class PartitionReplicator {
       ac.abort();
       outer.removeEventListener('abort', abort);
       await fetching;
+      // answers fetched but not appended (paused, stopped, failed): dropped, the next pipeline fetches them again
+      for (const item of queue.splice(0)) if (!('error' in item)) item.answer.release?.();
     }
   }
 
   /** Appends one fetch answer. Runs strictly in fetch order, one at a time. */
   private async apply(item: Fetched): Promise<void> {
     const { answer, framed } = item;
+    this.lastAnswerAtMs = this.now();
     this.sourceHighWatermark = answer.highWatermark;
     this.sourceLastStableOffset = answer.lastStableOffset;
     if (answer.logStartOffset >= 0) this.sourceLogStartOffset = answer.logStartOffset;
@@ -575,7 +600,10 @@ export class PartitionReplicator {
     this.counters.errors++;
     this.consecutiveFailures++;
     this.lastError = describeError(err);
-    if (this.consecutiveFailures >= this.unavailableAfterFailures && this.stateValue === 'ACTIVE') {
+    // unavailable after N failures in a row, or after the first failure once the source has not answered for a
+    // while (a stalled source fails slowly: each attempt waits out a request timeout)
+    const silentMs = this.now() - this.lastAnswerAtMs;
+    if ((this.consecutiveFailures >= this.unavailableAfterFailures || silentMs >= this.unavailableAfterMs) && this.stateValue === 'ACTIVE') {
       this.setState('LINK_UNAVAILABLE', `source unavailable after ${this.consecutiveFailures} failed attempts: ${this.lastError}`);
     } else if (this.stateValue === 'LINK_UNAVAILABLE') {
       this.setState('LINK_UNAVAILABLE', `source unavailable after ${this.consecutiveFailures} failed attempts: ${this.lastError}`);

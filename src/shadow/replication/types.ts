@@ -25,6 +25,11 @@ export interface SourceFetch {
   error?: number;
   /** the source's error message, if any (for the state reason) */
   errorMessage?: string;
+  /**
+   * When present, `records` is a view of a reused buffer: call release() once the records are appended or dropped,
+   * and never read them afterwards. Not calling it is safe (the buffer is then not reused).
+   */
+  release?: () => void;
 }
 
 /** earliest = the source log start, latest = its high watermark, a number = a timestamp (ms) */
@@ -98,6 +103,13 @@ export interface ReplicatorOptions {
   backoffMaxMs?: number;
   /** consecutive failures before LINK_UNAVAILABLE (default 3) */
   unavailableAfterFailures?: number;
+  /** or a failure when the source has not answered for this long (default 5 s) */
+  unavailableAfterMs?: number;
+  /**
+   * A "caught up" answer older than this no longer counts for the RPO (default 15 s: above the source client's
+   * hold time for empty answers of idle partitions).
+   */
+  answerStaleAfterMs?: number;
   /** pause after an empty fetch before the next (default 100 ms; a real source already long-polls) */
   idleWaitMs?: number;
   /** injectable clock and randomness (tests) */

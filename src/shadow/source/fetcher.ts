@@ -23,9 +23,10 @@
 // One partition is never in two requests at once (an aborted fetch still occupies its partition until its request
 // answers, at most fetch_wait_max_ms; a fetch issued after it waits in PartitionFetchState.waiting).
 //
-// Answers are dispatched straight from the decoded response: `records` is a view of the response frame (the
-// connection hands out a slice of the socket's chunk or a buffer of the frame's exact size; neither is ever written
-// again), so nothing is copied or decoded on the way to the sink.
+// Answers are dispatched straight from the decoded response: `records` is a view of the response frame, so nothing
+// is copied or decoded on the way to the sink. On plain TCP the frame is a pooled buffer (frame-pool.ts): each
+// answer carries a reference to it (SourceFetch.release), and the buffer is reused once every answer of the
+// response has been appended or dropped.
 import type { Logger } from 'pino';
 import { ApiKey } from '../../protocol/generated/api.js';
 import { ZERO_UUID } from '../../protocol/primitives.js';
@@ -34,6 +35,7 @@ import type { FetchResponse, PartitionData } from '../../protocol/generated/mess
 import type { BrokerConnection } from '../../client/connection.js';
 import { ErrorCode, KafkaError, networkError } from '../../client/errors.js';
 import type { SourceFetch } from '../replication/types.js';
+import { pooledFrameOf, type PooledFrame } from './frame-pool.js';
 
 const READ_COMMITTED = 1;
 const EMPTY = Buffer.alloc(0);
@@ -41,6 +43,16 @@ const EMPTY = Buffer.alloc(0);
 const MAX_STARVED = 3;
 /** how long the last lane waits at the source for fetches that found every long-poll slot taken */
 const SHORT_POLL_MS = 50;
+
+const TRACE = process.env.UMBRA_FETCH_TRACE === '1';
+const traceStat = { n: 0, ms: 0, bytes: 0, parts: 0, long: 0, wait: 0 };
+if (TRACE) {
+  setInterval(() => {
+    const t = traceStat;
+    if (t.n) process.stderr.write(`fetch trace: ${t.n} req/s (${t.long} long), avg ${(t.ms / t.n).toFixed(1)} ms, avg ${(t.bytes / t.n / 1048576).toFixed(2)} MiB, ${(t.parts / t.n).toFixed(1)} partitions, ${(t.bytes / 1048576).toFixed(0)} MiB/s\n`);
+    t.n = t.ms = t.bytes = t.parts = t.long = t.wait = 0;
+  }, 1000).unref();
+}
 
 /** Partition errors after which the leader we route to is stale. */
 export const ROUTING_ERRORS: ReadonlySet<number> = new Set([
@@ -284,6 +296,7 @@ export class NodeFetcher {
     else this.quickFetches++;
     for (const w of batch) w.phase = 'sent';
     const s = this.host.settings;
+    let t0 = 0;
     try {
       if (!lane.open) {
         lane.conn = null;
@@ -305,6 +318,7 @@ export class NodeFetcher {
       }
       const list = [...groups.values()];
       this.host.counters.fetchRequests++;
+      t0 = performance.now();
       const res = await conn.request(
         ApiKey.Fetch,
         {
@@ -338,6 +352,16 @@ export class NodeFetcher {
         // v13+ names topics by id: only when every topic in the request has one
         { ...(allIds ? {} : { maxVersion: 12 }), timeoutMs: s.requestTimeoutMs + maxWaitMs },
       );
+      if (TRACE) {
+        let bytes = 0;
+        for (const t of res.responses) for (const p of t.partitions) bytes += p.records?.length ?? 0;
+        traceStat.n++;
+        traceStat.ms += performance.now() - t0;
+        traceStat.bytes += bytes;
+        traceStat.parts += batch.length;
+        if (longPoll) traceStat.long++;
+        traceStat.wait += maxWaitMs;
+      }
       this.dispatch(res, list, batch);
     } catch (err) {
       this.fail(batch, err);
@@ -350,6 +374,23 @@ export class NodeFetcher {
   }
 
   private dispatch(res: FetchResponse, groups: TopicGroup[], batch: FetchWaiter[]): void {
+    // The pooled buffer the response was read into, if any (every partition's records are views of it): each answer
+    // with records takes a reference, and the decoding reference is given back once all are handed out.
+    let frame: PooledFrame | undefined;
+    for (let ti = 0; ti < res.responses.length && frame === undefined; ti++) {
+      for (const p of res.responses[ti]!.partitions) {
+        frame = pooledFrameOf(p.records);
+        if (frame !== undefined) break;
+      }
+    }
+    try {
+      this.dispatchAnswers(res, groups, batch, frame);
+    } finally {
+      frame?.release();
+    }
+  }
+
+  private dispatchAnswers(res: FetchResponse, groups: TopicGroup[], batch: FetchWaiter[], frame: PooledFrame | undefined): void {
     const now = Date.now();
     if (res.errorCode !== ErrorCode.NONE) {
       this.host.counters.errors++;
@@ -373,7 +414,7 @@ export class NodeFetcher {
         let w: FetchWaiter | undefined = g.waiters[pi];
         if (w === undefined || w.state.partition !== p.partitionIndex) w = g.waiters.find((x) => x.state.partition === p.partitionIndex);
         if (w === undefined || w.phase !== 'sent') continue;
-        this.answer(w, p, now);
+        this.answer(w, p, now, frame);
       }
     }
     for (const w of batch) {
@@ -383,7 +424,7 @@ export class NodeFetcher {
     }
   }
 
-  private answer(w: FetchWaiter, p: PartitionData, now: number): void {
+  private answer(w: FetchWaiter, p: PartitionData, now: number, frame: PooledFrame | undefined): void {
     const st = w.state;
     const records = p.records ?? EMPTY;
     this.host.counters.bytesFetched += records.length;
@@ -409,7 +450,9 @@ export class NodeFetcher {
     st.lastStableOffset = p.lastStableOffset;
     if (records.length > 0) {
       st.partialAt = frameSizeAt(records, 0) === Framing.TRUNCATED ? w.fromOffset : -1;
-      this.host.resolve(w, { records, highWatermark: p.highWatermark, lastStableOffset: p.lastStableOffset, logStartOffset: p.logStartOffset });
+      const answer: SourceFetch = { records, highWatermark: p.highWatermark, lastStableOffset: p.lastStableOffset, logStartOffset: p.logStartOffset };
+      if (frame !== undefined) answer.release = frame.lease();
+      this.host.resolve(w, answer);
       return;
     }
     // Empty. The source has data past the fetch offset but the response was full: go again, first in line.

@@ -24,6 +24,7 @@ import { bindingKey, compareBindings, type AclBinding, type AclBindingFilter } f
 import type { SourceClientOptions } from '../types.js';
 import type { OffsetSpec, ReplicationSource, SourceFetch } from '../replication/types.js';
 import { FetchWaiter, NodeFetcher, PartitionFetchState, ROUTING_ERRORS, errorAnswer, type FetchCounters, type FetcherHost, type FetchSettings } from './fetcher.js';
+import { FramePool, pooledSocketFactory } from './frame-pool.js';
 import { AUTHENTICATION_ERRORS, TlsHandshakeError, sourceAuthenticator, tlsSocketFactory } from './transport.js';
 import {
   SourceConnectError,
@@ -45,7 +46,7 @@ export interface SourceClusterDeps {
   idleAnswerMs?: number;
 }
 
-const DEFAULT_FETCH_CONNECTIONS_PER_NODE = 2;
+const DEFAULT_FETCH_CONNECTIONS_PER_NODE = Number(process.env.UMBRA_FETCH_LANES ?? 2);
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /**
  * An idle partition's fetch is answered (empty) after this long at the latest, even when nothing moved at the
@@ -110,6 +111,9 @@ export class KafkaSourceCluster implements SourceCluster, FetcherHost {
   private readonly client: KafkaClient;
   private readonly servers: string;
   private readonly socketFactory: SocketFactory | undefined;
+  /** fetch connections: TLS when configured, else plain TCP read into pooled frames (frame-pool.ts) */
+  private readonly fetchSocketFactory: SocketFactory;
+  private readonly framePool = new FramePool();
   private readonly authenticate: Authenticator | undefined;
   private clusterIdValue: string | null = null;
   private closed = false;
@@ -161,6 +165,7 @@ export class KafkaSourceCluster implements SourceCluster, FetcherHost {
         }
       };
     }
+    this.fetchSocketFactory = this.socketFactory ?? pooledSocketFactory(this.framePool);
     if (opts.authentication) {
       const sasl = sourceAuthenticator(opts.authentication);
       this.authenticate = async (conn) => {
@@ -661,6 +666,8 @@ export class KafkaSourceCluster implements SourceCluster, FetcherHost {
       st.answeredLastStableOffset = answer.lastStableOffset;
       st.answeredLogStartOffset = answer.logStartOffset;
       w.resolve(answer);
+    } else {
+      answer.release?.(); // aborted meanwhile: nobody will read these records
     }
     this.release(w);
   }
@@ -691,7 +698,7 @@ export class KafkaSourceCluster implements SourceCluster, FetcherHost {
       clientId: this.opts.clientId,
       connectTimeoutMs: this.opts.connectionTimeoutMs,
       requestTimeoutMs: this.settings.requestTimeoutMs,
-      ...(this.socketFactory ? { socketFactory: this.socketFactory } : {}),
+      socketFactory: this.fetchSocketFactory,
       ...(this.authenticate ? { authenticate: this.authenticate } : {}),
     });
   }

@@ -1,0 +1,230 @@
+// Command-line options of `npm run bench:shadow`.
+
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const HELP = `npm run bench:shadow -- [options]
+
+Matrix (every combination is one scenario: a fresh source, fresh shadows, the link and MirrorMaker 2 in turn):
+  --partitions LIST            partitions of the load topic (default 1,16,256)
+  --record-bytes LIST          record value sizes (default 1024,100)
+  --sources LIST               umbra,kafka: the source cluster (default both; kafka needs npm run peers:fetch)
+  --replicators LIST           link,mm2: Umbra's shadow link, MirrorMaker 2 (default both)
+  --rates LIST                 fixed-rate phases, % of the max ingest measured with the link (default 25,50,100)
+  --quick                      16 partitions, 1 KiB records, 4 s phases, 8 s idle: a few minutes
+
+Phases:
+  --seconds N                  measured seconds per phase (default 10)
+  --warmup N                   unmeasured seconds before each phase (default 2)
+  --catchup-seconds N          cap on a backlog catch-up measurement (default 20)
+  --drain-seconds N            cap on waiting for the target to catch up after a phase (default 30)
+  --keep-mib N                 what each topic may keep on each broker, MiB (default 1024; 0 = everything): the
+                               bench deletes older records (DeleteRecords, every second) so the page cache stays
+                               bounded (bench/RESULTS.md says why that matters on this machine)
+
+Load (the project's own client, prebuilt batches, acks=1):
+  --batch-bytes N              value bytes per record batch (default 65536: 64 x 1 KiB or 655 x 100 B records)
+  --per-request N              partitions per Produce request (default 4; fewer when the topic has fewer)
+  --window N                   Produce requests in flight (default 16)
+
+Measurement:
+  --sample-ms N                lag sample interval (default 10)
+  --probe-ms N                 latency probe interval (default 10)
+
+Idle cost:
+  --idle-partitions N          shadow partitions of the idle link (default 1000; 0 skips the idle measurement)
+  --idle-seconds N             measured seconds (default 30)
+  --idle-only                  only the idle measurement (and the sampler's cost)
+
+MirrorMaker 2 (dedicated mode, org.apache.kafka:connect-mirror from Maven Central):
+  --mm2-heap-mb N              MirrorMaker 2 heap (default 1024)
+  --mm2-linger-ms N            target.producer.linger.ms (default 5)
+  --mm2-batch-size N           target.producer.batch.size (default 262144)
+  --mm2-acks A                 target.producer.acks (default 1: the link does not fsync replicated batches either)
+  --mm2-max-in-flight N        target.producer.max.in.flight.requests.per.connection (default 1, Connect's own)
+  --mm2-offset-lag-max N       offset.lag.max (default 10000)
+  --mm2-max-poll-records N     source.consumer.max.poll.records (default 2000)
+
+Output and housekeeping:
+  --profile DIR                run each link shadow under node --cpu-prof, profiles into DIR
+  --dir DIR                    where temporary data directories go (default: the OS temp dir)
+  --markdown                   also print a markdown section for bench/RESULTS.md
+  --json FILE                  also write the raw results as JSON
+  --render FILE                print the report of a --json file (with --markdown: also markdown), run nothing
+  --keep                       keep temporary directories (logs, data)
+`;
+
+export interface ShadowOptions {
+  partitions: number[];
+  recordBytes: number[];
+  sources: Array<'umbra' | 'kafka'>;
+  replicators: Array<'link' | 'mm2'>;
+  rates: number[];
+  quick: boolean;
+  seconds: number;
+  warmup: number;
+  catchupSeconds: number;
+  drainSeconds: number;
+  keepMiB: number;
+  batchBytes: number;
+  perRequest: number;
+  window: number;
+  sampleMs: number;
+  probeMs: number;
+  idlePartitions: number;
+  idleSeconds: number;
+  idleOnly: boolean;
+  mm2: {
+    heapMb: number;
+    lingerMs: number;
+    batchSize: number;
+    acks: string;
+    maxInFlight: number;
+    offsetLagMax: number;
+    maxPollRecords: number;
+  };
+  profileDir: string | null;
+  dir: string;
+  markdown: boolean;
+  json: string | null;
+  render: string | null;
+  keep: boolean;
+}
+
+export function parseShadowOptions(argv: string[]): ShadowOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        partitions: { type: 'string' },
+        'record-bytes': { type: 'string' },
+        sources: { type: 'string', default: 'umbra,kafka' },
+        replicators: { type: 'string', default: 'link,mm2' },
+        rates: { type: 'string', default: '25,50,100' },
+        quick: { type: 'boolean', default: false },
+        seconds: { type: 'string' },
+        warmup: { type: 'string', default: '2' },
+        'catchup-seconds': { type: 'string' },
+        'drain-seconds': { type: 'string', default: '30' },
+        'keep-mib': { type: 'string', default: '1024' },
+        'batch-bytes': { type: 'string', default: '65536' },
+        'per-request': { type: 'string', default: '4' },
+        window: { type: 'string', default: '16' },
+        'sample-ms': { type: 'string', default: '10' },
+        'probe-ms': { type: 'string', default: '10' },
+        'idle-partitions': { type: 'string', default: '1000' },
+        'idle-seconds': { type: 'string' },
+        'idle-only': { type: 'boolean', default: false },
+        'mm2-heap-mb': { type: 'string', default: '1024' },
+        'mm2-linger-ms': { type: 'string', default: '5' },
+        'mm2-batch-size': { type: 'string', default: '262144' },
+        'mm2-acks': { type: 'string', default: '1' },
+        'mm2-max-in-flight': { type: 'string', default: '1' },
+        'mm2-offset-lag-max': { type: 'string', default: '10000' },
+        'mm2-max-poll-records': { type: 'string', default: '2000' },
+        profile: { type: 'string' },
+        dir: { type: 'string', default: os.tmpdir() },
+        markdown: { type: 'boolean', default: false },
+        json: { type: 'string' },
+        render: { type: 'string' },
+        keep: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const num = (name: string, s: string, min: number): number => {
+    const n = Number(s);
+    if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number ≥ ${min}, not ${s}`);
+    return n;
+  };
+  const list = (name: string, s: string, min: number): number[] => s.split(',').map((x) => Math.floor(num(name, x.trim(), min)));
+  const words = <T extends string>(name: string, s: string, allowed: readonly T[]): T[] => {
+    const out = s.split(',').map((x) => x.trim()) as T[];
+    for (const w of out) if (!allowed.includes(w)) throw new UsageError(`--${name}: ${w} is not one of ${allowed.join(', ')}`);
+    return out;
+  };
+  const quick = v.quick!;
+  const opts: ShadowOptions = {
+    partitions: list('partitions', v.partitions ?? (quick ? '16' : '1,16,256'), 1),
+    recordBytes: list('record-bytes', v['record-bytes'] ?? (quick ? '1024' : '1024,100'), 1),
+    sources: words('sources', v.sources!, ['umbra', 'kafka'] as const),
+    replicators: words('replicators', v.replicators!, ['link', 'mm2'] as const),
+    rates: list('rates', v.rates!, 1),
+    quick,
+    seconds: num('seconds', v.seconds ?? (quick ? '4' : '10'), 1),
+    warmup: num('warmup', v.warmup!, 0),
+    catchupSeconds: num('catchup-seconds', v['catchup-seconds'] ?? (quick ? '8' : '20'), 1),
+    drainSeconds: num('drain-seconds', v['drain-seconds']!, 1),
+    keepMiB: num('keep-mib', v['keep-mib']!, 0),
+    batchBytes: Math.floor(num('batch-bytes', v['batch-bytes']!, 256)),
+    perRequest: Math.floor(num('per-request', v['per-request']!, 1)),
+    window: Math.floor(num('window', v.window!, 1)),
+    sampleMs: num('sample-ms', v['sample-ms']!, 1),
+    probeMs: num('probe-ms', v['probe-ms']!, 1),
+    idlePartitions: Math.floor(num('idle-partitions', v['idle-partitions']!, 0)),
+    idleSeconds: num('idle-seconds', v['idle-seconds'] ?? (quick ? '8' : '30'), 1),
+    idleOnly: v['idle-only']!,
+    mm2: {
+      heapMb: Math.floor(num('mm2-heap-mb', v['mm2-heap-mb']!, 128)),
+      lingerMs: num('mm2-linger-ms', v['mm2-linger-ms']!, 0),
+      batchSize: Math.floor(num('mm2-batch-size', v['mm2-batch-size']!, 1024)),
+      acks: v['mm2-acks']!,
+      maxInFlight: Math.floor(num('mm2-max-in-flight', v['mm2-max-in-flight']!, 1)),
+      offsetLagMax: Math.floor(num('mm2-offset-lag-max', v['mm2-offset-lag-max']!, 1)),
+      maxPollRecords: Math.floor(num('mm2-max-poll-records', v['mm2-max-poll-records']!, 1)),
+    },
+    profileDir: v.profile ? path.resolve(v.profile) : null,
+    dir: path.resolve(v.dir!),
+    markdown: v.markdown!,
+    json: v.json ?? null,
+    render: v.render ?? null,
+    keep: v.keep!,
+  };
+  if (!['0', '1', 'all', '-1'].includes(opts.mm2.acks)) throw new UsageError(`--mm2-acks must be 0, 1 or all, not ${opts.mm2.acks}`);
+  if (opts.batchBytes * 1.12 > 1_000_000) throw new UsageError('--batch-bytes above 1 MB exceeds the brokers’ default max.message.bytes');
+  return opts;
+}
+
+/** Records per batch for a record size: `batchBytes` of values (the batch is ~1-10 % larger: record framing). */
+export function batchRecordsFor(opts: ShadowOptions, recordBytes: number): number {
+  return Math.max(1, Math.floor(opts.batchBytes / recordBytes));
+}
+
+/**
+ * The trimming step of each partition: a partition is cut back to this many bytes once it holds twice as many, so a
+ * topic keeps at most --keep-mib on a broker (plus what a slow replicator has not copied yet). Infinity = all.
+ */
+export function keepBytesPerPartition(opts: ShadowOptions, partitions: number): number {
+  return opts.keepMiB > 0 ? (opts.keepMiB * (1 << 20)) / partitions / 2 : Infinity;
+}
+
+/**
+ * Broker settings that let the trimming free memory promptly: segments of a quarter of a partition's trimming step
+ * (1-128 MiB; DeleteRecords frees whole segments), deleted at once. Apache Kafka deletes the segments below a raised log
+ * start in its retention pass, so that runs every second there (it does nothing else; Umbra's would also fsync).
+ */
+export function logSettings(opts: ShadowOptions, partitions: number, kind: 'umbra' | 'kafka'): Record<string, number> {
+  if (opts.keepMiB <= 0) return {};
+  const MiB = 1 << 20;
+  const step = keepBytesPerPartition(opts, partitions);
+  const segment = Math.min(128 * MiB, Math.max(MiB, Math.floor(step / 4 / MiB) * MiB));
+  return {
+    'log.segment.bytes': segment,
+    'log.segment.delete.delay.ms': 0,
+    ...(kind === 'kafka' ? { 'log.retention.check.interval.ms': 1000 } : {}),
+  };
+}
