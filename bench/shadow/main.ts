@@ -52,7 +52,7 @@ import {
   type RunningMm2,
 } from './cluster.js';
 import type { MonitorJob, MonitorResult, ShadowProduceJob, ShadowProduceResult } from './jobs.js';
-import { batchRecordsFor, keepBytesPerPartition, logSettings, parseShadowOptions, type ShadowOptions } from './options.js';
+import { batchRecordsFor, keepBytesPerPartition, logSettings, mm2HeapMb, parseShadowOptions, type ShadowOptions } from './options.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
 import { renderMarkdown, renderText } from './report.js';
 import type { CatchUp, IdleReport, LagStats, LivePhase, NoLinkIngest, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
@@ -182,7 +182,14 @@ async function waitDrained(s: PhaseSetup, capSeconds: number): Promise<number | 
   }
 }
 
-async function livePhase(ctx: Ctx, s: PhaseSetup, label: string, percent: number | null, rate: number | null): Promise<{ phase: LivePhase; produce: ShadowProduceResult }> {
+async function livePhase(
+  ctx: Ctx,
+  s: PhaseSetup,
+  label: string,
+  percent: number | null,
+  rate: number | null,
+  seconds = ctx.opts.seconds,
+): Promise<{ phase: LivePhase; produce: ShadowProduceResult }> {
   const o = ctx.opts;
   const monitorJob: MonitorJob = {
     kind: 'monitor',
@@ -212,7 +219,7 @@ async function livePhase(ctx: Ctx, s: PhaseSetup, label: string, percent: number
     window: o.window,
     acks: 1,
     warmupSeconds: o.warmup,
-    seconds: o.seconds,
+    seconds,
     ...(rate !== null ? { rate } : {}),
     version: pickVersion(s.source.ranges, ApiKey.Produce, 12),
   };
@@ -290,10 +297,21 @@ async function livePhase(ctx: Ctx, s: PhaseSetup, label: string, percent: number
 
 /**
  * Catch-up: `start()` starts the replicator over the backlog topic; the target is polled every 20 ms, and the rate is
- * taken from the first replicated record to the last (or to the cap). Progress of a partition counts from the
- * source's log start (an empty shadow starts there at once, which replicates nothing).
+ * taken from the first replicated record to the last (or to the cap). With `sameOffsets` (the link) a partition's
+ * progress counts from the source's log start, where an empty shadow starts at once; MirrorMaker 2 writes from
+ * offset 0 whatever the source offsets are, so there the target's high watermark is the progress.
  */
-async function catchUp(ctx: Ctx, source: Broker, target: Broker, topic: string, partitions: number, bytesPerRecord: number, pids: () => Pids, start: () => Promise<void>): Promise<CatchUp> {
+async function catchUp(
+  ctx: Ctx,
+  source: Broker,
+  target: Broker,
+  topic: string,
+  partitions: number,
+  bytesPerRecord: number,
+  sameOffsets: boolean,
+  pids: () => Pids,
+  start: () => Promise<void>,
+): Promise<CatchUp> {
   const { starts, ends } = await (async () => {
     const c = await KafkaConnection.connect(source);
     try {
@@ -306,7 +324,7 @@ async function catchUp(ctx: Ctx, source: Broker, target: Broker, topic: string, 
     }
   })();
   const backlog = ends.reduce((a, e, p) => a + (e - starts[p]!), 0);
-  const progressOf = (hw: number[] | null): number => (hw === null ? -1 : hw.reduce((a, h, p) => a + Math.max(0, h - starts[p]!), 0));
+  const progressOf = (hw: number[] | null): number => (hw === null ? -1 : hw.reduce((a, h, p) => a + Math.max(0, h - (sameOffsets ? starts[p]! : 0)), 0));
   const started = wallNow();
   await start();
   const tc = await KafkaConnection.connect(target);
@@ -367,10 +385,44 @@ function keepRecords(ctx: Ctx, sc: Scenario): number {
 }
 
 function mm2Settings(opts: ShadowOptions, partitions: number): Mm2Settings {
-  return { tasksMax: partitions, ...opts.mm2 };
+  return { tasksMax: partitions, ...opts.mm2, heapMb: mm2HeapMb(opts, partitions) };
 }
 
 type ScenarioSetup = Omit<PhaseSetup, 'target' | 'topic' | 'probeTopic' | 'pids' | 'gapCount'>;
+
+/** A phase in which replication kept up: target growth ≥ 0.98 x source growth, caught up within 1 s after it. */
+function keptUp(p: LivePhase, offeredReqPerSec: number | null, recordsPerRequest: number): boolean {
+  const offered = offeredReqPerSec === null ? p.ingestRecPerSec : offeredReqPerSec * recordsPerRequest;
+  return p.replRecPerSec >= 0.98 * p.sampledIngestRecPerSec && p.drainSeconds !== null && p.drainSeconds <= 1 && p.ingestRecPerSec >= 0.95 * offered && p.gaps === 0;
+}
+
+/**
+ * The max ingest the link keeps up with. Saturated, the source takes every produce request it can and serves the
+ * link's fetches with what is left; when the link fell behind there, short fixed-rate probes (5 s) search between
+ * what it replicated and what was produced: up to four, each kept-up rate raising the floor, each failed one
+ * lowering the ceiling. The fixed-rate phases are percentages of the result, for the link and MirrorMaker 2 alike.
+ */
+async function sustainedRate(ctx: Ctx, s: PhaseSetup, sat: LivePhase, saturatedReqPerSec: number, sc: Scenario): Promise<number> {
+  const perRequest = s.batchRecords * s.perRequest;
+  sc.search = [];
+  if (keptUp(sat, null, perRequest)) return saturatedReqPerSec;
+  let floor = 0;
+  let ceiling = saturatedReqPerSec;
+  let rate = Math.max(1, (sat.replRecPerSec / perRequest) * 0.95);
+  for (let i = 0; i < 4; i++) {
+    syncDisks();
+    const p = (await livePhase(ctx, s, `search ${i + 1}`, null, rate, Math.min(5, ctx.opts.seconds))).phase;
+    const ok = keptUp(p, rate, perRequest);
+    sc.search.push({ reqPerSec: rate, MiBps: (rate * perRequest * sc.bytesPerRecord) / MiB, keptUp: ok, lagMax: p.lag.max, latencyP99: p.latency?.p99 ?? NaN });
+    if (ok) floor = rate;
+    else ceiling = rate;
+    if (ceiling - floor < 0.05 * ceiling) break;
+    rate = floor > 0 ? (floor + ceiling) / 2 : rate * 0.6;
+  }
+  if (floor === 0) floor = rate; // nothing kept up: the lowest rate tried
+  progress(`  sustained max ingest with the link keeping up: ${((floor * perRequest * sc.bytesPerRecord) / MiB).toFixed(0)} MiB/s`);
+  return floor;
+}
 
 async function runLink(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setup: ScenarioSetup): Promise<ReplicatorRun> {
   const o = ctx.opts;
@@ -408,7 +460,8 @@ async function runLink(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setu
     syncDisks();
     const sat = await livePhase(ctx, s, 'saturated', null, null);
     run.phases.push(sat.phase);
-    sc.referenceReqPerSec = sat.produce.requests / sat.produce.seconds;
+    sc.saturatedReqPerSec = sat.produce.requests / sat.produce.seconds;
+    sc.referenceReqPerSec = await sustainedRate(ctx, s, sat.phase, sc.saturatedReqPerSec, sc);
     for (const pct of o.rates) {
       syncDisks();
       run.phases.push((await livePhase(ctx, s, `${pct} %`, pct, (sc.referenceReqPerSec * pct) / 100)).phase);
@@ -416,10 +469,22 @@ async function runLink(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setu
 
     syncDisks();
     const backlogTopics = [{ name: 'bk', partitions: sc.partitions }];
-    run.catchUp = await catchUp(ctx, source, shadow, 'bk', sc.partitions, sc.bytesPerRecord, () => ({ source: source.pid, shadow: shadow!.pid }), async () => {
+    run.catchUp = await catchUp(ctx, source, shadow, 'bk', sc.partitions, sc.bytesPerRecord, true, () => ({ source: source.pid, shadow: shadow!.pid }), async () => {
       await adminCall(shadow!, 'POST', '/v1/shadow-links', linkDocument('backlog', source, backlogTopics.map((t) => t.name)));
     });
     progress(`  link catch-up: ${run.catchUp.MiBps.toFixed(0)} MiB/s over ${run.catchUp.seconds.toFixed(1)} s${run.catchUp.complete ? '' : ' (capped)'}`);
+    if (!run.catchUp.complete) {
+      // what the partitions of the backlog link report (state, lag, last error), for the notes
+      const st = await adminCall<{ topics: { partitions: { partition: number; lag: number; state: string; lastError: string }[] }[] }>(shadow, 'GET', '/v1/shadow-links/backlog/status').catch(() => null);
+      const parts = st?.topics[0]?.partitions ?? [];
+      run.notes.push(
+        `catch-up stopped at the cap; partitions still behind: ${parts
+          .filter((p) => p.lag > 0)
+          .map((p) => `${p.partition} (lag ${p.lag}, ${p.state}${p.lastError ? `, ${p.lastError}` : ''})`)
+          .join('; ')}`,
+      );
+      progress(`  ${run.notes[run.notes.length - 1]}`);
+    }
   } catch (err) {
     run.error = (err as Error).message;
     if (shadow?.exited()) run.error += `\n--- the shadow ${shadow.exited()}; its log ends with ---\n${shadow.tail(10)}`;
@@ -508,6 +573,7 @@ async function runMm2(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setup
       'bk',
       sc.partitions,
       sc.bytesPerRecord,
+      false,
       () => ({ source: source.pid, shadow: cTarget.pid, ...(cMm2 ? { mm2: cMm2.pid } : {}) }),
       async () => {
         cMm2 = await startMm2(source, cTarget, ['bk'], mm2Settings(o, sc.partitions), path.join(dir, 'mm2-catchup'));
@@ -739,7 +805,8 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: machine(),
     options: opts,
-    mm2Properties: mm2Properties(mm2Settings(opts, 0)),
+    // per scenario tasks.max = partitions (and the heap follows the tasks): left out here
+    mm2Properties: Object.fromEntries(Object.entries(mm2Properties(mm2Settings(opts, 0))).filter(([k]) => k !== 'tasks.max')),
     scenarios: [],
     profiles: [],
     totalSeconds: 0,

@@ -19,10 +19,10 @@ Matrix (every combination is one scenario: a fresh source, fresh shadows, the li
   --quick                      16 partitions, 1 KiB records, 4 s phases, 8 s idle: a few minutes
 
 Phases:
-  --seconds N                  measured seconds per phase (default 10)
+  --seconds N                  measured seconds per phase (default 8)
   --warmup N                   unmeasured seconds before each phase (default 2)
-  --catchup-seconds N          cap on a backlog catch-up measurement (default 20)
-  --drain-seconds N            cap on waiting for the target to catch up after a phase (default 30)
+  --catchup-seconds N          cap on a backlog catch-up measurement (default 15)
+  --drain-seconds N            cap on waiting for the target to catch up after a phase (default 15)
   --keep-mib N                 what each topic may keep on each broker, MiB (default 1024; 0 = everything): the
                                bench deletes older records (DeleteRecords, every second) so the page cache stays
                                bounded (bench/RESULTS.md says why that matters on this machine)
@@ -42,7 +42,7 @@ Idle cost:
   --idle-only                  only the idle measurement (and the sampler's cost)
 
 MirrorMaker 2 (dedicated mode, org.apache.kafka:connect-mirror from Maven Central):
-  --mm2-heap-mb N              MirrorMaker 2 heap (default 1024)
+  --mm2-heap-mb N              MirrorMaker 2 heap (default: 12 MiB per task, 1024 to 4096; 1 GiB ran out at 256 tasks)
   --mm2-linger-ms N            target.producer.linger.ms (default 5)
   --mm2-batch-size N           target.producer.batch.size (default 262144)
   --mm2-acks A                 target.producer.acks (default 1: the link does not fsync replicated batches either)
@@ -111,7 +111,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
         seconds: { type: 'string' },
         warmup: { type: 'string', default: '2' },
         'catchup-seconds': { type: 'string' },
-        'drain-seconds': { type: 'string', default: '30' },
+        'drain-seconds': { type: 'string', default: '15' },
         'keep-mib': { type: 'string', default: '1024' },
         'batch-bytes': { type: 'string', default: '65536' },
         'per-request': { type: 'string', default: '4' },
@@ -121,7 +121,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
         'idle-partitions': { type: 'string', default: '1000' },
         'idle-seconds': { type: 'string' },
         'idle-only': { type: 'boolean', default: false },
-        'mm2-heap-mb': { type: 'string', default: '1024' },
+        'mm2-heap-mb': { type: 'string', default: '0' },
         'mm2-linger-ms': { type: 'string', default: '5' },
         'mm2-batch-size': { type: 'string', default: '262144' },
         'mm2-acks': { type: 'string', default: '1' },
@@ -165,9 +165,9 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
     replicators: words('replicators', v.replicators!, ['link', 'mm2'] as const),
     rates: list('rates', v.rates!, 1),
     quick,
-    seconds: num('seconds', v.seconds ?? (quick ? '4' : '10'), 1),
+    seconds: num('seconds', v.seconds ?? (quick ? '4' : '8'), 1),
     warmup: num('warmup', v.warmup!, 0),
-    catchupSeconds: num('catchup-seconds', v['catchup-seconds'] ?? (quick ? '8' : '20'), 1),
+    catchupSeconds: num('catchup-seconds', v['catchup-seconds'] ?? (quick ? '8' : '15'), 1),
     drainSeconds: num('drain-seconds', v['drain-seconds']!, 1),
     keepMiB: num('keep-mib', v['keep-mib']!, 0),
     batchBytes: Math.floor(num('batch-bytes', v['batch-bytes']!, 256)),
@@ -179,7 +179,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
     idleSeconds: num('idle-seconds', v['idle-seconds'] ?? (quick ? '8' : '30'), 1),
     idleOnly: v['idle-only']!,
     mm2: {
-      heapMb: Math.floor(num('mm2-heap-mb', v['mm2-heap-mb']!, 128)),
+      heapMb: Math.floor(num('mm2-heap-mb', v['mm2-heap-mb']!, 0)),
       lingerMs: num('mm2-linger-ms', v['mm2-linger-ms']!, 0),
       batchSize: Math.floor(num('mm2-batch-size', v['mm2-batch-size']!, 1024)),
       acks: v['mm2-acks']!,
@@ -227,4 +227,9 @@ export function logSettings(opts: ShadowOptions, partitions: number, kind: 'umbr
     'log.segment.delete.delay.ms': 0,
     ...(kind === 'kafka' ? { 'log.retention.check.interval.ms': 1000 } : {}),
   };
+}
+
+/** MirrorMaker 2's heap for `tasks` tasks: --mm2-heap-mb, or 12 MiB per task within 1-4 GiB. */
+export function mm2HeapMb(opts: ShadowOptions, tasks: number): number {
+  return opts.mm2.heapMb > 0 ? opts.mm2.heapMb : Math.min(4096, Math.max(1024, 12 * tasks));
 }

@@ -125,6 +125,7 @@ function saturationTable(r: ShadowBenchReport): Table {
       `${fmtRate(sat?.replMiBps)} (${fmt2(k.ratio)}×)`,
       sat ? `${fmtInt(sat.lag.max)} / ${fmtInt(sat.lag.p99)}` : '—',
       sat ? (sat.drainSeconds === null ? '> cap' : fmt2(sat.drainSeconds)) : '—',
+      sustainedMiBps(s) === undefined ? '—' : `${fmtRate(sustainedMiBps(s))} (${fmt2(sustainedMiBps(s)! / (s.noLink?.MiBps ?? NaN))}×)`,
       `${fmtRate(msat?.ingestMiBps)} / ${fmtRate(msat?.replMiBps)}`,
       `${fmtRate(s.link?.catchUp?.MiBps)}${s.link?.catchUp && !s.link.catchUp.complete ? '*' : ''}`,
       `${fmtRate(s.mm2?.catchUp?.MiBps)}${s.mm2?.catchUp && !s.mm2.catchUp.complete ? '*' : ''}`,
@@ -140,14 +141,21 @@ function saturationTable(r: ShadowBenchReport): Table {
       'link: replicated MiB/s (÷ ingest)',
       'link: lag max / p99 (msgs)',
       'link: drain s',
+      'link keeps up to: MiB/s (÷ no link)',
       'MM2 saturated: ingest / replicated MiB/s',
       'catch-up link MiB/s',
       'catch-up MM2 MiB/s',
       'link ÷ MM2',
     ],
     rows,
-    right: [false, true, true, true, true, true, true, true, true, true],
+    right: [false, true, true, true, true, true, true, true, true, true, true],
   };
+}
+
+/** The max ingest the link kept up with (MiB/s), when the link ran. */
+function sustainedMiBps(s: Scenario): number | undefined {
+  if (!s.link || s.referenceReqPerSec === undefined) return undefined;
+  return (s.referenceReqPerSec * s.batchRecords * s.perRequest * s.bytesPerRecord) / (1 << 20);
 }
 
 function latencyTable(r: ShadowBenchReport): Table {
@@ -174,7 +182,7 @@ function latencyTable(r: ShadowBenchReport): Table {
     }
   }
   return {
-    title: 'Lag and replication latency at fixed rates (% of the max ingest with the link)',
+    title: 'Lag and replication latency at fixed rates (% of the max ingest the link keeps up with)',
     head: [
       'scenario',
       'rate',
@@ -330,7 +338,7 @@ function headerLines(r: ShadowBenchReport): string[] {
     `lag: Σ source HWM − Σ target HWM, ListOffsets to both every ${o.sampleMs} ms; latency: a probe record every ${o.probeMs} ms, source ack → readable on the target (long-poll Fetch)`,
     `MirrorMaker 2: ${Object.entries(r.mm2Properties)
       .map(([k, v]) => `${k}=${String(v)}`)
-      .join(', ')}, heap ${o.mm2.heapMb} MiB`,
+      .join(', ')}; tasks.max = partitions; heap ${o.mm2.heapMb > 0 ? `${o.mm2.heapMb} MiB` : '12 MiB per task, 1-4 GiB'}`,
   ];
   const src = r.scenarios.find((s) => s.source === 'kafka');
   if (src) lines.push(`Apache Kafka source: ${src.sourceHow}`);
@@ -345,6 +353,13 @@ function errors(r: ShadowBenchReport): string[] {
     for (const run of [s.link, s.mm2]) {
       if (run?.error) out.push(`${scenarioName(s)} ${run.name}: ${run.error}`);
       for (const n of run?.notes ?? []) out.push(`${scenarioName(s)} ${run!.name}: ${n}`);
+      if (run?.kind === 'link' && s.search && s.search.length > 0) {
+        out.push(
+          `${scenarioName(s)}: the link fell behind at saturation; fixed-rate probes (5 s): ${s.search
+            .map((x) => `${fmtRate(x.MiBps)} MiB/s ${x.keptUp ? 'kept up' : `fell behind (lag max ${fmtInt(x.lagMax)})`}`)
+            .join(', ')}`,
+        );
+      }
       for (const p of run?.phases ?? []) {
         if (p.gaps) out.push(`${scenarioName(s)} ${run!.name}, ${p.label}: ${p.gaps} gap(s): retention deleted data before it was replicated; the replicated rate counts the skipped records`);
         if (p.monitorErrors.length) out.push(`${scenarioName(s)} ${run!.name}, ${p.label}: monitor: ${p.monitorErrors.join('; ')}`);

@@ -108,8 +108,15 @@ export interface Scenario {
   perRequest: number;
   requestBytes: number;
   noLink?: NoLinkIngest;
-  /** requests/s of the max ingest the percentages refer to (the link's saturated phase, else no link) */
+  /** requests/s the source took, saturated, with the link replicating */
+  saturatedReqPerSec?: number;
+  /**
+   * requests/s of the max ingest the percentages refer to: the saturated rate when the link kept up there, else the
+   * highest rate of the search at which it kept up (no link run: the no-link max)
+   */
   referenceReqPerSec?: number;
+  /** the fixed-rate probes of that search */
+  search?: { reqPerSec: number; MiBps: number; keptUp: boolean; lagMax: number; latencyP99: number }[];
   link?: ReplicatorRun;
   mm2?: ReplicatorRun;
   seconds: number;

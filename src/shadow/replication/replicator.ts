@@ -476,7 +476,13 @@ export class PartitionReplicator {
     }
 
     const batches = framed.batches;
-    if (this.pendingStart !== undefined) {
+    // A start position may fall inside a source batch (a log start moved by DeleteRecords, a timestamp). It is
+    // settled by the first answer that holds a batch at or after it: only then is the batch holding it known, and
+    // the start lowered to its base offset. An answer without batches while the source has records past the start
+    // (the response was full with other partitions' data) settles nothing: emptying the shadow at an offset inside
+    // a batch would make that batch straddle the shadow's log end, and be refused as divergence ever after.
+    const settlesStart = batches.length > 0 || !(answer.highWatermark > (this.pendingStart?.offset ?? Infinity));
+    if (this.pendingStart !== undefined && settlesStart) {
       const pending = this.pendingStart;
       let start = pending.offset;
       const first = batches.find((b) => b.nextOffset > start);

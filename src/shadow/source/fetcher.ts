@@ -44,16 +44,6 @@ const MAX_STARVED = 3;
 /** how long the last lane waits at the source for fetches that found every long-poll slot taken */
 const SHORT_POLL_MS = 50;
 
-const TRACE = process.env.UMBRA_FETCH_TRACE === '1';
-const traceStat = { n: 0, ms: 0, bytes: 0, parts: 0, long: 0, wait: 0 };
-if (TRACE) {
-  setInterval(() => {
-    const t = traceStat;
-    if (t.n) process.stderr.write(`fetch trace: ${t.n} req/s (${t.long} long), avg ${(t.ms / t.n).toFixed(1)} ms, avg ${(t.bytes / t.n / 1048576).toFixed(2)} MiB, ${(t.parts / t.n).toFixed(1)} partitions, ${(t.bytes / 1048576).toFixed(0)} MiB/s\n`);
-    t.n = t.ms = t.bytes = t.parts = t.long = t.wait = 0;
-  }, 1000).unref();
-}
-
 /** Partition errors after which the leader we route to is stale. */
 export const ROUTING_ERRORS: ReadonlySet<number> = new Set([
   ErrorCode.NOT_LEADER_OR_FOLLOWER,
@@ -296,7 +286,6 @@ export class NodeFetcher {
     else this.quickFetches++;
     for (const w of batch) w.phase = 'sent';
     const s = this.host.settings;
-    let t0 = 0;
     try {
       if (!lane.open) {
         lane.conn = null;
@@ -318,7 +307,6 @@ export class NodeFetcher {
       }
       const list = [...groups.values()];
       this.host.counters.fetchRequests++;
-      t0 = performance.now();
       const res = await conn.request(
         ApiKey.Fetch,
         {
@@ -352,16 +340,6 @@ export class NodeFetcher {
         // v13+ names topics by id: only when every topic in the request has one
         { ...(allIds ? {} : { maxVersion: 12 }), timeoutMs: s.requestTimeoutMs + maxWaitMs },
       );
-      if (TRACE) {
-        let bytes = 0;
-        for (const t of res.responses) for (const p of t.partitions) bytes += p.records?.length ?? 0;
-        traceStat.n++;
-        traceStat.ms += performance.now() - t0;
-        traceStat.bytes += bytes;
-        traceStat.parts += batch.length;
-        if (longPoll) traceStat.long++;
-        traceStat.wait += maxWaitMs;
-      }
       this.dispatch(res, list, batch);
     } catch (err) {
       this.fail(batch, err);

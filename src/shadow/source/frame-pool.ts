@@ -31,6 +31,8 @@ const SCRATCH_BYTES = 64 * 1024;
 
 export class PooledFrame {
   refs = 0;
+  /** when it last went back to the pool */
+  freedAt = 0;
   constructor(
     readonly buf: Buffer,
     private readonly pool: FramePool,
@@ -62,14 +64,25 @@ export function pooledFrameOf(view: Buffer | null | undefined): PooledFrame | un
   return view ? owners.get(view.buffer) : undefined;
 }
 
+/** idle buffers unused for this long are let go (a link that was busy once does not keep its buffers for ever) */
+const IDLE_RELEASE_MS = 30_000;
+
 export class FramePool {
   private readonly free: PooledFrame[] = [];
+  private pruneTimer: NodeJS.Timeout | null = null;
   /** counters for tests and metrics */
   allocated = 0;
   reused = 0;
 
   /** keeps at most `maxFree` idle buffers */
   constructor(private readonly maxFree = 4) {}
+
+  /** bytes held by idle buffers */
+  get freeBytes(): number {
+    let n = 0;
+    for (const f of this.free) n += f.buf.length;
+    return n;
+  }
 
   /** A frame of at least `size` bytes with one reference (the caller's). */
   take(size: number): PooledFrame {
@@ -95,12 +108,26 @@ export class FramePool {
   }
 
   recycle(f: PooledFrame): void {
+    f.freedAt = Date.now();
     this.free.push(f);
     if (this.free.length > this.maxFree) {
       // keep the large ones: a small frame fits in a large buffer, not the other way round
       let smallest = 0;
       for (let i = 1; i < this.free.length; i++) if (this.free[i]!.buf.length < this.free[smallest]!.buf.length) smallest = i;
       this.free.splice(smallest, 1);
+    }
+    if (this.pruneTimer === null) {
+      this.pruneTimer = setInterval(() => this.prune(Date.now()), IDLE_RELEASE_MS);
+      this.pruneTimer.unref();
+    }
+  }
+
+  /** Lets go of buffers idle for IDLE_RELEASE_MS; stops its timer once none is left. */
+  prune(now: number): void {
+    for (let i = this.free.length - 1; i >= 0; i--) if (now - this.free[i]!.freedAt >= IDLE_RELEASE_MS) this.free.splice(i, 1);
+    if (this.free.length === 0 && this.pruneTimer !== null) {
+      clearInterval(this.pruneTimer);
+      this.pruneTimer = null;
     }
   }
 }

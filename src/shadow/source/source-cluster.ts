@@ -46,7 +46,7 @@ export interface SourceClusterDeps {
   idleAnswerMs?: number;
 }
 
-const DEFAULT_FETCH_CONNECTIONS_PER_NODE = Number(process.env.UMBRA_FETCH_LANES ?? 2);
+const DEFAULT_FETCH_CONNECTIONS_PER_NODE = 2;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /**
  * An idle partition's fetch is answered (empty) after this long at the latest, even when nothing moved at the
