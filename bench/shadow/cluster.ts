@@ -439,6 +439,24 @@ export async function metricSum(b: Broker, name: string, match: string[] = []): 
   return sum;
 }
 
+/**
+ * An Umbra broker's event-loop delay since the previous call (prom-client resets its histogram at every scrape):
+ * p99 and max in ms, less the monitor's 10 ms timer resolution. Null for a broker without an admin API.
+ */
+export async function eventLoopDelay(b: Broker): Promise<{ p99: number; max: number } | null> {
+  if (!b.adminUrl) return null;
+  try {
+    const text = await (await fetch(`${b.adminUrl}/metrics`)).text();
+    const get = (name: string) => {
+      const m = new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(text);
+      return m ? Math.max(0, Number(m[1]) * 1000 - 10) : NaN;
+    };
+    return { p99: get('umbra_nodejs_eventloop_lag_p99_seconds'), max: get('umbra_nodejs_eventloop_lag_max_seconds') };
+  } catch {
+    return null;
+  }
+}
+
 // ---- MirrorMaker 2 ------------------------------------------------------------------------------------
 
 export interface Mm2Settings {

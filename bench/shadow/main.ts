@@ -35,6 +35,7 @@ import {
   cleanup,
   cleanupSync,
   createTopics,
+  eventLoopDelay,
   linkDocument,
   metricSum,
   mm2Properties,
@@ -58,7 +59,9 @@ import { renderMarkdown, renderText } from './report.js';
 import type { CatchUp, IdleReport, LagStats, LivePhase, NoLinkIngest, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/bench/shadow
-const repoRoot = path.resolve(here, '../../..');
+const ownRoot = path.resolve(here, '../../..');
+/** the Umbra every broker of the run is started from: this checkout, or --umbra-root (an A/B against another build) */
+let repoRoot = ownRoot;
 const GiB = 1 << 30;
 const MiB = 1 << 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -207,6 +210,7 @@ async function livePhase(
     },
   };
   const gaps0 = await s.gapCount();
+  await Promise.all([eventLoopDelay(s.source), eventLoopDelay(s.target)]); // resets the histograms
   const mon = ctx.monitor.monitor(monitorJob);
   const job: ShadowProduceJob = {
     kind: 'produce',
@@ -230,6 +234,7 @@ async function livePhase(
     await mon.stop().catch(() => undefined);
     throw err;
   }
+  const [loopSource, loopTarget] = await Promise.all([eventLoopDelay(s.source), eventLoopDelay(s.target)]);
   const drainSeconds = await waitDrained(s, o.drainSeconds);
   const m = await mon.stop();
   const gaps = (await s.gapCount()) - gaps0;
@@ -269,6 +274,7 @@ async function livePhase(
     drainSeconds,
     monitorErrors: m.errors,
     gaps,
+    eventLoop: { ...(loopSource ? { source: loopSource } : {}), ...(loopTarget ? { shadow: loopTarget } : {}) },
     ...(process.env.UMBRA_BENCH_TRACE === '1'
       ? {
           trace: {
@@ -290,7 +296,10 @@ async function livePhase(
       (produce.lateSends ? `, ${produce.lateSends} late sends` : '') +
       (Object.keys(produce.errors).length ? `, produce errors ${JSON.stringify(produce.errors)}` : '') +
       (m.errors.length ? `, monitor: ${m.errors[0]}` : '') +
-      (gaps ? `, ${gaps} GAPS (retention deleted unreplicated data)` : ''),
+      (gaps ? `, ${gaps} GAPS (retention deleted unreplicated data)` : '') +
+      (loopSource || loopTarget
+        ? `, event loop p99/max ms: source ${loopSource ? `${loopSource.p99.toFixed(0)}/${loopSource.max.toFixed(0)}` : '—'}, shadow ${loopTarget ? `${loopTarget.p99.toFixed(0)}/${loopTarget.max.toFixed(0)}` : '—'}`
+        : ''),
   );
   return { phase, produce };
 }
@@ -398,7 +407,7 @@ function keptUp(p: LivePhase, offeredReqPerSec: number | null, recordsPerRequest
 
 /**
  * The max ingest the link keeps up with. Saturated, the source takes every produce request it can and serves the
- * link's fetches with what is left; when the link fell behind there, short fixed-rate probes (5 s) search between
+ * link's fetches with what is left; when the link fell behind there, short fixed-rate probes (4 s) search between
  * what it replicated and what was produced: up to four, each kept-up rate raising the floor, each failed one
  * lowering the ceiling. The fixed-rate phases are percentages of the result, for the link and MirrorMaker 2 alike.
  */
@@ -411,7 +420,7 @@ async function sustainedRate(ctx: Ctx, s: PhaseSetup, sat: LivePhase, saturatedR
   let rate = Math.max(1, (sat.replRecPerSec / perRequest) * 0.95);
   for (let i = 0; i < 4; i++) {
     syncDisks();
-    const p = (await livePhase(ctx, s, `search ${i + 1}`, null, rate, Math.min(5, ctx.opts.seconds))).phase;
+    const p = (await livePhase(ctx, s, `search ${i + 1}`, null, rate, Math.min(4, ctx.opts.seconds))).phase;
     const ok = keptUp(p, rate, perRequest);
     sc.search.push({ reqPerSec: rate, MiBps: (rate * perRequest * sc.bytesPerRecord) / MiB, keptUp: ok, lagMax: p.lag.max, latencyP99: p.latency?.p99 ?? NaN });
     if (ok) floor = rate;
@@ -461,7 +470,10 @@ async function runLink(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setu
     const sat = await livePhase(ctx, s, 'saturated', null, null);
     run.phases.push(sat.phase);
     sc.saturatedReqPerSec = sat.produce.requests / sat.produce.seconds;
-    sc.referenceReqPerSec = await sustainedRate(ctx, s, sat.phase, sc.saturatedReqPerSec, sc);
+    sc.referenceReqPerSec =
+      o.referenceMiB !== null
+        ? (o.referenceMiB * MiB) / (sc.batchRecords * sc.perRequest * sc.bytesPerRecord)
+        : await sustainedRate(ctx, s, sat.phase, sc.saturatedReqPerSec, sc);
     for (const pct of o.rates) {
       syncDisks();
       run.phases.push((await livePhase(ctx, s, `${pct} %`, pct, (sc.referenceReqPerSec * pct) / 100)).phase);
@@ -547,7 +559,13 @@ async function runMm2(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setup
       // the consumer resets to the earliest offset after OFFSET_OUT_OF_RANGE (retention overtook it)
       gapCount: async () => m.countLog(/out of range|Resetting offset for partition lv_m/i) - resetsAtStart,
     };
-    const ref = sc.referenceReqPerSec ?? (sc.noLink ? sc.noLink.recPerSec / (sc.batchRecords * sc.perRequest) : NaN);
+    const ref =
+      sc.referenceReqPerSec ??
+      (o.referenceMiB !== null
+        ? (o.referenceMiB * MiB) / (sc.batchRecords * sc.perRequest * sc.bytesPerRecord)
+        : sc.noLink
+          ? sc.noLink.recPerSec / (sc.batchRecords * sc.perRequest)
+          : NaN);
     if (sc.referenceReqPerSec === undefined) run.notes.push('no link run: the rates are % of the no-link max ingest');
     for (const pct of o.rates) {
       syncDisks();
@@ -796,6 +814,7 @@ async function main(): Promise<void> {
     return;
   }
   cleanup.keepTemp = opts.keep;
+  if (opts.umbraRoot) repoRoot = opts.umbraRoot;
   fs.mkdirSync(opts.dir, { recursive: true });
   const workDir = fs.mkdtempSync(path.join(opts.dir, 'umbra-shadow-bench-'));
   tempDirs.add(workDir);

@@ -15,11 +15,12 @@ Matrix (every combination is one scenario: a fresh source, fresh shadows, the li
   --record-bytes LIST          record value sizes (default 1024,100)
   --sources LIST               umbra,kafka: the source cluster (default both; kafka needs npm run peers:fetch)
   --replicators LIST           link,mm2: Umbra's shadow link, MirrorMaker 2 (default both)
-  --rates LIST                 fixed-rate phases, % of the max ingest measured with the link (default 25,50,100)
+  --rates LIST                 fixed-rate phases, % of the max ingest the link keeps up with (default 25,50,100)
+  --reference-mib N            take N MiB/s as that max instead of searching for it (same offered load across runs)
   --quick                      16 partitions, 1 KiB records, 4 s phases, 8 s idle: a few minutes
 
 Phases:
-  --seconds N                  measured seconds per phase (default 8)
+  --seconds N                  measured seconds per phase (default 6)
   --warmup N                   unmeasured seconds before each phase (default 2)
   --catchup-seconds N          cap on a backlog catch-up measurement (default 15)
   --drain-seconds N            cap on waiting for the target to catch up after a phase (default 15)
@@ -52,6 +53,8 @@ MirrorMaker 2 (dedicated mode, org.apache.kafka:connect-mirror from Maven Centra
 
 Output and housekeeping:
   --profile DIR                run each link shadow under node --cpu-prof, profiles into DIR
+  --umbra-root DIR             start the Umbra brokers from another built checkout (A/B of a change; the harness
+                               stays this one)
   --dir DIR                    where temporary data directories go (default: the OS temp dir)
   --markdown                   also print a markdown section for bench/RESULTS.md
   --json FILE                  also write the raw results as JSON
@@ -65,6 +68,7 @@ export interface ShadowOptions {
   sources: Array<'umbra' | 'kafka'>;
   replicators: Array<'link' | 'mm2'>;
   rates: number[];
+  referenceMiB: number | null;
   quick: boolean;
   seconds: number;
   warmup: number;
@@ -89,6 +93,7 @@ export interface ShadowOptions {
     maxPollRecords: number;
   };
   profileDir: string | null;
+  umbraRoot: string | null;
   dir: string;
   markdown: boolean;
   json: string | null;
@@ -107,6 +112,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
         sources: { type: 'string', default: 'umbra,kafka' },
         replicators: { type: 'string', default: 'link,mm2' },
         rates: { type: 'string', default: '25,50,100' },
+        'reference-mib': { type: 'string' },
         quick: { type: 'boolean', default: false },
         seconds: { type: 'string' },
         warmup: { type: 'string', default: '2' },
@@ -129,6 +135,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
         'mm2-offset-lag-max': { type: 'string', default: '10000' },
         'mm2-max-poll-records': { type: 'string', default: '2000' },
         profile: { type: 'string' },
+        'umbra-root': { type: 'string' },
         dir: { type: 'string', default: os.tmpdir() },
         markdown: { type: 'boolean', default: false },
         json: { type: 'string' },
@@ -164,8 +171,9 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
     sources: words('sources', v.sources!, ['umbra', 'kafka'] as const),
     replicators: words('replicators', v.replicators!, ['link', 'mm2'] as const),
     rates: list('rates', v.rates!, 1),
+    referenceMiB: v['reference-mib'] ? num('reference-mib', v['reference-mib'], 1) : null,
     quick,
-    seconds: num('seconds', v.seconds ?? (quick ? '4' : '8'), 1),
+    seconds: num('seconds', v.seconds ?? (quick ? '4' : '6'), 1),
     warmup: num('warmup', v.warmup!, 0),
     catchupSeconds: num('catchup-seconds', v['catchup-seconds'] ?? (quick ? '8' : '15'), 1),
     drainSeconds: num('drain-seconds', v['drain-seconds']!, 1),
@@ -188,6 +196,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
       maxPollRecords: Math.floor(num('mm2-max-poll-records', v['mm2-max-poll-records']!, 1)),
     },
     profileDir: v.profile ? path.resolve(v.profile) : null,
+    umbraRoot: v['umbra-root'] ? path.resolve(v['umbra-root']) : null,
     dir: path.resolve(v.dir!),
     markdown: v.markdown!,
     json: v.json ?? null,

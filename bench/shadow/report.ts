@@ -340,6 +340,8 @@ function headerLines(r: ShadowBenchReport): string[] {
       .map(([k, v]) => `${k}=${String(v)}`)
       .join(', ')}; tasks.max = partitions; heap ${o.mm2.heapMb > 0 ? `${o.mm2.heapMb} MiB` : '12 MiB per task, 1-4 GiB'}`,
   ];
+  if (o.umbraRoot) lines.push(`Umbra brokers started from ${o.umbraRoot}`);
+  if (typeof o.referenceMiB === 'number') lines.push(`fixed rates: % of ${o.referenceMiB} MiB/s (--reference-mib), not searched`);
   const src = r.scenarios.find((s) => s.source === 'kafka');
   if (src) lines.push(`Apache Kafka source: ${src.sourceHow}`);
   if (r.profiles.length) lines.push(`profiles: ${r.profiles.join(', ')}`);
@@ -355,7 +357,7 @@ function errors(r: ShadowBenchReport): string[] {
       for (const n of run?.notes ?? []) out.push(`${scenarioName(s)} ${run!.name}: ${n}`);
       if (run?.kind === 'link' && s.search && s.search.length > 0) {
         out.push(
-          `${scenarioName(s)}: the link fell behind at saturation; fixed-rate probes (5 s): ${s.search
+          `${scenarioName(s)}: the link fell behind at saturation; fixed-rate probes (4 s): ${s.search
             .map((x) => `${fmtRate(x.MiBps)} MiB/s ${x.keptUp ? 'kept up' : `fell behind (lag max ${fmtInt(x.lagMax)})`}`)
             .join(', ')}`,
         );

@@ -54,6 +54,8 @@ export interface LivePhase {
    * counts skipped records, and the phase is not valid.
    */
   gaps: number;
+  /** event-loop delay of the Umbra brokers over the phase (ms, p99 / max): where a latency tail was spent */
+  eventLoop?: { source?: { p99: number; max: number }; shadow?: { p99: number; max: number } };
   /** with UMBRA_BENCH_TRACE=1: the raw samples of the window (probe ack times and latencies, lag samples) */
   trace?: { probeAt: number[]; probeMs: number[]; lagAt: number[]; lag: number[] };
 }

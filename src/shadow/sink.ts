@@ -10,7 +10,8 @@ import { frameSizeAt } from '../protocol/record-batch.js';
 import type { ReplicationSink } from './replication/types.js';
 
 /** bytes of whole batches per log append (one fetch answer may be megabytes) */
-const APPEND_CHUNK = 1024 * 1024;
+const APPEND_CHUNK = 512 * 1024;
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** the shadow's log start follows the source's at most this often per partition (see prefixTruncate) */
 const FOLLOW_INTERVAL_MS = 1000;
 
@@ -49,7 +50,11 @@ export class LogSink implements ReplicationSink {
     // One fetch answer can be megabytes; it is appended in pieces of whole batches of about APPEND_CHUNK bytes.
     // Each piece is checked (CRC) and written while it is still in the CPU cache, and stays small enough for the
     // partition's tail cache (which drops appends above half its size), so shadow consumers read from memory.
+    // Between pieces the event loop gets a turn: the answers of one Fetch response are appended one after the
+    // other, and without it a partition with a few bytes waited behind megabytes of the others (and so did every
+    // other response and the shadow's own consumers), which made the tail of the replication latency.
     for (let pos = 0; pos < batches.length; ) {
+      if (pos > 0) await yieldToEventLoop();
       let end = pos;
       while (end < batches.length) {
         const size = frameSizeAt(batches, end);

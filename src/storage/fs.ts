@@ -20,6 +20,7 @@ export const defaultStorageFs: StorageFs = {
   readdirSync: (path) => nodeFs.readdirSync(path),
   renameSync: (from, to) => nodeFs.renameSync(from, to),
   rmSync: (path) => nodeFs.rmSync(path, { recursive: true, force: true }),
+  rm: (path, cb) => nodeFs.rm(path, { recursive: true, force: true }, cb),
   existsSync: (path) => nodeFs.existsSync(path),
   readFileSync: (path) => nodeFs.readFileSync(path),
   writeFileSync: (path, data) => nodeFs.writeFileSync(path, data),

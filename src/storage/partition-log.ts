@@ -677,7 +677,11 @@ export class DiskPartitionLog implements PartitionLog {
   private advanceLogStart(offset: number): void {
     if (offset <= this.startOffset) return;
     this.startOffset = offset;
-    writeOffsetCheckpoint(this.fs, this.dir, LOG_START_OFFSET_CHECKPOINT_FILE, offset, true);
+    // Replaced atomically (a process crash keeps it) but not fsynced: DeleteRecords, retention and a shadow
+    // following its source's log start move it many times a second, and an fsync on the event loop each time was
+    // a stall of up to tens of ms. After a power loss the log start may go back to an earlier checkpoint (never
+    // below the first segment left), as with Kafka's periodic log-start checkpoint; a clean close fsyncs it.
+    writeOffsetCheckpoint(this.fs, this.dir, LOG_START_OFFSET_CHECKPOINT_FILE, offset, false);
     this.producers.removeBefore(offset);
     if (this.epochs.truncateFromStart(offset)) this.persistEpochs();
     this.tailCache.dropBefore(offset);

@@ -31,6 +31,8 @@ class LogStorage implements Storage {
   private readonly deps: LogDeps;
   private readonly timer: NodeJS.Timeout | null = null;
   private readonly pendingDeletes = new Set<{ timer: NodeJS.Timeout; paths: string[] }>();
+  /** asynchronous removals under way (close waits for them) */
+  private readonly removing = new Set<Promise<void>>();
   private readonly onMaintenanceError: StorageOptions['onMaintenanceError'];
 
   constructor(opts: StorageOptions) {
@@ -119,6 +121,7 @@ class LogStorage implements Storage {
       this.removeNow(pending.paths);
     }
     this.pendingDeletes.clear();
+    await Promise.all([...this.removing]);
   }
 
   private scheduleDelete(paths: string[], delayMs: number): void {
@@ -134,13 +137,25 @@ class LogStorage implements Storage {
     this.pendingDeletes.add(pending);
   }
 
+  /**
+   * Removes files and directories, on the threadpool when the filesystem can: unlinking a segment frees its page
+   * cache, which took milliseconds of the event loop per segment under load. A failure leaves the path for the
+   * next start, which removes `*.deleted` files and `*-delete` directories.
+   */
   private removeNow(paths: string[]): void {
+    const fs = this.fs;
     for (const path of paths) {
-      try {
-        this.fs.rmSync(path);
-      } catch {
-        // left for the next start, which removes `*.deleted` files and `*-delete` directories
+      if (fs.rm === undefined) {
+        try {
+          fs.rmSync(path);
+        } catch {
+          // left for the next start
+        }
+        continue;
       }
+      const done = new Promise<void>((resolve) => fs.rm!(path, () => resolve()));
+      this.removing.add(done);
+      void done.then(() => this.removing.delete(done));
     }
   }
 }

@@ -169,6 +169,11 @@ export interface StorageFs {
   readdirSync(path: string): string[];
   renameSync(from: string, to: string): void;
   rmSync(path: string): void;
+  /**
+   * Asynchronous recursive remove on the threadpool (deleted segments and topic directories: unlinking a large file
+   * frees its page cache, milliseconds the event loop should not wait for); without it storage removes synchronously.
+   */
+  rm?(path: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
   existsSync(path: string): boolean;
   readFileSync(path: string): Buffer;
   writeFileSync(path: string, data: Buffer | string): void;

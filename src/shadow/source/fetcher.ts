@@ -380,6 +380,10 @@ export class NodeFetcher {
       return;
     }
     const responses = res.responses;
+    // Answers with records are handed out smallest first: their appends run in this order, so a partition with a
+    // few new records is not kept waiting behind megabytes of others (the sink yields between pieces of a large
+    // answer, so the large ones interleave after that).
+    const withRecords: { w: FetchWaiter; p: PartitionData }[] = [];
     for (let ti = 0; ti < responses.length; ti++) {
       const t = responses[ti]!;
       // brokers answer in request order; look the topic up only when they do not
@@ -392,9 +396,12 @@ export class NodeFetcher {
         let w: FetchWaiter | undefined = g.waiters[pi];
         if (w === undefined || w.state.partition !== p.partitionIndex) w = g.waiters.find((x) => x.state.partition === p.partitionIndex);
         if (w === undefined || w.phase !== 'sent') continue;
-        this.answer(w, p, now, frame);
+        if (p.errorCode === ErrorCode.NONE && p.records !== null && p.records.length > 0 && !w.settled) withRecords.push({ w, p });
+        else this.answer(w, p, now, frame);
       }
     }
+    if (withRecords.length > 1) withRecords.sort((a, b) => a.p.records!.length - b.p.records!.length);
+    for (const { w, p } of withRecords) this.answer(w, p, now, frame);
     for (const w of batch) {
       if (w.phase !== 'sent') continue;
       w.phase = 'done';
