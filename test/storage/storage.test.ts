@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { batch, config, open, readAll, tempDir, tick, TOPIC_ID } from './helpers.js';
+import { batch, config, open, readAll, tempDir, TOPIC_ID } from './helpers.js';
 
 async function waitFor(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -52,7 +52,8 @@ describe('storage', () => {
     const dataDir = tempDir(t);
     mkdirSync(join(dataDir, 'logs', 'gone-0.0123abcd-delete'), { recursive: true });
     await open(t, dataDir);
-    await tick();
+    // removed in the background, on the threadpool
+    await waitFor('the leftover directory to go', () => readdirSync(join(dataDir, 'logs')).length === 0);
     assert.deepEqual(readdirSync(join(dataDir, 'logs')), []);
   });
 
