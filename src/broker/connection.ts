@@ -21,6 +21,13 @@ import { SASL_MAX_RECEIVE_BYTES } from '../security/sasl-session.js';
 const PRODUCE_KEY = 0;
 const API_VERSIONS_KEY = 18;
 const MAX_IN_FLIGHT = 128;
+/**
+ * Request bytes one connection may hand in per event-loop turn before its reads pause until the next turn. libuv
+ * reads a readable socket up to 32 times in one go (1 MiB each into the shared buffer), and a producer whose acks
+ * go out while it is being read keeps it readable: one connection could take 30+ MiB of appends (50-300 ms) in a
+ * single turn while every other connection (a consumer, a shadow link's fetches, a long poll's timer) waited.
+ */
+const TURN_BYTES = 1024 * 1024;
 
 interface Slot {
   correlationId: number;
@@ -55,6 +62,9 @@ export class Connection {
   private readonly slots: Slot[] = [];
   private closed = false;
   private paused = false;
+  /** bytes read in the current event-loop turn, and whether reads are paused until the next one (TURN_BYTES) */
+  private turnBytes = 0;
+  private yielded = false;
   /** a raw SASL token (after SaslHandshake v0) is being answered */
   private rawSaslPending = false;
 
@@ -113,8 +123,23 @@ export class Connection {
       this.frames.push(bytes, stable, this.onFrame, this.isOpen);
     } catch (err) {
       this.close(err instanceof Error ? err.message : String(err));
+      return;
+    }
+    if (this.turnBytes === 0) setImmediate(this.endTurn);
+    this.turnBytes += bytes.length;
+    if (this.turnBytes >= TURN_BYTES && !this.yielded && !this.closed) {
+      // stops libuv's read loop on this socket for the rest of the turn (see TURN_BYTES)
+      this.yielded = true;
+      this.socket.pause();
     }
   }
+
+  private readonly endTurn = (): void => {
+    this.turnBytes = 0;
+    if (!this.yielded) return;
+    this.yielded = false;
+    if (!this.paused && !this.closed) this.socket.resume();
+  };
 
   private readonly onFrame = (frame: Buffer, transient: boolean): void => this.dispatch(frame, transient);
   private readonly isOpen = (): boolean => !this.closed;
@@ -302,7 +327,7 @@ export class Connection {
     if (corked) this.socket.uncork();
     if (this.paused && this.slots.length < MAX_IN_FLIGHT / 2) {
       this.paused = false;
-      this.socket.resume();
+      if (!this.yielded) this.socket.resume();
     }
   }
 }
