@@ -24,7 +24,7 @@ Phases:
   --warmup N                   unmeasured seconds before each phase (default 2)
   --catchup-seconds N          cap on a backlog catch-up measurement (default 15)
   --drain-seconds N            cap on waiting for the target to catch up after a phase (default 15)
-  --keep-mib N                 what each topic may keep on each broker, MiB (default 1024; 0 = everything): the
+  --keep-mib N                 what each topic may keep on each broker, MiB (default 2048; 0 = everything): the
                                bench deletes older records (DeleteRecords, every second) so the page cache stays
                                bounded (bench/RESULTS.md says why that matters on this machine)
 
@@ -118,7 +118,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
         warmup: { type: 'string', default: '2' },
         'catchup-seconds': { type: 'string' },
         'drain-seconds': { type: 'string', default: '15' },
-        'keep-mib': { type: 'string', default: '1024' },
+        'keep-mib': { type: 'string', default: '2048' },
         'batch-bytes': { type: 'string', default: '65536' },
         'per-request': { type: 'string', default: '4' },
         window: { type: 'string', default: '16' },
@@ -222,7 +222,7 @@ export function keepBytesPerPartition(opts: ShadowOptions, partitions: number): 
 }
 
 /**
- * Broker settings that let the trimming free memory promptly: segments of a quarter of a partition's trimming step
+ * Broker settings that let the trimming free memory promptly: segments of half a partition's trimming step
  * (1-128 MiB; DeleteRecords frees whole segments), deleted at once. Apache Kafka deletes the segments below a raised log
  * start in its retention pass, so that runs every second there (it does nothing else; Umbra's would also fsync).
  */
@@ -230,7 +230,7 @@ export function logSettings(opts: ShadowOptions, partitions: number, kind: 'umbr
   if (opts.keepMiB <= 0) return {};
   const MiB = 1 << 20;
   const step = keepBytesPerPartition(opts, partitions);
-  const segment = Math.min(128 * MiB, Math.max(MiB, Math.floor(step / 4 / MiB) * MiB));
+  const segment = Math.min(128 * MiB, Math.max(MiB, Math.floor(step / 2 / MiB) * MiB));
   return {
     'log.segment.bytes': segment,
     'log.segment.delete.delay.ms': 0,

@@ -691,7 +691,9 @@ export class DiskPartitionLog implements PartitionLog {
     // below the first segment left), as with Kafka's periodic log-start checkpoint; a clean close fsyncs it.
     writeOffsetCheckpoint(this.fs, this.dir, LOG_START_OFFSET_CHECKPOINT_FILE, offset, false);
     this.producers.removeBefore(offset);
-    if (this.epochs.truncateFromStart(offset)) this.persistEpochs();
+    // Moving the first epoch's start up to the new log start loses nothing if a crash undoes it (the log start
+    // bounds every lookup), so this write is not fsynced either (Kafka made the same one asynchronous, KAFKA-15046).
+    if (this.epochs.truncateFromStart(offset)) this.persistEpochs(false);
     this.tailCache.dropBefore(offset);
   }
 
@@ -895,8 +897,8 @@ export class DiskPartitionLog implements PartitionLog {
 
   // ---- persistence helpers ---------------------------------------------------------------------------------
 
-  private persistEpochs(): void {
-    writeFileAtomic(this.fs, join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), this.epochs.serialize(), true);
+  private persistEpochs(durable = true): void {
+    writeFileAtomic(this.fs, join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), this.epochs.serialize(), durable);
   }
 
   private persistRecoveryPoint(): void {
