@@ -33,5 +33,9 @@ export function readOffsetCheckpoint(fs: StorageFs, dir: string, file: string): 
 }
 
 export function writeOffsetCheckpoint(fs: StorageFs, dir: string, file: string, offset: number, durable: boolean): void {
-  writeFileAtomic(fs, join(dir, file), `0\n${offset}\n`, durable);
+  writeFileAtomic(fs, join(dir, file), offsetCheckpointText(offset), durable);
+}
+
+export function offsetCheckpointText(offset: number): string {
+  return `0\n${offset}\n`;
 }

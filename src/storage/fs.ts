@@ -20,7 +20,9 @@ export const defaultStorageFs: StorageFs = {
   readdirSync: (path) => nodeFs.readdirSync(path),
   renameSync: (from, to) => nodeFs.renameSync(from, to),
   rmSync: (path) => nodeFs.rmSync(path, { recursive: true, force: true }),
-  rm: (path, cb) => nodeFs.rm(path, { recursive: true, force: true }, cb),
+  // retried: a background write may be creating a file in a directory being removed (ENOTEMPTY)
+  rm: (path, cb) => nodeFs.rm(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 }, cb),
+  writeFile: (path, data, cb) => nodeFs.writeFile(path, data, cb),
   existsSync: (path) => nodeFs.existsSync(path),
   readFileSync: (path) => nodeFs.readFileSync(path),
   writeFileSync: (path, data) => nodeFs.writeFileSync(path, data),
@@ -76,5 +78,98 @@ export function readFileOrNull(fs: StorageFs, path: string): Buffer | null {
     return fs.readFileSync(path);
   } catch {
     return null;
+  }
+}
+
+/**
+ * Small files replaced atomically with their slow part off the event loop: checkpoints that move many times a second
+ * (the log start under retention, DeleteRecords or a shadow following its source) and the index files of a segment
+ * that just rolled. Creating and writing the temporary file runs on the threadpool; the rename over the real name
+ * runs back on the event loop, in order with every synchronous write of the same file, so a background write never
+ * lands over a newer one: a synchronous write, a removal or a later background write of the path first calls
+ * supersede() (write() does it itself), and a superseded write's temporary file is removed instead of renamed.
+ * Not fsynced: a crash keeps the old or the new content; after a power loss the old one may come back.
+ */
+export class BackgroundFileWriter {
+  /** paths with background writes in flight: the generation allowed to land, and how many are in flight */
+  private readonly paths = new Map<string, { gen: number; inFlight: number }>();
+  private generation = 0;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly fs: StorageFs) {}
+
+  /**
+   * Replaces `path` with `data` in the background. `landed(ok)` is told whether this content reached the file
+   * (false: it failed, or was superseded).
+   */
+  write(path: string, data: Buffer | string, landed?: (ok: boolean) => void): void {
+    const fs = this.fs;
+    const gen = ++this.generation;
+    if (fs.writeFile === undefined) {
+      this.supersede(path);
+      let ok = true;
+      try {
+        writeFileAtomic(fs, path, data, false);
+      } catch {
+        ok = false;
+      }
+      landed?.(ok);
+      return;
+    }
+    let entry = this.paths.get(path);
+    if (entry === undefined) {
+      entry = { gen, inFlight: 0 };
+      this.paths.set(path, entry);
+    }
+    entry.gen = gen;
+    entry.inFlight++;
+    this.inFlight++;
+    const tmp = `${path}.${gen}.tmp`;
+    fs.writeFile(tmp, data, (err) => {
+      let ok = false;
+      try {
+        if (err === null && entry.gen === gen) {
+          fs.renameSync(tmp, path);
+          ok = true;
+        }
+      } catch {
+        // the directory went away (topic deleted), or the disk failed: the content did not land
+      }
+      if (--entry.inFlight === 0 && this.paths.get(path) === entry) this.paths.delete(path);
+      landed?.(ok);
+      if (ok) this.settled();
+      else this.discard(tmp, this.settled);
+    });
+  }
+
+  private readonly settled = (): void => {
+    if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+  };
+
+  /** Background writes of `path` begun before this call will not land. */
+  supersede(path: string): void {
+    const entry = this.paths.get(path);
+    if (entry !== undefined) entry.gen = ++this.generation;
+  }
+
+  /** Resolves when no background write (or removal of a superseded one's temporary file) is in flight. */
+  idle(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Removes a temporary file that will not be renamed (a leftover is removed at the next start: *.tmp). */
+  private discard(tmp: string, done: () => void): void {
+    const fs = this.fs;
+    if (fs.rm !== undefined) {
+      fs.rm(tmp, () => done());
+      return;
+    }
+    try {
+      fs.rmSync(tmp);
+    } catch {
+      // left for the next start
+    }
+    done();
   }
 }

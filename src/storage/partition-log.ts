@@ -17,11 +17,12 @@ import {
   CLEAN_SHUTDOWN_FILE,
   LEADER_EPOCH_CHECKPOINT_FILE,
   LOG_START_OFFSET_CHECKPOINT_FILE,
+  offsetCheckpointText,
   RECOVERY_POINT_CHECKPOINT_FILE,
   writeOffsetCheckpoint,
 } from './checkpoints.js';
 import { compactSegments } from './compaction.js';
-import { storageError, writeFileAtomic } from './fs.js';
+import { BackgroundFileWriter, storageError, writeFileAtomic } from './fs.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { ProducerStateEntry, ProducerStateManager } from './producer-state.js';
 import { loadLog, snapshotFileName } from './recovery.js';
@@ -52,6 +53,8 @@ export interface LogDeps {
   tailRing: TailRing;
   /** removes the files of deleted segments after file.delete.delay.ms */
   scheduleDelete(paths: string[], delayMs: number): void;
+  /** checkpoints and index files written off the event loop (see BackgroundFileWriter) */
+  background: BackgroundFileWriter;
 }
 
 interface FlushRound {
@@ -109,6 +112,8 @@ export class DiskPartitionLog implements PartitionLog {
   private writeSeq = 0;
   private durableSeq = 0;
   private readonly unsynced = new Set<LogSegment>();
+  /** segments whose index files are being written in the background: writes not landed yet */
+  private readonly indexesInBackground = new Map<LogSegment, number>();
   private running: FlushRound | null = null;
   private queued: FlushRound | null = null;
 
@@ -145,6 +150,7 @@ export class DiskPartitionLog implements PartitionLog {
     const loaded = loadLog(deps.fs, dir, topicId, config, deps.scanScratch);
     const log = new DiskPartitionLog(deps, topic, partition, dir, config, loaded);
     if (loaded.epochsChanged) log.persistEpochs();
+    deps.background.supersede(join(dir, LOG_START_OFFSET_CHECKPOINT_FILE));
     writeOffsetCheckpoint(deps.fs, dir, LOG_START_OFFSET_CHECKPOINT_FILE, log.startOffset, false);
     log.persistRecoveryPoint();
     return log;
@@ -362,11 +368,11 @@ export class DiskPartitionLog implements PartitionLog {
       // An empty active segment at the wrong base (offset gap, int32 overflow) is replaced rather than kept.
       this.segments.pop();
       this.unsynced.delete(old);
-      this.deps.scheduleDelete(old.markDeleted(), 0);
+      this.removeSegment(old, 0);
     } else {
-      old.persistIndexes();
+      this.persistIndexesInBackground(old);
     }
-    const seg = LogSegment.create(this.fs, this.dir, baseOffset);
+    const seg = this.newSegment(baseOffset);
     this.segments.push(seg);
     return seg;
   }
@@ -689,11 +695,11 @@ export class DiskPartitionLog implements PartitionLog {
     // following its source's log start move it many times a second, and an fsync on the event loop each time was
     // a stall of up to tens of ms. After a power loss the log start may go back to an earlier checkpoint (never
     // below the first segment left), as with Kafka's periodic log-start checkpoint; a clean close fsyncs it.
-    writeOffsetCheckpoint(this.fs, this.dir, LOG_START_OFFSET_CHECKPOINT_FILE, offset, false);
+    this.deps.background.write(join(this.dir, LOG_START_OFFSET_CHECKPOINT_FILE), offsetCheckpointText(offset));
     this.producers.removeBefore(offset);
     // Moving the first epoch's start up to the new log start loses nothing if a crash undoes it (the log start
     // bounds every lookup), so this write is not fsynced either (Kafka made the same one asynchronous, KAFKA-15046).
-    if (this.epochs.truncateFromStart(offset)) this.persistEpochs(false);
+    if (this.epochs.truncateFromStart(offset)) this.deps.background.write(join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), this.epochs.serialize());
     this.tailCache.dropBefore(offset);
   }
 
@@ -707,7 +713,7 @@ export class DiskPartitionLog implements PartitionLog {
   private deleteOldestSegment(): void {
     const seg = this.segments.shift()!;
     this.unsynced.delete(seg);
-    this.deps.scheduleDelete(seg.markDeleted(), this.config.fileDeleteDelayMs);
+    this.removeSegment(seg, this.config.fileDeleteDelayMs);
     const newStart = this.segments[0]!.baseOffset;
     if (newStart > this.startOffset) this.advanceLogStart(newStart);
   }
@@ -723,16 +729,16 @@ export class DiskPartitionLog implements PartitionLog {
         // Nothing below the target survives: start over with an empty log at `offset`.
         for (const seg of this.segments.splice(0)) {
           this.unsynced.delete(seg);
-          this.deps.scheduleDelete(seg.markDeleted(), 0);
+          this.removeSegment(seg, 0);
         }
-        this.segments.push(LogSegment.create(this.fs, this.dir, offset));
+        this.segments.push(this.newSegment(offset));
         this.startOffset = offset;
-        writeOffsetCheckpoint(this.fs, this.dir, LOG_START_OFFSET_CHECKPOINT_FILE, offset, true);
+        this.writeLogStartNow(offset);
       } else {
         while (this.active.baseOffset >= offset) {
           const seg = this.segments.pop()!;
           this.unsynced.delete(seg);
-          this.deps.scheduleDelete(seg.markDeleted(), 0);
+          this.removeSegment(seg, 0);
         }
         const seg = this.active;
         // Cut before the first batch that reaches `offset` (a batch is never split).
@@ -769,13 +775,13 @@ export class DiskPartitionLog implements PartitionLog {
     this.guarded('truncateFullyAndStartAt', () => {
       for (const seg of this.segments.splice(0)) {
         this.unsynced.delete(seg);
-        this.deps.scheduleDelete(seg.markDeleted(), 0);
+        this.removeSegment(seg, 0);
       }
-      this.segments.push(LogSegment.create(this.fs, this.dir, offset));
+      this.segments.push(this.newSegment(offset));
       this.startOffset = offset;
       this.endOffset = offset;
       this.recoveryPoint = offset;
-      writeOffsetCheckpoint(this.fs, this.dir, LOG_START_OFFSET_CHECKPOINT_FILE, offset, true);
+      this.writeLogStartNow(offset);
       this.persistRecoveryPoint();
       this.writeSeq++;
       const epochsChanged = this.epochs.truncateFromEnd(offset);
@@ -861,13 +867,15 @@ export class DiskPartitionLog implements PartitionLog {
     if (firstUncleanable <= this.cleanedUpTo && nowMs < this.nextTombstoneDueMs) return;
 
     const cleanable = this.segments.slice(0, count);
+    // compaction rewrites these segments' index files itself
+    for (const seg of cleanable) this.supersedeIndexes(seg);
     const swap = (original: LogSegment, replacement: LogSegment | null): void => {
       const i = this.segments.indexOf(original);
       this.unsynced.delete(original);
       original.close(); // its file was renamed over; the fd closes once no fsync in flight uses it
       if (replacement === null) {
         this.segments.splice(i, 1);
-        this.deps.scheduleDelete(original.markDeleted(), 0);
+        this.removeSegment(original, 0);
       } else {
         this.segments[i] = replacement;
       }
@@ -897,8 +905,51 @@ export class DiskPartitionLog implements PartitionLog {
 
   // ---- persistence helpers ---------------------------------------------------------------------------------
 
-  private persistEpochs(durable = true): void {
-    writeFileAtomic(this.fs, join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), this.epochs.serialize(), durable);
+  /** Retires a segment: its files are renamed now and removed after `delayMs` (no pending index write lands). */
+  private removeSegment(seg: LogSegment, delayMs: number): void {
+    this.supersedeIndexes(seg);
+    this.deps.scheduleDelete(seg.markDeleted(), delayMs);
+  }
+
+  /** A new, empty segment at `baseOffset` (an index write of an earlier segment at that base does not land). */
+  private newSegment(baseOffset: number): LogSegment {
+    const seg = LogSegment.create(this.fs, this.dir, baseOffset);
+    this.supersedeIndexes(seg);
+    return seg;
+  }
+
+  private supersedeIndexes(seg: LogSegment): void {
+    this.deps.background.supersede(seg.indexPath);
+    this.deps.background.supersede(seg.timeIndexPath);
+  }
+
+  /**
+   * The index files of a segment that just rolled, written off the event loop (creating two files was a stall of
+   * tens of ms at every roll under load). Until both land, close() writes them itself; if a crash comes first,
+   * recovery rebuilds missing indexes.
+   */
+  private persistIndexesInBackground(seg: LogSegment): void {
+    const [offsetIndex, timeIndex] = seg.serializeIndexes();
+    this.indexesInBackground.set(seg, 2);
+    const landed = (ok: boolean): void => {
+      if (!ok) seg.indexesDirty = true;
+      const left = (this.indexesInBackground.get(seg) ?? 1) - 1;
+      if (left <= 0) this.indexesInBackground.delete(seg);
+      else this.indexesInBackground.set(seg, left);
+    };
+    this.deps.background.write(seg.indexPath, offsetIndex, landed);
+    this.deps.background.write(seg.timeIndexPath, timeIndex, landed);
+  }
+
+  private writeLogStartNow(offset: number): void {
+    this.deps.background.supersede(join(this.dir, LOG_START_OFFSET_CHECKPOINT_FILE));
+    writeOffsetCheckpoint(this.fs, this.dir, LOG_START_OFFSET_CHECKPOINT_FILE, offset, true);
+  }
+
+  private persistEpochs(): void {
+    const path = join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE);
+    this.deps.background.supersede(path);
+    writeFileAtomic(this.fs, path, this.epochs.serialize(), true);
   }
 
   private persistRecoveryPoint(): void {
@@ -942,10 +993,14 @@ export class DiskPartitionLog implements PartitionLog {
         for (const seg of new Set([...this.unsynced, ...(this.running?.segments ?? [])])) this.fs.fsyncSync(seg.fd);
         this.unsynced.clear();
         this.durableSeq = this.writeSeq;
-        for (const seg of this.segments) if (seg.indexesDirty) seg.persistIndexes();
+        for (const seg of this.segments) {
+          if (!seg.indexesDirty && !this.indexesInBackground.has(seg)) continue;
+          this.supersedeIndexes(seg);
+          seg.persistIndexes();
+        }
         writeFileAtomic(this.fs, join(this.dir, snapshotFileName(this.endOffset)), this.producers.serialize(this.endOffset), true);
         this.persistEpochs();
-        writeOffsetCheckpoint(this.fs, this.dir, LOG_START_OFFSET_CHECKPOINT_FILE, this.startOffset, true);
+        this.writeLogStartNow(this.startOffset);
         this.recoveryPoint = this.endOffset;
         writeOffsetCheckpoint(this.fs, this.dir, RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint, true);
         writeFileAtomic(this.fs, join(this.dir, CLEAN_SHUTDOWN_FILE), '', true);

@@ -218,10 +218,20 @@ export class LogSegment {
 
   /** Writes both index files (atomically), first adding the final max-timestamp entry to the time index. */
   persistIndexes(): void {
+    const [offsetIndex, timeIndex] = this.serializeIndexes();
+    writeFileAtomic(this.fs, this.indexPath, offsetIndex, false);
+    writeFileAtomic(this.fs, this.timeIndexPath, timeIndex, false);
+  }
+
+  /**
+   * Both index files' contents, first adding the final max-timestamp entry to the time index; the indexes count as
+   * written from here (the caller writes them, or sets indexesDirty again when it could not).
+   */
+  serializeIndexes(): [Buffer, Buffer] {
     this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
-    writeFileAtomic(this.fs, this.indexPath, this.offsetIndex.serialize(), false);
-    writeFileAtomic(this.fs, this.timeIndexPath, this.timeIndex.serialize(), false);
+    const out: [Buffer, Buffer] = [this.offsetIndex.serialize(), this.timeIndex.serialize()];
     this.indexesDirty = false;
+    return out;
   }
 
   /** Cuts the log file at `position` (a batch boundary); the caller rescans to rebuild the indexes. */

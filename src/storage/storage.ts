@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { initCompression } from '../protocol/compression.js';
-import { defaultStorageFs } from './fs.js';
+import { BackgroundFileWriter, defaultStorageFs } from './fs.js';
 import { DiskPartitionLog, type LogDeps } from './partition-log.js';
 import { TailRing } from './tail-cache.js';
 import type { LogConfig, PartitionLog, Storage, StorageFs, StorageOptions, TopicPartition } from './types.js';
@@ -49,6 +49,7 @@ class LogStorage implements Storage {
       // allocated on the first append (see TailRing)
       tailRing: new TailRing(opts.tailCacheTotalBytes ?? DEFAULT_TAIL_CACHE_TOTAL_BYTES),
       scheduleDelete: (paths, delayMs) => this.scheduleDelete(paths, delayMs),
+      background: new BackgroundFileWriter(this.fs),
     };
     // Directories of topics deleted before a restart.
     const leftovers = this.fs.readdirSync(this.logsDir).filter((n) => n.endsWith(DELETE_DIR_SUFFIX));
@@ -114,6 +115,7 @@ class LogStorage implements Storage {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await Promise.allSettled([...this.opened.values()].map((log) => log.flush()));
+    await this.deps.background.idle();
     for (const log of this.opened.values()) log.close();
     this.opened.clear();
     for (const pending of this.pendingDeletes) {

@@ -174,6 +174,12 @@ export interface StorageFs {
    * frees its page cache, milliseconds the event loop should not wait for); without it storage removes synchronously.
    */
   rm?(path: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  /**
+   * Asynchronous whole-file write on the threadpool (the temporary file of a checkpoint or an index written in the
+   * background: creating a file is a journal operation that can wait behind writeback); without it storage writes
+   * those files synchronously.
+   */
+  writeFile?(path: string, data: Buffer | string, cb: (err: NodeJS.ErrnoException | null) => void): void;
   existsSync(path: string): boolean;
   readFileSync(path: string): Buffer;
   writeFileSync(path: string, data: Buffer | string): void;

@@ -30,10 +30,28 @@ export function config(overrides: Partial<LogConfig> = {}): LogConfig {
   return { ...baseConfig, ...overrides };
 }
 
+/** storages open() opened, by data directory (tempDir's cleanup closes them before removing it) */
+const openedIn = new Map<string, Storage[]>();
+
 export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'umbra-storage-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(async () => {
+    // Storages opened on it close first: hooks run in the order they were added, and a storage still open may be
+    // finishing a background write (an index, a checkpoint) in the directory.
+    for (const storage of openedIn.get(dir) ?? []) await storage.close();
+    openedIn.delete(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
   return dir;
+}
+
+/** Polls `cond` every 10 ms (background work of storage: removals, index and checkpoint writes). */
+export async function waitFor(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 export interface BatchSpec {
@@ -90,6 +108,9 @@ export function readAll(log: PartitionLog, from = log.logStartOffset): DecodedRe
 export async function open(t: TestContext, dataDir: string, opts: Partial<StorageOptions> = {}): Promise<Storage> {
   const storage = await openStorage({ dataDir, defaultConfig: baseConfig, maintenanceIntervalMs: 0, ...opts });
   t.after(() => storage.close());
+  const list = openedIn.get(dataDir) ?? [];
+  list.push(storage);
+  openedIn.set(dataDir, list);
   return storage;
 }
 

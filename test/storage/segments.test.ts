@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
-import { batch, config, open, readAll, tempDir, tick, TOPIC_ID } from './helpers.js';
+import { batch, config, open, readAll, tempDir, tick, TOPIC_ID, waitFor } from './helpers.js';
 
 const tp = { topic: 'clicks', partition: 0 };
 
@@ -27,8 +27,9 @@ describe('segments, retention, DeleteRecords, truncation', () => {
     assert.equal(bases[0], 0);
     for (let i = 1; i < bases.length; i++) assert.ok(bases[i]! > bases[i - 1]!);
     assert.deepEqual(readAll(log).map((r) => r.offset), Array.from({ length: 20 }, (_, i) => i));
+    // written in the background after the roll
+    await waitFor('closed segments to have index files', () => readdirSync(log.dir).includes('00000000000000000000.timeindex'));
     assert.ok(readdirSync(log.dir).includes('00000000000000000000.index'), 'closed segments have index files');
-    assert.ok(readdirSync(log.dir).includes('00000000000000000000.timeindex'));
   });
 
   it('rolls by segment.ms, on append and on maintain', async (t) => {

@@ -2,15 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { batch, config, open, readAll, tempDir, TOPIC_ID } from './helpers.js';
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { batch, config, open, readAll, tempDir, TOPIC_ID, waitFor } from './helpers.js';
 
 describe('storage', () => {
   it('opens each partition once under <dataDir>/logs/<topic>-<partition>', async (t) => {
