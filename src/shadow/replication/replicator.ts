@@ -574,6 +574,11 @@ export class PartitionReplicator {
         this.pendingStart = undefined;
         return;
       }
+      // The source's high watermark as of now: until the skip is applied the status must not show the partition
+      // caught up at the high watermark of the last answer before the gap (the shadow's end, lag 0).
+      const highWatermark = err.answer.highWatermark >= 0 ? err.answer.highWatermark : await this.source.listOffsets('latest', signal);
+      if (signal.aborted) return;
+      if (highWatermark > this.sourceHighWatermark) this.sourceHighWatermark = highWatermark;
       const gap: ReplicationGap = { from: offset, to: logStart, detectedAtMs: this.now() };
       this.gapList.push(gap);
       this.pendingStart = { offset: logStart, gap };
