@@ -65,10 +65,22 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     // Data read from segment files goes into pooled buffers, returned once the response is on the socket.
     const lease = new Lease(ctx.services.readBuffers);
+    const logs = targets.map((t) => t.log).filter((l): l is PartitionLog => l !== undefined);
     for (;;) {
-      const { outs, bytes, anyError } = await readAll(targets, req, readCommitted, logger, lease.alloc);
+      // Watching starts before the reads: an append that lands while they are in flight ends the wait below at
+      // once (registered after them, it was missed and the long poll ran to maxWaitMs).
+      const watch = req.maxWaitMs > 0 && req.minBytes > 0 ? partitions.watch(logs) : null;
+      let round: Awaited<ReturnType<typeof readAll>>;
+      try {
+        round = await readAll(targets, req, readCommitted, logger, lease.alloc);
+      } catch (err) {
+        watch?.cancel();
+        throw err;
+      }
+      const { outs, bytes, anyError } = round;
       const now = Date.now();
-      if (bytes >= req.minBytes || anyError || now >= deadline || targets.length === 0) {
+      if (watch === null || bytes >= req.minBytes || anyError || now >= deadline || targets.length === 0) {
+        watch?.cancel();
         for (let i = 0; i < targets.length; i++) {
           (topicsOut[targets[i]!.topicIndex]!.partitions as Input<Res.PartitionData>[]).push(outs[i]!);
         }
@@ -76,8 +88,7 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
         return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: topicsOut };
       }
       lease.releaseAll(); // not enough yet: this round's reads are dropped and done again after the wait
-      const logs = targets.map((t) => t.log).filter((l): l is PartitionLog => l !== undefined);
-      await partitions.waitForData(logs, deadline - now);
+      await watch.wait(deadline - now);
     }
   },
 });
