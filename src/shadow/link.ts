@@ -592,8 +592,12 @@ export class ShadowLink {
 
   resume(topic?: string): Promise<LinkActionResult> {
     return this.serialize(async () => {
+      // After a resume the status must not show a partition caught up at the source offsets of its last answer
+      // before the pause (the source moved on meanwhile): the source's offsets are polled before answering, best
+      // effort (an unreachable source shows in the status anyway).
       if (topic === undefined) {
         await this.setLinkState('ACTIVE');
+        await this.pollSourceOffsets().catch(() => {});
         return this.actionResult([...this.topics.keys()].sort());
       }
       const t = this.requireTopic(topic);
@@ -601,6 +605,7 @@ export class ShadowLink {
       // topic sync or fetch faults it again with the reason
       if (t.state === 'PAUSED' || t.state === 'FAULTED') await this.setTopicState(topic, 'ACTIVE', t.state === 'FAULTED' ? `resumed after a fault (${t.reason})` : '');
       else if (t.state !== 'ACTIVE') throw new ShadowLinkError('CONFLICT', `topic '${topic}' is ${t.state}; only a PAUSED or FAULTED topic can be resumed`);
+      await this.pollSourceOffsets().catch(() => {});
       return this.actionResult([topic]);
     });
   }
