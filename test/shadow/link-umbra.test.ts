@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -105,9 +105,11 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
 
   it('creates shadow topics for matching source topics with the same partitions and synced configs', async () => {
     // as a user would: a YAML file and `umbra shadow create`
-    const file = join(mkdtempSync(join(tmpdir(), 'umbra-link-')), 'link.yaml');
+    const fileDir = mkdtempSync(join(tmpdir(), 'umbra-link-'));
+    const file = join(fileDir, 'link.yaml');
     writeFileSync(file, YAML.stringify(linkDoc(source.bootstrap)));
     const created = await runCli(['shadow', 'create', '-c', file, '--admin-url', shadow.adminUrl]);
+    rmSync(fileDir, { recursive: true, force: true });
     assert.equal(created.code, 0, created.stderr);
     const listed = await runCli(['shadow', 'list', '--admin-url', shadow.adminUrl, '--format', 'json']);
     assert.equal(JSON.parse(listed.stdout).links[0].name, LINK);
