@@ -117,64 +117,23 @@ export class PartitionManager {
     for (const w of set) w();
   }
 
-  /**
-   * Starts listening for new data on the logs. A fetch watches before it reads: an append that lands while its
-   * reads are in flight (reads of older data wait for the disk, and a long poll over many partitions reads them
-   * all) must end the wait that follows, not be missed until the long poll's timeout.
-   */
-  watch(logs: readonly PartitionLog[]): DataWatch {
-    const watch = new DataWatch(logs, (log, cb) => {
-      let set = this.waiters.get(log);
-      if (!set) this.waiters.set(log, (set = new Set()));
-      set.add(cb);
-    }, (log, cb) => this.waiters.get(log)?.delete(cb));
-    return watch;
-  }
-}
-
-/** New data on any of a set of logs since the watch began (PartitionManager.watch). */
-export class DataWatch {
-  /** an append (or truncation, deletion) reached one of the logs since the watch began */
-  woken = false;
-  private resolveWait: (() => void) | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly onWake = (): void => {
-    this.woken = true;
-    this.finish();
-  };
-
-  constructor(
-    private readonly logs: readonly PartitionLog[],
-    add: (log: PartitionLog, cb: () => void) => void,
-    private readonly remove: (log: PartitionLog, cb: () => void) => void,
-  ) {
-    for (const log of logs) add(log, this.onWake);
-  }
-
-  /** Resolves at once if woken already, else at the next wake or after timeoutMs; the watch ends either way. */
-  wait(timeoutMs: number): Promise<void> {
-    if (this.woken) {
-      this.cancel();
-      return Promise.resolve();
-    }
+  /** Resolves when any of the logs gets new data, or after timeoutMs. */
+  waitForData(logs: readonly PartitionLog[], timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      this.resolveWait = resolve;
-      this.timer = setTimeout(() => this.finish(), Math.max(0, timeoutMs));
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        for (const log of logs) this.waiters.get(log)?.delete(finish);
+        resolve();
+      };
+      const timer = setTimeout(finish, Math.max(0, timeoutMs));
+      for (const log of logs) {
+        let set = this.waiters.get(log);
+        if (!set) this.waiters.set(log, (set = new Set()));
+        set.add(finish);
+      }
     });
-  }
-
-  /** Stops listening. */
-  cancel(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    for (const log of this.logs) this.remove(log, this.onWake);
-  }
-
-  private finish(): void {
-    const resolve = this.resolveWait;
-    if (resolve === null) return; // woken while the fetch is still reading: wait() returns at once
-    this.resolveWait = null;
-    this.cancel();
-    resolve();
   }
 }

@@ -66,21 +66,12 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
     // Data read from segment files goes into pooled buffers, returned once the response is on the socket.
     const lease = new Lease(ctx.services.readBuffers);
     const logs = targets.map((t) => t.log).filter((l): l is PartitionLog => l !== undefined);
+    const endsBefore: number[] = new Array(logs.length);
     for (;;) {
-      // Watching starts before the reads: an append that lands while they are in flight ends the wait below at
-      // once (registered after them, it was missed and the long poll ran to maxWaitMs).
-      const watch = req.maxWaitMs > 0 && req.minBytes > 0 ? partitions.watch(logs) : null;
-      let round: Awaited<ReturnType<typeof readAll>>;
-      try {
-        round = await readAll(targets, req, readCommitted, logger, lease.alloc);
-      } catch (err) {
-        watch?.cancel();
-        throw err;
-      }
-      const { outs, bytes, anyError } = round;
+      for (let i = 0; i < logs.length; i++) endsBefore[i] = logs[i]!.logEndOffset;
+      const { outs, bytes, anyError } = await readAll(targets, req, readCommitted, logger, lease.alloc);
       const now = Date.now();
-      if (watch === null || bytes >= req.minBytes || anyError || now >= deadline || targets.length === 0) {
-        watch?.cancel();
+      if (bytes >= req.minBytes || anyError || now >= deadline || targets.length === 0) {
         for (let i = 0; i < targets.length; i++) {
           (topicsOut[targets[i]!.topicIndex]!.partitions as Input<Res.PartitionData>[]).push(outs[i]!);
         }
@@ -88,7 +79,11 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
         return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: topicsOut };
       }
       lease.releaseAll(); // not enough yet: this round's reads are dropped and done again after the wait
-      await watch.wait(deadline - now);
+      // An append that landed while the reads were in flight (large ones go to the threadpool) woke nobody: read
+      // again at once instead of waiting for the next one or for maxWaitMs. The check and the waiters' registration
+      // run in the same tick, so nothing slips between them.
+      if (logs.some((log, i) => log.logEndOffset !== endsBefore[i])) continue;
+      await partitions.waitForData(logs, deadline - now);
     }
   },
 });
