@@ -24,6 +24,7 @@ import { MemorySampler, ownCpuSeconds, readCpuSeconds, readMachineBusySeconds } 
 import { renderMarkdown, renderText, type BenchReport, type Phase, type TargetReport } from './lib/report.js';
 import { KafkaConnection } from './lib/wire.js';
 import { LoadGenerator, brokers, cleanup, cleanupSync, startBaselineServer, tempDirs } from './lib/workers.js';
+import { runBench } from './lib/run.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/bench
 const repoRoot = path.resolve(here, '../..');
@@ -280,19 +281,4 @@ async function main(): Promise<void> {
   if (opts.json) fs.writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    process.stderr.write(`\n${sig}: stopping the processes this run started\n`);
-    cleanupSync();
-    process.exit(130);
-  });
-}
-
-main()
-  .then(() => cleanupSync())
-  .catch((err) => {
-    const e = err as Error;
-    process.stderr.write(e.name === 'UsageError' ? `bench:broker: ${e.message} (see --help)\n` : `bench:broker: ${e.stack ?? e}\n`);
-    cleanupSync();
-    process.exit(1);
-  });
+runBench('bench:broker', main, cleanupSync);

@@ -25,6 +25,7 @@ import { createTopic, waitForBroker } from '../lib/admin.js';
 import { KAFKA_HEAP_MB } from '../lib/brokers.js';
 import { ownCpuSeconds, readMachineBusySeconds, spawnLogged, stopProcess } from '../lib/procs.js';
 import { KafkaConnection, pickVersion, type ApiVersionRanges } from '../lib/wire.js';
+import type { ShadowOptions } from './options.js';
 import type { AgentJob, AgentReply, AgentResult, Endpoint, MonitorJob, MonitorResult } from './jobs.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/bench/shadow
@@ -459,16 +460,8 @@ export async function eventLoopDelay(b: Broker): Promise<{ p99: number; max: num
 
 // ---- MirrorMaker 2 ------------------------------------------------------------------------------------
 
-export interface Mm2Settings {
-  tasksMax: number;
-  heapMb: number;
-  lingerMs: number;
-  batchSize: number;
-  acks: string;
-  maxInFlight: number;
-  offsetLagMax: number;
-  maxPollRecords: number;
-}
+/** MirrorMaker 2's settings from the options (--mm2-*), and its task count */
+export type Mm2Settings = ShadowOptions['mm2'] & { tasksMax: number };
 
 /** The mm2.properties the benchmark adds to bench/kafka/mirror-maker.ts's defaults (printed in the report). */
 export function mm2Properties(s: Mm2Settings): Record<string, string | number | boolean> {

@@ -57,6 +57,7 @@ import { batchRecordsFor, keepBytesPerPartition, logSettings, mm2HeapMb, parseSh
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
 import { renderMarkdown, renderText } from './report.js';
 import type { CatchUp, IdleReport, LagStats, LivePhase, NoLinkIngest, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
+import { runBench } from '../lib/run.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/bench/shadow
 const ownRoot = path.resolve(here, '../../..');
@@ -868,19 +869,4 @@ async function main(): Promise<void> {
   if (opts.json) fs.writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    process.stderr.write(`\n${sig}: stopping the processes this run started\n`);
-    cleanupSync();
-    process.exit(130);
-  });
-}
-
-main()
-  .then(() => cleanupSync())
-  .catch((err) => {
-    const e = err as Error;
-    process.stderr.write(e.name === 'UsageError' ? `bench:shadow: ${e.message} (see --help)\n` : `bench:shadow: ${e.stack ?? e}\n`);
-    cleanupSync();
-    process.exit(1);
-  });
+runBench('bench:shadow', main, cleanupSync);

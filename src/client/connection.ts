@@ -18,7 +18,7 @@
 // ApiVersions and before the connection is handed out, and may send SaslHandshake/SaslAuthenticate through
 // `request`).
 import { EventEmitter } from 'node:events';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, type NetConnectOpts, type Socket } from 'node:net';
 import { Reader, Writer } from '../protocol/primitives.js';
 import { API_CODECS, ApiKey } from '../protocol/generated/api.js';
 import { writeRequestHeader } from '../protocol/generated/messages/RequestHeader.js';
@@ -82,9 +82,13 @@ const CLIENT_SOFTWARE_VERSION = '0.1.0';
 /** the ApiVersions version we try first (librdkafka does the same; Java sends 4) */
 const API_VERSIONS_FIRST = 3;
 
-const defaultSocketFactory: SocketFactory = (host, port, timeoutMs) =>
-  new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port });
+/**
+ * Connects with a timeout; `options` are net.connect's besides host and port (e.g. `onread`, to read into buffers
+ * the caller owns). Errors are network errors naming the address.
+ */
+export function connectSocket(host: string, port: number, timeoutMs: number, options: Omit<NetConnectOpts, 'host' | 'port'> = {}): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ ...options, host, port } as NetConnectOpts);
     const timer = setTimeout(() => {
       socket.destroy();
       reject(networkError(`connect to ${host}:${port} timed out after ${timeoutMs} ms`));
@@ -99,6 +103,9 @@ const defaultSocketFactory: SocketFactory = (host, port, timeoutMs) =>
       reject(networkError(`connect to ${host}:${port} failed: ${err.message}`));
     });
   });
+}
+
+const defaultSocketFactory: SocketFactory = (host, port, timeoutMs) => connectSocket(host, port, timeoutMs);
 
 export interface BrokerConnectionEvents {
   close: [err: KafkaError];

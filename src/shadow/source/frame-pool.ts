@@ -18,8 +18,8 @@
 // nobody may read a frame's bytes after giving back its reference.
 //
 // Only plain TCP sockets are read this way; TLS connections keep the ordinary path.
-import { connect as netConnect, type Socket } from 'node:net';
-import type { SocketFactory } from '../../client/connection.js';
+import type { Socket } from 'node:net';
+import { connectSocket, type SocketFactory } from '../../client/connection.js';
 import { networkError } from '../../client/errors.js';
 
 /** frames up to this size are copied into a fresh small buffer (handshake responses, empty fetches) */
@@ -231,23 +231,11 @@ class FrameStreamReader {
  * net.connect's otherwise: 'error', 'end' and 'close' as usual, writes untouched.
  */
 export function pooledSocketFactory(pool: FramePool, maxFrameBytes = 1024 * 1024 * 1024): SocketFactory {
-  return (host, port, timeoutMs) =>
-    new Promise((resolve, reject) => {
-      const reader = new FrameStreamReader(pool, maxFrameBytes);
-      const socket: Socket = netConnect({ host, port, onread: { buffer: reader.nextBuffer, callback: reader.onRead } });
-      reader.socket = socket;
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(networkError(`connect to ${host}:${port} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(socket);
-      });
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(networkError(`connect to ${host}:${port} failed: ${err.message}`));
-      });
-    });
+  return async (host, port, timeoutMs) => {
+    const reader = new FrameStreamReader(pool, maxFrameBytes);
+    // the reader learns its socket in the microtask after 'connect', before any read can reach it
+    const socket = await connectSocket(host, port, timeoutMs, { onread: { buffer: reader.nextBuffer, callback: reader.onRead } });
+    reader.socket = socket;
+    return socket;
+  };
 }
