@@ -30,6 +30,7 @@ import {
   type LoadTopic,
   type PartitionComparison,
 } from '../test/helpers/shadow-load.js';
+import { seededRandom } from '../test/helpers/random.js';
 
 const HELP = `npm run soak -- [options]
 
@@ -49,18 +50,6 @@ const TOPICS: readonly LoadTopic[] = [
   { name: 'soak_events', partitions: 2 },
   { name: 'soak_audit', partitions: 1 },
 ];
-
-/** mulberry32: a small seeded generator, so that a failing run can be replayed with --seed */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -105,7 +94,7 @@ async function main(): Promise<number> {
   for (const [k, v] of Object.entries({ rounds, pauseMs, minLoad, maxLoad, verifyEvery, seed })) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`--${k}: not a non-negative integer`);
   }
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const command = `node dist/bench/soak.js ${process.argv.slice(2).join(' ')}`.trim();
   const started = new Date();
   const log = (line: string): void => void process.stdout.write(`${line}\n`);

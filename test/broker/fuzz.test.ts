@@ -15,21 +15,10 @@ import { API_CODECS } from '../../src/protocol/generated/api.js';
 import { startUmbra, type UmbraBroker } from '../helpers/umbra.js';
 import { requestFrame } from '../helpers/frames.js';
 import { RandomMessages, Rng, SpecModel, loadSpecs, specsPresent } from '../protocol/random-messages.js';
+import { seededRandom } from '../helpers/random.js';
 
 const FRAMES = Number(process.env.UMBRA_FUZZ_FRAMES ?? 3000);
 const PER_CONNECTION = 20;
-
-/** Deterministic PRNG (mulberry32) so a failure replays with UMBRA_FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function frameWith(apiKey: number, version: number, correlationId: number, body: Buffer): Buffer {
   return requestFrame(apiKey, version, correlationId, body, { clientId: 'fuzz' });
@@ -147,7 +136,7 @@ describe('fuzzing every API and version', () => {
       if (!finished) console.error(`broker log tail:\n${broker.logs().slice(-4000)}`);
     });
     const seed = Number(process.env.UMBRA_FUZZ_SEED ?? Date.now() % 1_000_000);
-    const rand = prng(seed);
+    const rand = seededRandom(seed);
     const bystander = await openSocket(broker.port);
     const ranges = await apiVersionsWorks(bystander, 1);
 

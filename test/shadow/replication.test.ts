@@ -14,21 +14,11 @@ import {
   type ReplicatorOptions,
   type SourceFetch,
 } from '../../src/shadow/replication/index.js';
+import { seededRandom } from '../helpers/random.js';
 
 before(async () => {
   await initCompression();
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function abortable(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -227,7 +217,7 @@ const caughtUp = (source: RandomSource) => (s: { logEndOffset: number; lag: numb
 
 test('random source: byte-identical, no gap or duplicate, log start followed, through faults', async () => {
   for (const seed of [1, 2, 3, 4]) {
-    const rnd = mulberry32(seed);
+    const rnd = seededRandom(seed);
     const source = new RandomSource(rnd);
     source.errorRate = 0.1;
     source.partialTailRate = 0.3;
@@ -255,7 +245,7 @@ test('random source: byte-identical, no gap or duplicate, log start followed, th
 
 test('source deleted unreplicated data: skip to its log start and record the gap', async () => {
   for (const seed of [11, 12, 13]) {
-    const rnd = mulberry32(seed);
+    const rnd = seededRandom(seed);
     const source = new RandomSource(rnd);
     source.produce(20);
     const sink = new AccountingSink();
@@ -285,7 +275,7 @@ test('source deleted unreplicated data: skip to its log start and record the gap
 });
 
 test('gap with nothing left on the source: the shadow moves its log end to the source log start', async () => {
-  const source = new RandomSource(mulberry32(5));
+  const source = new RandomSource(seededRandom(5));
   source.produce(5);
   const sink = new AccountingSink();
   const r = new PartitionReplicator(source, sink, fast());
@@ -304,7 +294,7 @@ test('gap with nothing left on the source: the shadow moves its log end to the s
 
 test('start positions: earliest, latest, timestamp, and resume at the shadow log end', async (t) => {
   await t.test('earliest on an empty shadow starts at the source log start', async () => {
-    const source = new RandomSource(mulberry32(21));
+    const source = new RandomSource(seededRandom(21));
     source.produce(20);
     source.deleteBefore(source.log[5]!.base);
     const sink = new AccountingSink();
@@ -318,7 +308,7 @@ test('start positions: earliest, latest, timestamp, and resume at the shadow log
     await r.stop();
   });
   await t.test('latest replicates only what comes after', async () => {
-    const source = new RandomSource(mulberry32(22));
+    const source = new RandomSource(seededRandom(22));
     source.produce(20);
     const end = source.highWatermark;
     const sink = new AccountingSink();
@@ -334,7 +324,7 @@ test('start positions: earliest, latest, timestamp, and resume at the shadow log
     await r.stop();
   });
   await t.test('timestamp starts at the batch holding the first record that recent', async () => {
-    const source = new RandomSource(mulberry32(23));
+    const source = new RandomSource(seededRandom(23));
     source.produce(20);
     const target = source.log[12]!;
     const sink = new AccountingSink();
@@ -347,7 +337,7 @@ test('start positions: earliest, latest, timestamp, and resume at the shadow log
     await r.stop();
   });
   await t.test('a timestamp newer than every record starts at the end', async () => {
-    const source = new RandomSource(mulberry32(24));
+    const source = new RandomSource(seededRandom(24));
     source.produce(5);
     const sink = new AccountingSink();
     const r = new PartitionReplicator(source, sink, fast({ startAt: { kind: 'timestamp', timestampMs: source.clockMs + 1e6 } }));
@@ -358,7 +348,7 @@ test('start positions: earliest, latest, timestamp, and resume at the shadow log
     await r.stop();
   });
   await t.test('a non-empty shadow resumes at its log end whatever startAt says, without duplicates', async () => {
-    const source = new RandomSource(mulberry32(25));
+    const source = new RandomSource(seededRandom(25));
     source.produce(20);
     const sink = new AccountingSink();
     await sink.append(Buffer.concat(source.log.slice(0, 7).map((b) => b.bytes)));
@@ -372,7 +362,7 @@ test('start positions: earliest, latest, timestamp, and resume at the shadow log
 });
 
 test('LINK_UNAVAILABLE after repeated failures with the last error, ACTIVE again on success', async () => {
-  const source = new RandomSource(mulberry32(31));
+  const source = new RandomSource(seededRandom(31));
   source.produce(10);
   const sink = new AccountingSink();
   const seen: string[] = [];
@@ -396,7 +386,7 @@ test('LINK_UNAVAILABLE after repeated failures with the last error, ACTIVE again
 });
 
 test('unreachable at start: LINK_UNAVAILABLE, then starts when the source comes back', async () => {
-  const source = new RandomSource(mulberry32(32));
+  const source = new RandomSource(seededRandom(32));
   source.produce(10);
   source.down = true;
   const sink = new AccountingSink();
@@ -410,7 +400,7 @@ test('unreachable at start: LINK_UNAVAILABLE, then starts when the source comes 
 });
 
 test('backoff grows with jitter up to the configured maximum', async () => {
-  const source = new RandomSource(mulberry32(33));
+  const source = new RandomSource(seededRandom(33));
   source.down = true;
   const sink = new AccountingSink();
   const r = new PartitionReplicator(source, sink, { backoffBaseMs: 20, backoffMaxMs: 40, unavailableAfterFailures: 100 });
@@ -424,7 +414,7 @@ test('backoff grows with jitter up to the configured maximum', async () => {
 });
 
 test('pause stops fetching, resume continues at the shadow log end', async () => {
-  const source = new RandomSource(mulberry32(41));
+  const source = new RandomSource(seededRandom(41));
   source.produce(10);
   const sink = new AccountingSink();
   const r = new PartitionReplicator(source, sink, fast());
@@ -452,7 +442,7 @@ test('pause stops fetching, resume continues at the shadow log end', async () =>
 
 test('lag and RPO: lag is source HWM − shadow HWM, RPO grows while behind and is 0 when caught up', async () => {
   let now = 1_000_000;
-  const source = new RandomSource(mulberry32(51));
+  const source = new RandomSource(seededRandom(51));
   source.produce(10);
   const sink = new AccountingSink();
   const r = new PartitionReplicator(source, sink, fast({ now: () => now }));
@@ -472,13 +462,13 @@ test('lag and RPO: lag is source HWM − shadow HWM, RPO grows while behind and 
 });
 
 test('shadow ahead of the source (source truncated or recreated): FAULTED with a reason; resume retries', async () => {
-  const source = new RandomSource(mulberry32(61));
+  const source = new RandomSource(seededRandom(61));
   source.produce(10);
   const sink = new AccountingSink();
   sink.logStartOffset = 0;
   await sink.append(Buffer.concat(source.log.map((b) => b.bytes)));
   // the source is recreated: empty again
-  const fresh = new RandomSource(mulberry32(62));
+  const fresh = new RandomSource(seededRandom(62));
   fresh.produce(2);
   const r = new PartitionReplicator(fresh, sink, fast());
   r.start();
@@ -492,7 +482,7 @@ test('shadow ahead of the source (source truncated or recreated): FAULTED with a
 });
 
 test('a sink failure faults the replicator; resume continues without loss', async () => {
-  const source = new RandomSource(mulberry32(63));
+  const source = new RandomSource(seededRandom(63));
   source.produce(10);
   const sink = new AccountingSink();
   sink.failNextAppend = new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, 'disk gone');
@@ -507,7 +497,7 @@ test('a sink failure faults the replicator; resume continues without loss', asyn
 });
 
 test('corrupt framing from the source is retried, never appended', async () => {
-  const source = new RandomSource(mulberry32(71));
+  const source = new RandomSource(seededRandom(71));
   source.produce(5);
   const sink = new AccountingSink();
   let corrupt = 2;
@@ -533,7 +523,7 @@ test('corrupt framing from the source is retried, never appended', async () => {
 
 test('pipelining: with a slow source and sink, 2 fetches in flight beat 1, appends stay in order', async () => {
   async function timeWith(maxInFlight: number): Promise<{ ms: number; maxSeen: number }> {
-    const source = new RandomSource(mulberry32(81));
+    const source = new RandomSource(seededRandom(81));
     source.produce(16);
     source.fetchDelayMs = 15;
     const sink = new AccountingSink();
@@ -554,7 +544,7 @@ test('pipelining: with a slow source and sink, 2 fetches in flight beat 1, appen
 });
 
 test('stop during a slow fetch resolves promptly', async () => {
-  const source = new RandomSource(mulberry32(91));
+  const source = new RandomSource(seededRandom(91));
   source.produce(3);
   source.fetchDelayMs = 10_000;
   const sink = new AccountingSink();
