@@ -35,6 +35,18 @@ interface Slot {
   frame: Buffer[] | null | undefined;
   /** callbacks to run once the frame is written (or will never be) */
   done: (() => void)[] | null;
+  /** parts of the frame still being filled (RequestContext.deferPart), or null */
+  gates?: Map<Buffer, Gate>;
+  /** index of the next part of `frame` to write: a response waiting at a gate is written in several goes */
+  next?: number;
+}
+
+/** A deferred response part: ready once its fill resolved; `waiting` once a flush waits for it. */
+interface Gate {
+  ready: boolean;
+  failed: boolean;
+  waiting: boolean;
+  filled: Promise<void>;
 }
 
 export interface ConnectionOptions {
@@ -211,6 +223,14 @@ export class Connection {
         if (this.closed) return cb();
         (slot.done ??= []).push(cb);
       },
+      deferPart: (part: Buffer, filled: Promise<void>) => {
+        const gate: Gate = { ready: false, failed: false, waiting: false, filled };
+        filled.then(
+          () => (gate.ready = true),
+          () => (gate.failed = true),
+        );
+        (slot.gates ??= new Map()).set(part, gate);
+      },
     };
     let result: ReturnType<ApiHandler['handle']>;
     try {
@@ -295,24 +315,45 @@ export class Connection {
     this.flush();
   }
 
-  /** Writes every leading completed response, in request order, in one corked burst. */
+  /**
+   * Writes every leading completed response, in request order, in one corked burst. A response with a part still
+   * being filled (deferPart) is written up to that part; the rest, and everything behind it, follows once it is.
+   */
   private flush(): void {
     if (this.closed) return;
     let corked = false;
     while (this.slots.length > 0 && this.slots[0]!.frame !== undefined) {
-      const slot = this.slots.shift()!;
+      const slot = this.slots[0]!;
       const frame = slot.frame;
       if (!frame) {
+        this.slots.shift();
         runAll(slot.done);
         continue;
       }
-      if (!corked) {
-        this.socket.cork();
-        corked = true;
-      }
       const last = frame.length - 1;
-      for (let i = 0; i <= last; i++) {
+      let i = slot.next ?? 0;
+      for (; i <= last; i++) {
         const part = frame[i]!;
+        const gate = slot.gates?.get(part);
+        if (gate !== undefined && !gate.ready) {
+          if (gate.failed) {
+            this.close('a fetch read failed after its response had started');
+            return;
+          }
+          if (!gate.waiting) {
+            gate.waiting = true;
+            const resume = (): void => {
+              gate.ready = true;
+              this.flush();
+            };
+            gate.filled.then(resume, () => this.close('a fetch read failed after its response had started'));
+          }
+          break;
+        }
+        if (!corked) {
+          this.socket.cork();
+          corked = true;
+        }
         this.opts.services.metrics.bytesOut(part.length);
         // The write callback fires once the kernel has the bytes (or the socket failed): only then may buffers
         // the response points into be reused.
@@ -323,6 +364,11 @@ export class Connection {
           this.socket.write(part);
         }
       }
+      if (i <= last) {
+        slot.next = i;
+        break;
+      }
+      this.slots.shift();
     }
     if (corked) this.socket.uncork();
     if (this.paused && this.slots.length < MAX_IN_FLIGHT / 2) {

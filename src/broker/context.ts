@@ -95,4 +95,12 @@ export interface RequestContext {
    * (then too: the bytes will never be read again). Used to return buffers a response referenced.
    */
   onResponseDone(cb: () => void): void;
+  /**
+   * Marks `part` (a buffer the response references, larger than Writer.RAW_COPY_LIMIT so it is not copied) as
+   * still being filled: the connection writes the response up to it, and the rest once `filled` resolves. A fetch
+   * answers this way while its reads from segment files are still on the threadpool, so the first partitions go
+   * out while later ones are read. The response's sizes are fixed when it is encoded, so the part must be filled
+   * exactly; if `filled` rejects the connection is closed (the client retries), as the frame cannot be completed.
+   */
+  deferPart(part: Buffer, filled: Promise<void>): void;
 }

@@ -58,6 +58,21 @@ export class OffsetIndex {
     return found;
   }
 
+  /** Slot of the last entry whose position is <= position, or -1. Positions grow with slots, as offsets do. */
+  lookupPosition(position: number): number {
+    let lo = 0;
+    let hi = this.n - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.positions[mid]! <= position) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
   /** Position to start scanning from for `offset`. */
   positionFor(offset: number): number {
     const slot = this.lookup(offset);

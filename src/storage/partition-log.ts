@@ -36,6 +36,7 @@ import type {
   ProducerIdRange,
   ReadOptions,
   ReadResult,
+  StartedRead,
   StorageFs,
   TimestampLookup,
 } from './types.js';
@@ -81,6 +82,8 @@ function newRound(): FlushRound {
 
 /** reads up to this size are served through readScratch in one read (header walk and data together) */
 const SMALL_READ_BYTES = 64 * 1024;
+/** streamed reads (ReadOptions.stream) go to the threadpool in pieces of this size, so sending can start early */
+const STREAM_PIECE_BYTES = 1024 * 1024;
 
 /** preserve (shadow) appends larger than this skip the tail cache (see append) */
 const PRESERVE_TAIL_CACHE_MAX = 64 * 1024;
@@ -448,10 +451,37 @@ export class DiskPartitionLog implements PartitionLog {
     return prepared.pending.finish(seg.read(buf, 0, buf.length, position));
   }
 
-  startRead(fetchOffset: number, opts: ReadOptions): { plannedBytes: number; result: Promise<ReadResult> } {
+  startRead(fetchOffset: number, opts: ReadOptions): StartedRead {
     const prepared = this.prepareRead(fetchOffset, opts);
     if (prepared.ready) return { plannedBytes: prepared.ready.bytes, result: Promise.resolve(prepared.ready) };
-    const { seg, buf, position, finish } = prepared.pending;
+    const { seg, buf, position, finish, streamed } = prepared.pending;
+    if (streamed !== null) {
+      // In pieces, so the caller can send the first while the threadpool reads the rest (pieces are queued in
+      // order, and the last absorbs the remainder, so none is small). The caller sends the pieces as they stand:
+      // every byte has to arrive (the file only shrinks when the log is truncated, and the fd stays open while
+      // a read is in flight).
+      const count = Math.max(1, Math.floor(buf.length / STREAM_PIECE_BYTES));
+      const streaming: { part: Buffer; filled: Promise<void> }[] = [];
+      for (let i = 0; i < count; i++) {
+        const from = i * STREAM_PIECE_BYTES;
+        const to = i === count - 1 ? buf.length : from + STREAM_PIECE_BYTES;
+        const filled = seg.readAsync(buf, from, to - from, position + from).then(
+          (have) => {
+            if (have !== to - from) {
+              const why = `short read: ${have} of ${to - from} bytes at position ${position + from}`;
+              throw storageError(`reading ${seg.logPath}`, new Error(why));
+            }
+          },
+          (err: unknown) => {
+            throw storageError(`reading ${seg.logPath}`, err);
+          },
+        );
+        const part = count === 1 ? buf : buf.subarray(from, to);
+        streaming.push({ part, filled });
+        streamed.batches.push(part);
+      }
+      return { plannedBytes: buf.length, result: Promise.resolve(streamed), streaming };
+    }
     const result = seg.readAsync(buf, 0, buf.length, position).then(finish, (err: unknown) => {
       throw storageError(`reading ${seg.logPath}`, err);
     });
@@ -466,7 +496,13 @@ export class DiskPartitionLog implements PartitionLog {
   private prepareRead(
     fetchOffset: number,
     opts: ReadOptions,
-  ): { ready: ReadResult; pending?: undefined } | { ready?: undefined; pending: { seg: LogSegment; buf: Buffer; position: number; finish(have: number): ReadResult } } {
+  ):
+    | { ready: ReadResult; pending?: undefined }
+    | {
+        ready?: undefined;
+        /** `streamed`: with opts.stream, the result to hand out before the read (buf holds whole batches) */
+        pending: { seg: LogSegment; buf: Buffer; position: number; finish(have: number): ReadResult; streamed: ReadResult | null };
+      } {
     this.checkUsable();
     const highWatermark = this.endOffset;
     const lastStableOffset = this.endOffset;
@@ -491,14 +527,19 @@ export class DiskPartitionLog implements PartitionLog {
       if (seg.size === 0) continue;
       const found = this.locate(seg, fetchOffset, opts.maxBytes);
       if (found === null) continue;
-      const want = this.plannedSize(seg, found.position, found.size, opts.maxBytes, opts.minOneBatch);
+      let want = this.plannedSize(seg, found.position, found.size, opts.maxBytes, opts.minOneBatch);
       if (want === 0) break;
+      // Streaming sends the buffer unexamined, so it must end on a batch boundary and hold nothing above the
+      // limit (everything in the files is below it unless read_committed stops short of the log end).
+      const stream = opts.stream === true && limit >= this.endOffset;
+      if (stream) want = this.wholeBatches(seg, found.position, found.size, want);
       // results are handed to sockets, so they never live in storage's scratch: the caller's allocator, or new memory
       const buf = opts.alloc ? opts.alloc(want) : Buffer.allocUnsafe(want);
       const finish = (have: number): ReadResult => result(this.sliceBatches(buf, have, opts.maxBytes, opts.minOneBatch, limit, batches));
       const copied = this.copyFromWindow(seg, found.position, buf);
       if (copied !== null) return { ready: finish(copied) };
-      return { pending: { seg, buf, position: found.position, finish } };
+      const streamed = stream ? result(want) : null; // startRead adds the pieces
+      return { pending: { seg, buf, position: found.position, finish, streamed } };
     }
     return { ready: result(0) };
   }
@@ -590,6 +631,18 @@ export class DiskPartitionLog implements PartitionLog {
   private plannedSize(seg: LogSegment, position: number, firstSize: number, maxBytes: number, minOneBatch: boolean): number {
     if (firstSize > maxBytes && !minOneBatch) return 0;
     return Math.min(seg.size - position, Math.max(maxBytes, firstSize));
+  }
+
+  /**
+   * `want` bytes from `position` cut back to whole batches: to the last offset-index entry (entries point at batch
+   * starts) at or before the end, or to the first batch alone. The segment's end is a boundary as well.
+   */
+  private wholeBatches(seg: LogSegment, position: number, firstSize: number, want: number): number {
+    const end = position + want;
+    if (end >= seg.size || want <= firstSize) return want;
+    const slot = seg.offsetIndex.lookupPosition(end);
+    const boundary = slot < 0 ? -1 : seg.offsetIndex.positionAt(slot);
+    return boundary >= position + firstSize ? boundary - position : firstSize;
   }
 
   /** Fills `buf` from readScratch when the last header walk already read that range; null when it did not. */

@@ -70,6 +70,25 @@ export interface ReadOptions {
    * on disk: a batch corrupted on disk would otherwise hide behind its clean copy in memory). Default false.
    */
   bypassCache?: boolean;
+  /**
+   * startRead only: a range that has to come from a segment file on the threadpool is answered at once, as one
+   * buffer of whole batches whose bytes arrive when `filled` resolves (the fetch path starts writing its response
+   * meanwhile). Default false: the result resolves once the bytes are in.
+   */
+  stream?: boolean;
+}
+
+/** What startRead returns: see PartitionLog.startRead. */
+export interface StartedRead {
+  plannedBytes: number;
+  result: Promise<ReadResult>;
+  /**
+   * With ReadOptions.stream, when the bytes are still being read: the result has already resolved, its batch
+   * buffers being these parts (together whole batches, sizes final, in order), and each part's `filled` resolves
+   * once the part holds its bytes; it rejects (KAFKA_STORAGE_ERROR) if the read fails or comes back short. Absent
+   * when the result's bytes are complete.
+   */
+  streaming?: { part: Buffer; filled: Promise<void> }[];
 }
 
 export interface ReadResult {
@@ -128,7 +147,7 @@ export interface PartitionLog {
    * partitions at once. `plannedBytes` (known at once) bounds what the result will hold, for a fetch's
    * response-size budget. Errors known up front (OFFSET_OUT_OF_RANGE) are thrown, not returned in the promise.
    */
-  startRead?(fetchOffset: number, opts: ReadOptions): { plannedBytes: number; result: Promise<ReadResult> };
+  startRead?(fetchOffset: number, opts: ReadOptions): StartedRead;
 
   /** ListOffsets: first offset whose record timestamp >= ts; null when none */
   offsetForTimestamp(ts: number): TimestampLookup | null;

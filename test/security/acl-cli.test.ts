@@ -195,6 +195,7 @@ describe('umbra acl against a broker', () => {
       clientId: null,
       closeConnection: () => undefined,
       onResponseDone: () => undefined,
+      deferPart: () => undefined,
     });
     const h = (handler: ApiHandler) => (req: { body: unknown; version: number; apiKey: number }) => handler.handle(ctx(req.apiKey, req.version), req.body, req.version);
     return { 3: () => metadataResponse(broker(), {}, null), 29: h(describeAclsHandler), 30: h(createAclsHandler), 31: h(deleteAclsHandler) };

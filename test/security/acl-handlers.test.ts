@@ -45,6 +45,7 @@ function context(authorizer: Authorizer | undefined, principal: string, apiKey: 
     clientId: null,
     closeConnection: () => assert.fail('closeConnection'),
     onResponseDone: () => undefined,
+    deferPart: () => undefined,
   };
 }
 

@@ -67,6 +67,7 @@ function ctxWith(authorizer: Authorizer | undefined, principal = 'User:alice', r
     clientId: null,
     closeConnection: () => undefined,
     onResponseDone: () => undefined,
+    deferPart: () => undefined,
     logged,
   };
 }

@@ -9,7 +9,10 @@
 // - read_committed reads up to the last stable offset and returns the aborted transactions in that range.
 // - Batches go out exactly as stored. Storage copies them (from segment files or its tail cache) into buffers
 //   leased from a pool for this response, which the response references rather than copies again; the lease is
-//   returned once the response is on the socket.
+//   returned once the response is on the socket. Reads that go to the threadpool are not waited for: they are
+//   planned as whole batches (so their sizes are final before the bytes arrive), the response is encoded at
+//   once, and the connection writes it up to the first part still being read (RequestContext.deferPart). Sending
+//   the first partitions thus overlaps reading the later ones; a read that fails by then closes the connection.
 // - Sessions (v7+) are not kept: every response carries session id 0, which tells clients to keep sending full
 //   fetch requests (FetchSessionHandler).
 // - Authorization (Kafka's handleFetchRequest), only with an authorizer configured, once per request before the
@@ -20,9 +23,9 @@
 // Version notes: v13+ addresses topics by topic id; 15+ adds follower-only fields; 16+ node endpoints (tagged).
 import * as Req from '../../protocol/generated/messages/FetchRequest.js';
 import * as Res from '../../protocol/generated/messages/FetchResponse.js';
-import { EMPTY, type Input } from '../../protocol/primitives.js';
+import { EMPTY, Writer, type Input } from '../../protocol/primitives.js';
 import { ErrorCode, KafkaError, errorCodeOf } from '../../protocol/errors.js';
-import type { PartitionLog, ReadOptions, ReadResult } from '../../storage/types.js';
+import type { PartitionLog, ReadOptions, ReadResult, StartedRead } from '../../storage/types.js';
 import { defineHandler } from '../registry.js';
 import type { RequestContext } from '../context.js';
 import { Lease } from '../buffer-pool.js';
@@ -69,16 +72,20 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
     const endsBefore: number[] = new Array(logs.length);
     for (;;) {
       for (let i = 0; i < logs.length; i++) endsBefore[i] = logs[i]!.logEndOffset;
-      const { outs, bytes, anyError } = await readAll(targets, req, readCommitted, logger, lease.alloc);
+      const { outs, bytes, anyError, fills } = await readAll(targets, req, readCommitted, logger, lease.alloc);
       const now = Date.now();
       if (bytes >= req.minBytes || anyError || now >= deadline || targets.length === 0) {
         for (let i = 0; i < targets.length; i++) {
           (topicsOut[targets[i]!.topicIndex]!.partitions as Input<Res.PartitionData>[]).push(outs[i]!);
         }
-        ctx.onResponseDone(() => lease.releaseAll());
+        for (const { part, filled } of fills) ctx.deferPart(part, filled);
+        // The buffers go back to the pool once the socket has the bytes and no read still writes into them.
+        ctx.onResponseDone(() => settled(fills).then(() => lease.releaseAll()));
         return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: topicsOut };
       }
-      lease.releaseAll(); // not enough yet: this round's reads are dropped and done again after the wait
+      // Not enough yet: this round's reads are dropped (once finished) and done again after the wait.
+      if (fills.length > 0) await settled(fills);
+      lease.releaseAll();
       // An append that landed while the reads were in flight (large ones go to the threadpool) woke nobody: read
       // again at once instead of waiting for the next one or for maxWaitMs. The check and the waiters' registration
       // run in the same tick, so nothing slips between them.
@@ -105,9 +112,17 @@ function readableTopics(ctx: RequestContext, req: Req.FetchRequest, version: num
   return authorizeTopics(ctx, 'READ', names);
 }
 
+/** Resolves once every fill has settled, whichever way. */
+function settled(fills: { filled: Promise<void> }[]): Promise<unknown> {
+  return Promise.allSettled(fills.map((f) => f.filled));
+}
+
 /**
  * Reads every target partition. Each read is planned in request order (the response-size budget depends on what
- * came before), and the copies out of segment files then run concurrently on the threadpool.
+ * came before), and the copies out of segment files then run concurrently on the threadpool. Large copies are
+ * not waited for: their buffers come back in `fills`, sized and placed in the response already, and the
+ * connection sends the response up to the first one still being filled (RequestContext.deferPart), so sending
+ * the first partitions overlaps reading the later ones.
  */
 async function readAll(
   targets: Target[],
@@ -115,13 +130,14 @@ async function readAll(
   readCommitted: boolean,
   logger: { error(obj: object, msg: string): void },
   alloc: (size: number) => Buffer,
-): Promise<{ outs: Input<Res.PartitionData>[]; bytes: number; anyError: boolean }> {
+): Promise<{ outs: Input<Res.PartitionData>[]; bytes: number; anyError: boolean; fills: { part: Buffer; filled: Promise<void> }[] }> {
   let budget = req.maxBytes;
   let plannedAny = false;
   let bytes = 0;
   let anyError = false;
   const outs: Input<Res.PartitionData>[] = [];
-  const pending: Promise<void>[] = [];
+  const pending: Promise<unknown>[] = [];
+  const fills: { part: Buffer; filled: Promise<void> }[] = [];
   const fail = (out: Input<Res.PartitionData>, log: PartitionLog, err: unknown): void => {
     out.errorCode = errorCodeOf(err);
     anyError = true;
@@ -153,12 +169,26 @@ async function readAll(
       minOneBatch: !plannedAny,
       isolation: readCommitted ? ('read_committed' as const) : ('read_uncommitted' as const),
       alloc,
+      stream: true,
     };
     try {
       const started = log.startRead ? log.startRead(t.partition.fetchOffset, opts) : syncRead(log, t.partition.fetchOffset, opts);
       if (started.plannedBytes > 0) {
         plannedAny = true;
         budget -= started.plannedBytes;
+      }
+      for (const piece of started.streaming ?? []) {
+        // Only parts above Writer.RAW_COPY_LIMIT are sent by reference; smaller ones are copied when the response
+        // is encoded, which must not happen before they are filled, so those are waited for here.
+        if (piece.part.length > Writer.RAW_COPY_LIMIT) fills.push(piece);
+        else {
+          pending.push(
+            piece.filled.catch((err: unknown) => {
+              out.records = EMPTY;
+              fail(out, log, err);
+            }),
+          );
+        }
       }
       pending.push(
         started.result.then(
@@ -180,10 +210,10 @@ async function readAll(
     }
   }
   await Promise.all(pending);
-  return { outs, bytes, anyError };
+  return { outs, bytes, anyError, fills };
 }
 
-function syncRead(log: PartitionLog, offset: number, opts: ReadOptions): { plannedBytes: number; result: Promise<ReadResult> } {
+function syncRead(log: PartitionLog, offset: number, opts: ReadOptions): StartedRead {
   const res = log.read(offset, opts);
   return { plannedBytes: res.bytes, result: Promise.resolve(res) };
 }
