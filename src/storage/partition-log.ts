@@ -82,11 +82,15 @@ function newRound(): FlushRound {
 
 /** reads up to this size are served through readScratch in one read (header walk and data together) */
 const SMALL_READ_BYTES = 64 * 1024;
-/** streamed reads (ReadOptions.stream) go to the threadpool in pieces of this size, so sending can start early */
-const STREAM_PIECE_BYTES = 1024 * 1024;
+/**
+ * Streamed reads (ReadOptions.stream) go to the threadpool in pieces of this size, so sending can start before the
+ * whole range is read. Not smaller: every threadpool job costs a thread wake-up, which on this kind of VM is tens of
+ * microseconds of the event loop's time (1 MiB pieces cost a shadow link's source ~0.2 core more at 270 MiB/s).
+ */
+const STREAM_PIECE_BYTES = 4 * 1024 * 1024;
 
-/** appends larger than this skip the tail cache (see append) */
-const TAIL_CACHE_APPEND_MAX = 64 * 1024;
+/** preserve (shadow) appends larger than this skip the tail cache (see append) */
+const PRESERVE_TAIL_CACHE_MAX = 64 * 1024;
 
 export class DiskPartitionLog implements PartitionLog {
   readonly topic: string;
@@ -333,14 +337,11 @@ export class DiskPartitionLog implements PartitionLog {
     this.endOffset = lastOffset + 1;
     this.writeSeq++;
     this.unsynced.add(seg);
-    // Large appends are not kept in the tail cache: copying them into the ring costs as much per byte as the
-    // read of the page cache it would save a tail reader, and on this kind of VM more (the ring's memory is
-    // rewritten once per lap, and memory not written for a while is slow to write again, PERF-NOTES): at 100
-    // requests/s of 4 × 64 KiB, acks=1 latency p50 went from 1.6-2.0 ms to 0.9-1.1 ms without it. What the cache
-    // is for are small appends (a partition trickling records), whose tail reads stay in memory; a shadow's bulk
-    // replication was a tenth of its CPU in this copy. Clearing on a large append keeps the cache contiguous with
-    // the log end.
-    if (records.length > TAIL_CACHE_APPEND_MAX) this.tailCache.clear();
+    // A shadow's bulk replication is not kept in the tail cache (a Kafka follower has none either): copying
+    // every replicated byte into it was a tenth of the shadow's CPU, for readers a shadow seldom has before
+    // failover. Small preserve appends (a partition trickling records) are kept, so tail reads of those stay in
+    // memory; clearing on a large one keeps the cache contiguous with the log end.
+    if (preserve && records.length > PRESERVE_TAIL_CACHE_MAX) this.tailCache.clear();
     else this.tailCache.append(records);
     this.guarded('checkpoint', () => {
       if (epochsChanged) this.persistEpochs();
