@@ -18,7 +18,8 @@ import { defaultStorageFs } from '../../src/storage/index.js';
 import type { StorageFs } from '../../src/storage/types.js';
 
 const PARTITIONS = 3;
-const BATCHES = 300; // per partition: 300 batches of 10 records of ~1 KiB, ~3 MiB, so reads come in 1 MiB pieces
+const BATCHES = 180; // per partition: 180 batches of 50 records of ~1 KiB, ~9 MiB, so reads come in 4 MiB pieces
+const PER_BATCH = 50;
 
 /** Which async reads fail (by file position), for the failure case. */
 let failReadsAt: ((position: number) => boolean) | null = null;
@@ -29,7 +30,7 @@ const shuffledReads: StorageFs = {
   ...defaultStorageFs,
   read: (fd, buf, offset, length, position, cb) => {
     asyncReads++;
-    const delay = 60 - Math.min(50, Math.floor(position / (64 * 1024)));
+    const delay = 60 - Math.min(50, Math.floor(position / (256 * 1024)));
     // the bytes land only after the delay: a part sent before its read returned would carry stale bytes
     setTimeout(() => {
       if (failReadsAt?.(position)) return cb(Object.assign(new Error('injected read failure'), { code: 'EIO' }), 0);
@@ -59,7 +60,7 @@ describe('streamed fetch responses', () => {
     assert.equal(created[0]!.errorCode, 0, created[0]!.errorMessage ?? '');
     for (let b = 0; b < BATCHES; b++) {
       for (let p = 0; p < PARTITIONS; p++) {
-        const records = Array.from({ length: 10 }, (_, r) => ({ key: null, value: value(p, b, r) }));
+        const records = Array.from({ length: PER_BATCH }, (_, r) => ({ key: null, value: value(p, b, r) }));
         await client.produce('sf', p, buildRecordBatch({ records }), { acks: 1 });
       }
     }
@@ -78,38 +79,38 @@ describe('streamed fetch responses', () => {
   it('sends every record, in order and intact, when the reads finish out of order', async () => {
     const readsBefore = asyncReads;
     const next = Array.from({ length: PARTITIONS }, () => 0);
-    while (next.some((o) => o < BATCHES * 10)) {
+    while (next.some((o) => o < BATCHES * PER_BATCH)) {
       const result = await client.fetch(
         next.map((fetchOffset, partition) => ({ topic: 'sf', partition, fetchOffset })),
-        { maxWaitMs: 0, minBytes: 1, maxBytes: 8 << 20, partitionMaxBytes: 2500 * 1024 },
+        { maxWaitMs: 0, minBytes: 1, maxBytes: 32 << 20, partitionMaxBytes: 9 << 20 },
       );
       for (const part of result) {
         assert.equal(part.errorCode, 0);
         for (const batch of recordBatches(part.records)) {
           assert.equal(computeBatchCrc(batch.buf, batch.pos, batch.size), batch.crc, `CRC of the batch at offset ${batch.baseOffset}`);
           assert.equal(batch.baseOffset, next[part.partition], `partition ${part.partition} continues where it left off`);
-          const b = batch.baseOffset / 10;
+          const b = batch.baseOffset / PER_BATCH;
           assert.deepEqual(
             decodeRecords(batch).map((r) => r.value?.toString()),
-            Array.from({ length: 10 }, (_, r) => value(part.partition, b, r)),
+            Array.from({ length: PER_BATCH }, (_, r) => value(part.partition, b, r)),
           );
           next[part.partition] = batch.baseOffset + batch.recordCount;
         }
       }
     }
-    assert.ok(asyncReads - readsBefore > PARTITIONS * 2, `the data came from segment files in pieces (${asyncReads - readsBefore} async reads)`);
+    assert.ok(asyncReads - readsBefore >= PARTITIONS * 2, `the data came from segment files in pieces (${asyncReads - readsBefore} async reads)`);
   });
 
   it('closes only the connection whose response cannot be completed when a read fails', async () => {
-    failReadsAt = (position) => position >= 1024 * 1024; // partition data past the first MiB
+    failReadsAt = (position) => position >= 4 << 20; // partition data past the first piece
     const other = new KafkaClient({ brokers: `127.0.0.1:${broker.port}`, clientId: 'streamed-fetch-other', retries: 0 });
     try {
       // The client reports a lost connection as an error on each partition of the request (no records).
-      const failed = await client.fetch([{ topic: 'sf', partition: 0, fetchOffset: 0 }], { maxWaitMs: 0, minBytes: 1, maxBytes: 8 << 20, partitionMaxBytes: 2500 * 1024 });
+      const failed = await client.fetch([{ topic: 'sf', partition: 0, fetchOffset: 0 }], { maxWaitMs: 0, minBytes: 1, maxBytes: 32 << 20, partitionMaxBytes: 9 << 20 });
       assert.notEqual(failed[0]!.errorCode, 0, 'the response could not be completed, so the connection was closed');
       assert.equal(failed[0]!.records.length, 0);
       failReadsAt = null;
-      const result = await other.fetch([{ topic: 'sf', partition: 1, fetchOffset: 0 }], { maxWaitMs: 0, minBytes: 1, maxBytes: 8 << 20, partitionMaxBytes: 2500 * 1024 });
+      const result = await other.fetch([{ topic: 'sf', partition: 1, fetchOffset: 0 }], { maxWaitMs: 0, minBytes: 1, maxBytes: 32 << 20, partitionMaxBytes: 9 << 20 });
       assert.equal(result[0]!.errorCode, 0);
       let count = 0;
       let expected = 0;
