@@ -388,12 +388,23 @@ export async function adminCall<T = unknown>(b: Broker, method: string, urlPath:
 }
 
 /** The link document the benchmark creates: default client options, topics listed literally, start at earliest. */
-export function linkDocument(name: string, source: Endpoint, topics: string[], clientOptions: Record<string, unknown> = {}): Record<string, unknown> {
+/**
+ * A link over `topics`, from the earliest offsets. `syncInterval`: the topic metadata sync interval (how often the
+ * link polls the source's topics and offsets); 1 s by default so a run's topics are picked up at once, or null
+ * for the link's own default (what a user gets without configuring it).
+ */
+export function linkDocument(
+  name: string,
+  source: Endpoint,
+  topics: string[],
+  clientOptions: Record<string, unknown> = {},
+  syncInterval: string | null = '1s',
+): Record<string, unknown> {
   return {
     name,
     client_options: { bootstrap_servers: [`${source.host}:${source.port}`], ...clientOptions },
     topic_metadata_sync_options: {
-      interval: '1s',
+      ...(syncInterval !== null ? { interval: syncInterval } : {}),
       auto_create_shadow_topic_filters: topics.map((t) => ({ pattern_type: 'LITERAL', filter_type: 'INCLUDE', name: t })),
       start_at_earliest: {},
     },

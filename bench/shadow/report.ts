@@ -102,7 +102,7 @@ export function verdicts(r: ShadowBenchReport): Verdict[] {
   if (r.idle && !r.idle.error) {
     out.push({
       target: `${fmtInt(r.idle.partitions)} idle shadow partitions < 5 % of a core`,
-      scenario: 'Umbra → Umbra, idle',
+      scenario: 'Umbra → Umbra, idle (link defaults)',
       value: `shadow ${fmtPct(r.idle.link.shadowCores)} (${fmtPct(r.idle.before.shadowCores)} without the link)`,
       pass: r.idle.link.shadowCores < 0.05,
     });
@@ -252,9 +252,12 @@ function idleTable(r: ShadowBenchReport): Table | null {
   else {
     rows.push(['shadow, before the link', fmtPct(i.before.shadowCores)]);
     rows.push(['source, before the link', fmtPct(i.before.sourceCores)]);
-    rows.push([`shadow, link over ${fmtInt(i.partitions)} idle partitions`, fmtPct(i.link.shadowCores)]);
+    rows.push([`shadow, link over ${fmtInt(i.partitions)} idle partitions (default settings)`, fmtPct(i.link.shadowCores)]);
     rows.push([`source, serving that link`, fmtPct(i.link.sourceCores)]);
     rows.push(['Fetch requests/s at the source', fmt2(i.link.fetchRequestsPerSec)]);
+    if (i.fastSync) {
+      rows.push(['shadow / source, the same link with topic metadata sync every 1 s', `${fmtPct(i.fastSync.shadowCores)} / ${fmtPct(i.fastSync.sourceCores)}`]);
+    }
     rows.push(['link ready (every partition answered) after', `${fmt2(i.readySeconds)} s`]);
     rows.push(['CPU of other processes meanwhile', `${fmt2(i.link.otherCores)} cores`]);
     if (i.sampler) rows.push([`lag sampler alone (${i.sampler.partitions} partitions, every ${r.options.sampleMs} ms): shadow / source`, `+${fmtPct(i.sampler.shadowCores)} / +${fmtPct(i.sampler.sourceCores)}`]);

@@ -125,6 +125,13 @@ export interface Scenario {
   error?: string;
 }
 
+export interface IdleLinkCost {
+  shadowCores: number;
+  sourceCores: number;
+  fetchRequestsPerSec: number;
+  otherCores: number;
+}
+
 export interface IdleReport {
   partitions: number;
   seconds: number;
@@ -132,8 +139,10 @@ export interface IdleReport {
   readySeconds: number;
   /** both brokers before the link existed (the topic already on the source) */
   before: { shadowCores: number; sourceCores: number };
-  /** with the link over every partition, nothing produced */
-  link: { shadowCores: number; sourceCores: number; fetchRequestsPerSec: number; otherCores: number };
+  /** with the link over every partition (the link's default settings), nothing produced */
+  link: IdleLinkCost;
+  /** the same link with its topic metadata sync every second (as in the throughput runs) */
+  fastSync?: IdleLinkCost;
   /** the lag sampler alone (ListOffsets every --sample-ms to both brokers) on a 256-partition topic, over idle */
   sampler?: { partitions: number; sourceCores: number; shadowCores: number };
   error?: string;

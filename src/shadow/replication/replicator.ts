@@ -282,11 +282,21 @@ export class PartitionReplicator {
     return Math.max(0, this.sourceHighWatermark - this.sink.highWatermark);
   }
 
+  /**
+   * When the source last answered for this partition: the last answer fetch() returned, or a later one the source
+   * client kept to itself (an idle partition's long polls end empty without reaching us; only their offsets
+   * moving, or a rare beat, hands one back), and which told the same: nothing new.
+   */
+  private lastHeardAtMs(): number {
+    const heard = this.source.lastHeardAtMs?.() ?? 0;
+    return heard > this.lastAnswerAtMs ? heard : this.lastAnswerAtMs;
+  }
+
   /** Time since the shadow last had everything the source had (as far as the last answer tells); 0 while it does. */
   get rpoMs(): number {
     const now = this.now();
     // an answer older than answerStaleAfterMs no longer says the source is not ahead (a stalled connection)
-    const caughtUp = this.sourceHighWatermark >= 0 && this.lag === 0 && now - this.lastAnswerAtMs < this.answerStaleAfterMs;
+    const caughtUp = this.sourceHighWatermark >= 0 && this.lag === 0 && now - this.lastHeardAtMs() < this.answerStaleAfterMs;
     // Only an ACTIVE replicator knows the source is not ahead: paused or unreachable, the estimate keeps growing.
     if (caughtUp && this.stateValue === 'ACTIVE') {
       this.lastCaughtUpAtMs = now;
@@ -613,7 +623,7 @@ export class PartitionReplicator {
     this.lastError = describeError(err);
     // unavailable after N failures in a row, or after the first failure once the source has not answered for a
     // while (a stalled source fails slowly: each attempt waits out a request timeout)
-    const silentMs = this.now() - this.lastAnswerAtMs;
+    const silentMs = this.now() - this.lastHeardAtMs();
     if ((this.consecutiveFailures >= this.unavailableAfterFailures || silentMs >= this.unavailableAfterMs) && this.stateValue === 'ACTIVE') {
       this.setState('LINK_UNAVAILABLE', `source unavailable after ${this.consecutiveFailures} failed attempts: ${this.lastError}`);
     } else if (this.stateValue === 'LINK_UNAVAILABLE') {

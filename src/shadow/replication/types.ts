@@ -49,6 +49,12 @@ export interface ReplicationSource {
   fetch(fromOffset: number, maxBytes: number, signal: AbortSignal): Promise<SourceFetch>;
   /** ListOffsets: the offset for the spec; for a timestamp, -1 when no record is that recent. Rejects on errors. */
   listOffsets(spec: OffsetSpec, signal: AbortSignal): Promise<number>;
+  /**
+   * When the source last answered a fetch of this partition without an error (epoch ms; 0 before any), whether
+   * or not that answer reached the replicator: a real source keeps an idle partition in its long polls and hands
+   * back an empty answer only now and then. Optional: without it only the answers fetch() returns count.
+   */
+  lastHeardAtMs?(): number;
 }
 
 /**

@@ -16,7 +16,8 @@
 //
 // Long polls are the fetcher's business, not the replicator's. An empty answer is handed back only when the
 // source's offsets moved (log start, LSO, high watermark: the replicator wants them for lag and retention) or after
-// `idleAnswerMs` as a liveness beat; meanwhile the partition rides the next request. So an idle partition stays
+// `idleAnswerMs` as a backstop beat; meanwhile the partition rides the next request, and every answer it gets
+// there counts as the source being alive (PartitionFetchState.heardAtMs, ReplicationSource.lastHeardAtMs). So an idle partition stays
 // inside a long poll almost all the time, and its first new record ends that poll at once. An answer that is empty
 // although the source has data past the offset (the response was full) puts the partition first in the next one.
 //
@@ -99,6 +100,8 @@ export class PartitionFetchState {
   lastStableOffset = -1;
   /** fetch offset whose last answer held only part of one batch (a source without KIP-74), else -1 */
   partialAt = -1;
+  /** when the source last answered this partition without an error (epoch ms; 0 before any) */
+  heardAtMs = 0;
   /** source offsets in the last answer handed to the replicator */
   answeredHighWatermark = -1;
   answeredLastStableOffset = -1;
@@ -433,6 +436,7 @@ export class NodeFetcher {
       return;
     }
     st.lastStableOffset = p.lastStableOffset;
+    st.heardAtMs = now;
     if (records.length > 0) {
       st.partialAt = frameSizeAt(records, 0) === Framing.TRUNCATED ? w.fromOffset : -1;
       const answer: SourceFetch = { records, highWatermark: p.highWatermark, lastStableOffset: p.lastStableOffset, logStartOffset: p.logStartOffset };

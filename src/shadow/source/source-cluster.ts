@@ -50,10 +50,12 @@ const DEFAULT_FETCH_CONNECTIONS_PER_NODE = 2;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /**
  * An idle partition's fetch is answered (empty) after this long at the latest, even when nothing moved at the
- * source: a liveness beat for the replicator. Sooner would only churn: each empty answer takes the partition out of
- * the long polls for the replicator's idle pause.
+ * source: a backstop beat for the replicator. Liveness does not depend on it (the replicator asks
+ * lastHeardAtMs, which every long-poll answer updates), and each beat costs: the partition leaves the long polls
+ * for the replicator's idle pause and comes back on a short poll. At 10 s, 1,000 idle partitions made 100 beats/s,
+ * about 3.5 % of a core of the shadow's 5-9 % (bench:shadow --idle-only).
  */
-const DEFAULT_IDLE_ANSWER_MS = 10_000;
+const DEFAULT_IDLE_ANSWER_MS = 60_000;
 /** a topic no partition has asked about for this long leaves the routing table (and the Metadata requests) */
 const ROUTE_IDLE_MS = 10 * 60_000;
 /** topics per DescribeConfigs request */
@@ -553,6 +555,7 @@ export class KafkaSourceCluster implements SourceCluster, FetcherHost {
     return {
       fetch: (fromOffset, maxBytes, signal) => this.fetch(state, fromOffset, maxBytes, signal, expectedTopicId),
       listOffsets: (spec, signal) => this.listOffsetsOf(topic, partition, spec, signal),
+      lastHeardAtMs: () => state.heardAtMs,
     };
   }
 
@@ -673,6 +676,14 @@ export class KafkaSourceCluster implements SourceCluster, FetcherHost {
   }
 
   reject(w: FetchWaiter, err: unknown): void {
+    if (!w.settled) {
+      // The replicator saw a failure: its next good answer goes back to it at once (it may be waiting to leave
+      // LINK_UNAVAILABLE), not only once the source's offsets move or the idle beat is due.
+      const st = w.state;
+      st.answeredHighWatermark = -1;
+      st.answeredLastStableOffset = -1;
+      st.answeredLogStartOffset = -1;
+    }
     w.reject(err);
     this.release(w);
   }
