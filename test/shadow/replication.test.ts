@@ -461,6 +461,38 @@ test('lag and RPO: lag is source HWM − shadow HWM, RPO grows while behind and 
   await r.stop();
 });
 
+test('an idle partition stays caught up while the source keeps answering its long polls, not only on answers handed back', async () => {
+  let now = 1_000_000;
+  // A source client that keeps idle partitions in its long polls: answers we never see, but it says when it heard.
+  class QuietSource extends RandomSource {
+    heardAtMs = 0;
+    lastHeardAtMs(): number {
+      return this.heardAtMs;
+    }
+  }
+  const source = new QuietSource(seededRandom(53));
+  source.produce(10);
+  const sink = new AccountingSink();
+  const r = new PartitionReplicator(source, sink, fast({ now: () => now, answerStaleAfterMs: 15_000 }));
+  r.start();
+  try {
+    await r.waitFor(caughtUp(source));
+    source.fetchDelayMs = 1e9; // from now on no fetch returns (until aborted)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // 40 s without an answer handed back, but the source client heard from the partition a moment ago each time
+    for (let i = 0; i < 4; i++) {
+      now += 10_000;
+      source.heardAtMs = now - 1_000;
+      assert.equal(r.rpoMs, 0, `caught up ${(i + 1) * 10} s after the last answer handed back`);
+    }
+    // silence: after answerStaleAfterMs nothing says the source is not ahead any more, and the RPO estimate grows
+    now += 16_000;
+    assert.ok(r.rpoMs >= 16_000, `RPO grows once the source is silent (${r.rpoMs} ms)`);
+  } finally {
+    await r.stop();
+  }
+});
+
 test('shadow ahead of the source (source truncated or recreated): FAULTED with a reason; resume retries', async () => {
   const source = new RandomSource(seededRandom(61));
   source.produce(10);

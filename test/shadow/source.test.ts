@@ -420,6 +420,33 @@ describe('shadow source client against an Umbra source', () => {
     await longPollScenario(open({ fetchWaitMaxMs: 2000 }), client, 'idle');
   });
 
+  it('an idle partition stays in the long polls, and each of their answers counts as hearing from the source', async () => {
+    const s = open({ fetchWaitMaxMs: 200 });
+    const p = s.partition('idle', 0);
+    const ac = new AbortController();
+    try {
+      const from = await p.listOffsets('latest', ac.signal);
+      // the first answer is handed back (the source's offsets are news to us), the next fetch stays at the source
+      await p.fetch(from, 1024 * 1024, ac.signal);
+      let handedBack = false;
+      const pending = p.fetch(from, 1024 * 1024, ac.signal).then(
+        () => (handedBack = true),
+        () => undefined,
+      );
+      await sleep(300);
+      const first = p.lastHeardAtMs!();
+      assert.ok(first > 0 && Date.now() - first < 300, `heard ${Date.now() - first} ms ago`);
+      await sleep(600); // three more long polls of 200 ms, all empty
+      const later = p.lastHeardAtMs!();
+      assert.ok(later > first && Date.now() - later < 300, `heard again ${Date.now() - later} ms ago`);
+      assert.equal(handedBack, false, 'nothing moved at the source, so no empty answer was handed back');
+      ac.abort(new Error('done'));
+      await pending;
+    } finally {
+      ac.abort(new Error('done'));
+    }
+  });
+
   it('settles promptly when the signal aborts, and the partition fetches normally afterwards', async () => {
     const s = open({ fetchWaitMaxMs: 3000 });
     const p = s.partition('idle', 0);
