@@ -7,6 +7,21 @@
 
 const ENTRY_BYTES = 8;
 
+/** Index of the last of the first `n` values (ascending) that is <= target, or -1. */
+export function lastAtOrBelow(values: Int32Array | Float64Array, n: number, target: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid]! <= target) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
 export class OffsetIndex {
   readonly baseOffset: number;
   private relOffsets: Int32Array;
@@ -44,33 +59,12 @@ export class OffsetIndex {
 
   /** Slot of the largest entry whose offset is <= offset, or -1 (then read from position 0). */
   lookup(offset: number): number {
-    const rel = offset - this.baseOffset;
-    let lo = 0;
-    let hi = this.n - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.relOffsets[mid]! <= rel) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+    return lastAtOrBelow(this.relOffsets, this.n, offset - this.baseOffset);
   }
 
   /** Slot of the last entry whose position is <= position, or -1. Positions grow with slots, as offsets do. */
   lookupPosition(position: number): number {
-    let lo = 0;
-    let hi = this.n - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.positions[mid]! <= position) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+    return lastAtOrBelow(this.positions, this.n, position);
   }
 
   /** Position to start scanning from for `offset`. */

@@ -5,6 +5,7 @@
 // Because an entry is written only when the running maximum grows, every record before an entry's offset has a
 // timestamp strictly below the entry's: a search for the first record with ts >= T can start at the last entry
 // whose timestamp is <= T.
+import { lastAtOrBelow } from './offset-index.js';
 
 const ENTRY_BYTES = 12;
 
@@ -45,16 +46,7 @@ export class TimeIndex {
 
   /** Offset to start searching from for the first record with timestamp >= ts (the segment base if none). */
   offsetFor(timestamp: number): number {
-    let lo = 0;
-    let hi = this.n - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.timestamps[mid]! <= timestamp) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = lastAtOrBelow(this.timestamps, this.n, timestamp);
     return found < 0 ? this.baseOffset : this.offsetAt(found);
   }
 

@@ -8,10 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBroker, type RunningBroker } from '../../src/broker/broker.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
 import { KafkaClient } from '../../src/client/client.js';
+import { InProcessBroker } from '../helpers/in-process-broker.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
 import { defaultStorageFs } from '../../src/storage/index.js';
 import type { StorageFs } from '../../src/storage/types.js';
@@ -27,33 +25,23 @@ const slowReads: StorageFs = {
 
 describe('long poll', () => {
   const dir = mkdtempSync(join(tmpdir(), 'umbra-long-poll-'));
-  let broker: RunningBroker;
+  const node = new InProcessBroker(dir, 'long-poll');
   let client: KafkaClient;
-
-  const start = async (storageFs?: StorageFs): Promise<void> => {
-    const config = loadConfig({
-      overrides: { data_dir: dir, listen: '127.0.0.1:0', admin_listen: '127.0.0.1:0', log_level: 'silent', broker: { 'offsets.topic.num.partitions': 1 } },
-    });
-    broker = await startBroker(config, { logger: createLogger({ level: 'silent' }), ...(storageFs ? { storageFs } : {}) });
-    client = new KafkaClient({ brokers: `127.0.0.1:${broker.port}`, clientId: 'long-poll', retries: 0 });
-  };
   const values = (n: number, tag: string) => buildRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ key: null, value: `${tag}-${i}-${'v'.repeat(1000)}` })) });
 
   before(async () => {
-    await start();
+    client = await node.start();
     const created = await client.createTopics([{ name: 'lp', numPartitions: 2 }]);
     assert.equal(created[0]!.errorCode, 0, created[0]!.errorMessage ?? '');
     // 1 MiB in batches of 10 records: a fetch of 256 KiB of it is a large read, which goes to the threadpool
     for (let i = 0; i < 100; i++) await client.produce('lp', 0, values(10, `old${i}`), { acks: -1 });
     // restarted over the slow filesystem: partition 0's records are on disk only (the tail cache starts empty)
-    await client.close();
-    await broker.stop();
-    await start(slowReads);
+    await node.stop();
+    client = await node.start(slowReads);
   });
 
   after(async () => {
-    await client?.close();
-    await broker?.stop();
+    await node.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -70,7 +58,7 @@ describe('long poll', () => {
       { maxWaitMs: 8000, minBytes: 270_000, maxBytes: 1 << 20, partitionMaxBytes: 256 * 1024 },
     );
     await new Promise((r) => setTimeout(r, READ_DELAY_MS / 3));
-    const producer = new KafkaClient({ brokers: `127.0.0.1:${broker.port}`, clientId: 'long-poll-producer', retries: 0 });
+    const producer = new KafkaClient({ brokers: `127.0.0.1:${node.port}`, clientId: 'long-poll-producer', retries: 0 });
     try {
       await producer.produce('lp', 1, values(50, 'new'), { acks: 1 });
     } finally {

@@ -9,10 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBroker, type RunningBroker } from '../../src/broker/broker.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
 import { KafkaClient } from '../../src/client/client.js';
+import { InProcessBroker } from '../helpers/in-process-broker.js';
 import { buildRecordBatch, computeBatchCrc, decodeRecords, recordBatches } from '../../src/protocol/record-batch.js';
 import { defaultStorageFs } from '../../src/storage/index.js';
 import type { StorageFs } from '../../src/storage/types.js';
@@ -43,19 +41,11 @@ const value = (p: number, b: number, r: number): string => `p${p}-b${b}-r${r}-${
 
 describe('streamed fetch responses', () => {
   const dir = mkdtempSync(join(tmpdir(), 'umbra-streamed-fetch-'));
-  let broker: RunningBroker;
+  const node = new InProcessBroker(dir, 'streamed-fetch');
   let client: KafkaClient;
 
-  const start = async (storageFs?: StorageFs): Promise<void> => {
-    const config = loadConfig({
-      overrides: { data_dir: dir, listen: '127.0.0.1:0', admin_listen: '127.0.0.1:0', log_level: 'silent', broker: { 'offsets.topic.num.partitions': 1 } },
-    });
-    broker = await startBroker(config, { logger: createLogger({ level: 'silent' }), ...(storageFs ? { storageFs } : {}) });
-    client = new KafkaClient({ brokers: `127.0.0.1:${broker.port}`, clientId: 'streamed-fetch', retries: 0 });
-  };
-
   before(async () => {
-    await start();
+    client = await node.start();
     const created = await client.createTopics([{ name: 'sf', numPartitions: PARTITIONS }]);
     assert.equal(created[0]!.errorCode, 0, created[0]!.errorMessage ?? '');
     for (let b = 0; b < BATCHES; b++) {
@@ -65,14 +55,12 @@ describe('streamed fetch responses', () => {
       }
     }
     // restarted over the slow filesystem: the data is on disk only (the tail cache starts empty)
-    await client.close();
-    await broker.stop();
-    await start(shuffledReads);
+    await node.stop();
+    client = await node.start(shuffledReads);
   });
 
   after(async () => {
-    await client?.close();
-    await broker?.stop();
+    await node.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -103,7 +91,7 @@ describe('streamed fetch responses', () => {
 
   it('closes only the connection whose response cannot be completed when a read fails', async () => {
     failReadsAt = (position) => position >= 4 << 20; // partition data past the first piece
-    const other = new KafkaClient({ brokers: `127.0.0.1:${broker.port}`, clientId: 'streamed-fetch-other', retries: 0 });
+    const other = new KafkaClient({ brokers: `127.0.0.1:${node.port}`, clientId: 'streamed-fetch-other', retries: 0 });
     try {
       // The client reports a lost connection as an error on each partition of the request (no records).
       const failed = await client.fetch([{ topic: 'sf', partition: 0, fetchOffset: 0 }], { maxWaitMs: 0, minBytes: 1, maxBytes: 32 << 20, partitionMaxBytes: 9 << 20 });
