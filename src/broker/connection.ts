@@ -41,12 +41,9 @@ interface Slot {
   next?: number;
 }
 
-/** A deferred response part: ready once its fill resolved; `waiting` once a flush waits for it. */
+/** A deferred response part: pending until its fill settles, which then flushes the connection again. */
 interface Gate {
-  ready: boolean;
-  failed: boolean;
-  waiting: boolean;
-  filled: Promise<void>;
+  state: 'pending' | 'ready' | 'failed';
 }
 
 export interface ConnectionOptions {
@@ -224,12 +221,19 @@ export class Connection {
         (slot.done ??= []).push(cb);
       },
       deferPart: (part: Buffer, filled: Promise<void>) => {
-        const gate: Gate = { ready: false, failed: false, waiting: false, filled };
-        filled.then(
-          () => (gate.ready = true),
-          () => (gate.failed = true),
-        );
+        const gate: Gate = { state: 'pending' };
         (slot.gates ??= new Map()).set(part, gate);
+        // a flush with nothing to write (the response not encoded yet, or waiting at an earlier part) is cheap
+        filled.then(
+          () => {
+            gate.state = 'ready';
+            this.flush();
+          },
+          () => {
+            gate.state = 'failed';
+            this.flush();
+          },
+        );
       },
     };
     let result: ReturnType<ApiHandler['handle']>;
@@ -335,20 +339,12 @@ export class Connection {
       for (; i <= last; i++) {
         const part = frame[i]!;
         const gate = slot.gates?.get(part);
-        if (gate !== undefined && !gate.ready) {
-          if (gate.failed) {
+        if (gate !== undefined && gate.state !== 'ready') {
+          if (gate.state === 'failed') {
             this.close('a fetch read failed after its response had started');
             return;
           }
-          if (!gate.waiting) {
-            gate.waiting = true;
-            const resume = (): void => {
-              gate.ready = true;
-              this.flush();
-            };
-            gate.filled.then(resume, () => this.close('a fetch read failed after its response had started'));
-          }
-          break;
+          break; // its fill flushes again
         }
         if (!corked) {
           this.socket.cork();

@@ -38,6 +38,7 @@ import type {
   ReadResult,
   StartedRead,
   StorageFs,
+  StreamedPart,
   TimestampLookup,
 } from './types.js';
 
@@ -465,7 +466,7 @@ export class DiskPartitionLog implements PartitionLog {
       // every byte has to arrive (the file only shrinks when the log is truncated, and the fd stays open while
       // a read is in flight).
       const count = Math.max(1, Math.floor(buf.length / STREAM_PIECE_BYTES));
-      const streaming: { part: Buffer; filled: Promise<void> }[] = [];
+      const streaming: StreamedPart[] = [];
       for (let i = 0; i < count; i++) {
         const from = i * STREAM_PIECE_BYTES;
         const to = i === count - 1 ? buf.length : from + STREAM_PIECE_BYTES;

@@ -71,11 +71,18 @@ export interface ReadOptions {
    */
   bypassCache?: boolean;
   /**
-   * startRead only: a range that has to come from a segment file on the threadpool is answered at once, as one
-   * buffer of whole batches whose bytes arrive when `filled` resolves (the fetch path starts writing its response
-   * meanwhile). Default false: the result resolves once the bytes are in.
+   * startRead only: a range that has to come from a segment file on the threadpool is answered at once, as parts
+   * holding whole batches together, whose bytes arrive as each part's read finishes (StartedRead.streaming; the
+   * fetch path starts writing its response meanwhile). Default false: the result resolves once the bytes are in.
    */
   stream?: boolean;
+}
+
+/** One part of a streamed read: a view of the result's buffer, and when its bytes are in. */
+export interface StreamedPart {
+  part: Buffer;
+  /** resolves once `part` holds its bytes; rejects (KAFKA_STORAGE_ERROR) if the read fails or comes back short */
+  filled: Promise<void>;
 }
 
 /** What startRead returns: see PartitionLog.startRead. */
@@ -84,11 +91,10 @@ export interface StartedRead {
   result: Promise<ReadResult>;
   /**
    * With ReadOptions.stream, when the bytes are still being read: the result has already resolved, its batch
-   * buffers being these parts (together whole batches, sizes final, in order), and each part's `filled` resolves
-   * once the part holds its bytes; it rejects (KAFKA_STORAGE_ERROR) if the read fails or comes back short. Absent
-   * when the result's bytes are complete.
+   * buffers being these parts in order (together whole batches, sizes final). Absent when the result's bytes are
+   * complete.
    */
-  streaming?: { part: Buffer; filled: Promise<void> }[];
+  streaming?: StreamedPart[];
 }
 
 export interface ReadResult {

@@ -25,7 +25,7 @@ import * as Req from '../../protocol/generated/messages/FetchRequest.js';
 import * as Res from '../../protocol/generated/messages/FetchResponse.js';
 import { EMPTY, Writer, type Input } from '../../protocol/primitives.js';
 import { ErrorCode, KafkaError, errorCodeOf } from '../../protocol/errors.js';
-import type { PartitionLog, ReadOptions, ReadResult, StartedRead } from '../../storage/types.js';
+import type { PartitionLog, ReadOptions, ReadResult, StartedRead, StreamedPart } from '../../storage/types.js';
 import { defineHandler } from '../registry.js';
 import type { RequestContext } from '../context.js';
 import { Lease } from '../buffer-pool.js';
@@ -113,7 +113,7 @@ function readableTopics(ctx: RequestContext, req: Req.FetchRequest, version: num
 }
 
 /** Resolves once every fill has settled, whichever way. */
-function settled(fills: { filled: Promise<void> }[]): Promise<unknown> {
+function settled(fills: StreamedPart[]): Promise<unknown> {
   return Promise.allSettled(fills.map((f) => f.filled));
 }
 
@@ -130,14 +130,14 @@ async function readAll(
   readCommitted: boolean,
   logger: { error(obj: object, msg: string): void },
   alloc: (size: number) => Buffer,
-): Promise<{ outs: Input<Res.PartitionData>[]; bytes: number; anyError: boolean; fills: { part: Buffer; filled: Promise<void> }[] }> {
+): Promise<{ outs: Input<Res.PartitionData>[]; bytes: number; anyError: boolean; fills: StreamedPart[] }> {
   let budget = req.maxBytes;
   let plannedAny = false;
   let bytes = 0;
   let anyError = false;
   const outs: Input<Res.PartitionData>[] = [];
   const pending: Promise<unknown>[] = [];
-  const fills: { part: Buffer; filled: Promise<void> }[] = [];
+  const fills: StreamedPart[] = [];
   const fail = (out: Input<Res.PartitionData>, log: PartitionLog, err: unknown): void => {
     out.errorCode = errorCodeOf(err);
     anyError = true;
