@@ -78,6 +78,7 @@ export interface BrokerConfig {
   maxRequestBytes: number; // socket.request.max.bytes
   connectionsMaxIdleMs: number; // connections.max.idle.ms
   maxConnections: number; // max.connections
+  fetchSessionCacheSlots: number; // max.incremental.fetch.session.cache.slots
   logRetentionCheckIntervalMs: number; // log.retention.check.interval.ms
   offsetsTopicNumPartitions: number; // offsets.topic.num.partitions
   offsetsTopicSegmentBytes: number; // offsets.topic.segment.bytes
@@ -291,6 +292,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     maxRequestBytes: int('socket.request.max.bytes'),
     connectionsMaxIdleMs: int('connections.max.idle.ms'),
     maxConnections: int('max.connections'),
+    fetchSessionCacheSlots: int('max.incremental.fetch.session.cache.slots'),
     logRetentionCheckIntervalMs: int('log.retention.check.interval.ms'),
     offsetsTopicNumPartitions: int('offsets.topic.num.partitions'),
     offsetsTopicSegmentBytes: int('offsets.topic.segment.bytes'),

@@ -49,6 +49,7 @@ export class BrokerMetrics implements MetricsSource {
   private bytesOutTotal = 0;
   private openConnections = 0;
   private partitionSource: PartitionStatsSource = () => [];
+  private fetchSessionSource: () => { sessions: number; partitions: number } = () => ({ sessions: 0, partitions: 0 });
 
   constructor(opts: BrokerMetricsOptions = {}) {
     for (const name of opts.apiNames ?? []) this.stats(name);
@@ -101,6 +102,22 @@ export class BrokerMetrics implements MetricsSource {
       registers: [this.registry],
       collect() {
         this.set(self.openConnections);
+      },
+    });
+    new Gauge({
+      name: 'umbra_fetch_sessions',
+      help: 'Incremental fetch sessions (KIP-227) the broker keeps',
+      registers: [this.registry],
+      collect() {
+        this.set(self.fetchSessionSource().sessions);
+      },
+    });
+    new Gauge({
+      name: 'umbra_fetch_session_partitions',
+      help: 'Partitions held by all incremental fetch sessions',
+      registers: [this.registry],
+      collect() {
+        this.set(self.fetchSessionSource().partitions);
       },
     });
     new Gauge({
@@ -159,6 +176,10 @@ export class BrokerMetrics implements MetricsSource {
   // ---- wiring and exposition ----
 
   /** Where the per-partition gauges come from (e.g. `() => storage.logs()`), read at each scrape. */
+  setFetchSessionSource(source: () => { sessions: number; partitions: number }): void {
+    this.fetchSessionSource = source;
+  }
+
   setPartitionSource(source: PartitionStatsSource): void {
     this.partitionSource = source;
   }

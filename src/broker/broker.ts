@@ -18,6 +18,7 @@ import { ALL_HANDLERS } from './handlers/index.js';
 import { PartitionManager } from './partitions.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { KafkaServer } from './server.js';
+import { FetchSessionCache } from './fetch-sessions.js';
 import { BufferPool } from './buffer-pool.js';
 import { bootstrapUserFromEnv, createSecurityServices } from '../security/index.js';
 import { AclAuthorizer } from '../security/authorizer.js';
@@ -135,6 +136,8 @@ export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions
     const metrics = new BrokerMetrics({ apiNames: registry.advertised().map((a) => registry.get(a.apiKey)!.name) });
     metrics.setPartitionSource(() => storage.logs());
     registerShadowMetrics(metrics.registry, shadow);
+    const fetchSessions = new FetchSessionCache(config.fetchSessionCacheSlots);
+    metrics.setFetchSessionSource(() => ({ sessions: fetchSessions.size, partitions: fetchSessions.partitionCount }));
 
     const services: BrokerServices = {
       config,
@@ -151,6 +154,7 @@ export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions
       security,
       authorizer,
       readBuffers: new BufferPool(READ_BUFFER_POOL_BYTES),
+      fetchSessions,
       metrics,
       logger,
       shadow,

@@ -8,6 +8,7 @@ import type { HandlerRegistry } from './registry.js';
 import type { PartitionManager } from './partitions.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ProducerIdManager } from './producer-ids.js';
+import type { FetchSessionCache } from './fetch-sessions.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { SaslSession } from '../security/sasl-session.js';
 import type { SecurityServices } from '../security/types.js';
@@ -75,6 +76,8 @@ export interface BrokerServices {
   authorizer?: Authorizer;
   /** reusable buffers for data read from segment files by fetches */
   readBuffers: BufferPool;
+  /** incremental fetch sessions (KIP-227) */
+  fetchSessions: FetchSessionCache;
   metrics: RequestMetrics;
   logger: Logger;
   /** shadow linking's read-only rules for shadowed topics; absent in unit tests of single handlers */

@@ -94,6 +94,13 @@ const brokerOnly: BrokerConfigDef[] = [
     validator: atLeast(1),
     doc: 'How often expired committed offsets are removed.',
   },
+  {
+    name: 'max.incremental.fetch.session.cache.slots',
+    type: 'INT',
+    default: '1000',
+    validator: atLeast(0),
+    doc: 'Most incremental fetch sessions (KIP-227) the broker keeps; 0 turns them off.',
+  },
   { name: 'group.min.session.timeout.ms', type: 'INT', default: '6000', doc: 'Smallest session timeout a group member may ask for.' },
   { name: 'group.max.session.timeout.ms', type: 'INT', default: '1800000', doc: 'Largest session timeout a group member may ask for.' },
   {

@@ -19,10 +19,16 @@ export class InProcessBroker {
     return this.broker!.port;
   }
 
-  /** Starts the broker (over `storageFs` when given) on a free port, and a client of it. */
-  async start(storageFs?: StorageFs): Promise<KafkaClient> {
+  /** Starts the broker (over `storageFs` when given, with extra Kafka-named broker configs) on a free port, and a client of it. */
+  async start(storageFs?: StorageFs, brokerConfigs: Record<string, string | number> = {}): Promise<KafkaClient> {
     const config = loadConfig({
-      overrides: { data_dir: this.dir, listen: '127.0.0.1:0', admin_listen: '127.0.0.1:0', log_level: 'silent', broker: { 'offsets.topic.num.partitions': 1 } },
+      overrides: {
+        data_dir: this.dir,
+        listen: '127.0.0.1:0',
+        admin_listen: '127.0.0.1:0',
+        log_level: 'silent',
+        broker: { 'offsets.topic.num.partitions': 1, ...brokerConfigs },
+      },
     });
     this.broker = await startBroker(config, { logger: createLogger({ level: 'silent' }), ...(storageFs ? { storageFs } : {}) });
     this.client = new KafkaClient({ brokers: `127.0.0.1:${this.broker.port}`, clientId: this.clientId, retries: 0 });

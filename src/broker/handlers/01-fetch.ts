@@ -13,8 +13,9 @@
 //   planned as whole batches (so their sizes are final before the bytes arrive), the response is encoded at
 //   once, and the connection writes it up to the first part still being read (RequestContext.deferPart). Sending
 //   the first partitions thus overlaps reading the later ones; a read that fails by then closes the connection.
-// - Sessions (v7+) are not kept: every response carries session id 0, which tells clients to keep sending full
-//   fetch requests (FetchSessionHandler).
+// - Incremental fetch sessions (v7+, KIP-227; rules in fetch-sessions.ts): a full fetch with epoch 0 opens one;
+//   an incremental fetch reads every partition of its session and answers only those with records, an error, or
+//   offsets that moved since the last answer. Partitions that returned records move behind the others.
 // - Authorization (Kafka's handleFetchRequest), only with an authorizer configured, once per request before the
 //   long poll and once per distinct topic: a consumer needs READ on each topic; a follower (replica id >= 0) needs
 //   CLUSTER_ACTION on the cluster instead, and without it every partition is refused. Per partition: an unknown
@@ -29,16 +30,33 @@ import type { PartitionLog, ReadOptions, ReadResult, StartedRead, StreamedPart }
 import { defineHandler } from '../registry.js';
 import type { RequestContext } from '../context.js';
 import { Lease } from '../buffer-pool.js';
+import type { FetchSession, FetchSessionCache, SessionPartition } from '../fetch-sessions.js';
+import type { TopicRecord } from '../../cluster/types.js';
 import { authorizationEnabled, authorizeCluster, authorizeTopics } from '../../security/authorizer-helpers.js';
 
 const LEADER_EPOCH = 0;
+/** Kafka's FetchMetadata epochs */
+const INITIAL_EPOCH = 0;
+const FINAL_EPOCH = -1;
+
+/** What the fetch asks of one partition: from the request, or from the session for an incremental fetch. */
+interface WantedPartition {
+  topic: string;
+  topicId: string;
+  partition: number;
+  fetchOffset: number;
+  partitionMaxBytes: number;
+  currentLeaderEpoch: number;
+}
 
 interface Target {
   topicIndex: number;
-  partition: Req.FetchPartition;
+  partition: WantedPartition;
   log: PartitionLog | undefined;
   /** error decided before reading (unknown topic, epoch mismatch) */
   error: number;
+  /** the partition's entry in the fetch session, when there is one */
+  cached: SessionPartition | undefined;
 }
 
 export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
@@ -46,24 +64,39 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
   async handle(ctx, req, version) {
     const { partitions, logger } = ctx.services;
     const readCommitted = req.isolationLevel === 1;
-    const readable = authorizationEnabled(ctx) ? readableTopics(ctx, req, version) : null; // null = every topic
+    const opened = openSession(ctx.services.fetchSessions, req, version);
+    if (typeof opened === 'number') return { throttleTimeMs: 0, errorCode: opened, sessionId: 0, responses: [] };
+    const { session, incremental } = opened;
+    const wanted = incremental ? [...session!.partitions.values()] : requestedPartitions(req, session);
+    const names: string[] = [];
+    for (const w of wanted) {
+      const name = version >= 13 ? partitions.topicById(w.topicId)?.name : w.topic;
+      if (name !== undefined && names[names.length - 1] !== name) names.push(name);
+    }
+    const readable = authorizationEnabled(ctx) ? readableTopics(ctx, req, names) : null; // null = every topic
     const targets: Target[] = [];
-    const topicsOut: Input<Res.FetchableTopicResponse>[] = req.topics.map((t, topicIndex) => {
-      const record = version >= 13 ? partitions.topicById(t.topicId) : partitions.topic(t.topic);
-      const name = version >= 13 ? record?.name : t.topic;
-      const denied = readable !== null && name !== undefined && readable !== 'all' && !readable.has(name);
-      for (const p of t.partitions) {
-        const log = record && !denied ? partitions.log(record.name, p.partition) : undefined;
-        let error: number = ErrorCode.NONE;
-        if (version >= 13 && !record) error = ErrorCode.UNKNOWN_TOPIC_ID;
-        else if (denied) error = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-        else if (!log) error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        else if (p.currentLeaderEpoch > LEADER_EPOCH) error = ErrorCode.UNKNOWN_LEADER_EPOCH;
-        else if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < LEADER_EPOCH) error = ErrorCode.FENCED_LEADER_EPOCH;
-        targets.push({ topicIndex, partition: p, log, error });
+    // one response topic per run of partitions of the same topic, in fetch order
+    const topicsOut: Input<Res.FetchableTopicResponse>[] = [];
+    let record: TopicRecord | undefined;
+    let denied = false;
+    for (const w of wanted) {
+      const last = topicsOut[topicsOut.length - 1];
+      if (last === undefined || last.topicId !== w.topicId || last.topic !== w.topic) {
+        record = version >= 13 ? partitions.topicById(w.topicId) : partitions.topic(w.topic);
+        // a name the principal may not read is refused whether or not the topic exists (as in Kafka)
+        const name = version >= 13 ? record?.name : w.topic;
+        denied = readable !== null && name !== undefined && readable !== 'all' && !readable.has(name);
+        topicsOut.push({ topic: w.topic, topicId: w.topicId, partitions: [] });
       }
-      return { topic: t.topic, topicId: t.topicId, partitions: [] };
-    });
+      const log = record && !denied ? partitions.log(record.name, w.partition) : undefined;
+      let error: number = ErrorCode.NONE;
+      if (version >= 13 && !record) error = ErrorCode.UNKNOWN_TOPIC_ID;
+      else if (denied) error = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      else if (!log) error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      else if (w.currentLeaderEpoch > LEADER_EPOCH) error = ErrorCode.UNKNOWN_LEADER_EPOCH;
+      else if (w.currentLeaderEpoch >= 0 && w.currentLeaderEpoch < LEADER_EPOCH) error = ErrorCode.FENCED_LEADER_EPOCH;
+      targets.push({ topicIndex: topicsOut.length - 1, partition: w, log, error, cached: session?.entry(w) });
+    }
 
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     // Data read from segment files goes into pooled buffers, returned once the response is on the socket.
@@ -76,12 +109,22 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
       const now = Date.now();
       if (bytes >= req.minBytes || anyError || now >= deadline || targets.length === 0) {
         for (let i = 0; i < targets.length; i++) {
-          (topicsOut[targets[i]!.topicIndex]!.partitions as Input<Res.PartitionData>[]).push(outs[i]!);
+          const t = targets[i]!;
+          const out = outs[i]!;
+          // A session response carries what changed since the last one; a full response carries everything.
+          const changed =
+            t.cached === undefined ||
+            session!.mustRespond(t.cached, out.errorCode!, out.records?.length ?? 0, out.highWatermark!, out.lastStableOffset!, out.logStartOffset!);
+          if (incremental && !changed) continue;
+          (topicsOut[t.topicIndex]!.partitions as Input<Res.PartitionData>[]).push(out);
+          // partitions that returned records go behind the others next time
+          if (incremental && (out.records?.length ?? 0) > 0) session!.moveToEnd(t.cached!);
         }
         for (const { part, filled } of fills) ctx.deferPart(part, filled);
         // The buffers go back to the pool once the socket has the bytes and no read still writes into them.
         ctx.onResponseDone(() => settled(fills).then(() => lease.releaseAll()));
-        return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: topicsOut };
+        const responses = incremental ? topicsOut.filter((t) => (t.partitions as unknown[]).length > 0) : topicsOut;
+        return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses };
       }
       // Not enough yet: this round's reads are dropped (once finished) and done again after the wait.
       if (fills.length > 0) await settled(fills);
@@ -96,19 +139,74 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
 });
 
 /**
+ * The fetch session this request works in (fetch-sessions.ts has the rules), or the error code that answers it.
+ * `incremental`: the request updated an existing session and is answered with what changed. A full fetch that
+ * opened a session fills it from the request (requestedPartitions).
+ */
+function openSession(
+  cache: FetchSessionCache,
+  req: Req.FetchRequest,
+  version: number,
+): { session: FetchSession | undefined; incremental: boolean } | number {
+  if (version < 7) return { session: undefined, incremental: false };
+  if (req.sessionEpoch === INITIAL_EPOCH || req.sessionEpoch === FINAL_EPOCH) {
+    if (req.sessionId !== 0) cache.remove(req.sessionId);
+    let size = 0;
+    for (const t of req.topics) size += t.partitions.length;
+    const session = req.sessionEpoch === INITIAL_EPOCH && size > 0 ? cache.create(version >= 13, size) : undefined;
+    return { session, incremental: false };
+  }
+  const session = cache.get(req.sessionId);
+  if (session === undefined) return ErrorCode.FETCH_SESSION_ID_NOT_FOUND;
+  if (session.epoch !== req.sessionEpoch) return ErrorCode.INVALID_FETCH_SESSION_EPOCH;
+  if (session.usesTopicIds !== version >= 13) return ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR;
+  for (const t of req.topics) {
+    for (const p of t.partitions) session.upsert(wantedOf(t, p));
+  }
+  for (const t of req.forgottenTopicsData) {
+    for (const partition of t.partitions) session.forget(t.topic, t.topicId, partition);
+  }
+  if (session.partitions.size === 0) {
+    // nothing left to fetch: the session ends, and this request is answered as a sessionless one
+    cache.remove(session.id);
+    return { session: undefined, incremental: false };
+  }
+  session.advanceEpoch();
+  return { session, incremental: true };
+}
+
+/** The partitions a full fetch names, in request order; a session it opened gets each of them. */
+function requestedPartitions(req: Req.FetchRequest, session: FetchSession | undefined): WantedPartition[] {
+  const out: WantedPartition[] = [];
+  for (const t of req.topics) {
+    for (const p of t.partitions) {
+      const w = wantedOf(t, p);
+      session?.upsert(w);
+      out.push(w);
+    }
+  }
+  return out;
+}
+
+function wantedOf(t: Req.FetchTopic, p: Req.FetchPartition): WantedPartition {
+  return {
+    topic: t.topic,
+    topicId: t.topicId,
+    partition: p.partition,
+    fetchOffset: p.fetchOffset,
+    partitionMaxBytes: p.partitionMaxBytes,
+    currentLeaderEpoch: p.currentLeaderEpoch,
+  };
+}
+
+/**
  * The topics this fetch may read: 'all' for a follower with CLUSTER_ACTION, else the requested topics the
  * principal may READ (none for a follower without CLUSTER_ACTION). Unknown topic ids are left out: they are
  * answered UNKNOWN_TOPIC_ID before any check, as in Kafka.
  */
-function readableTopics(ctx: RequestContext, req: Req.FetchRequest, version: number): Set<string> | 'all' {
+function readableTopics(ctx: RequestContext, req: Req.FetchRequest, names: string[]): Set<string> | 'all' {
   const follower = req.replicaId >= 0 || req.replicaState.replicaId >= 0;
   if (follower) return authorizeCluster(ctx, 'CLUSTER_ACTION') ? 'all' : new Set<string>();
-  const { partitions } = ctx.services;
-  const names: string[] = [];
-  for (const t of req.topics) {
-    const name = version >= 13 ? partitions.topicById(t.topicId)?.name : t.topic;
-    if (name !== undefined) names.push(name);
-  }
   return authorizeTopics(ctx, 'READ', names);
 }
 
