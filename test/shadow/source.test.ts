@@ -205,6 +205,7 @@ describe('shadow source client against an Umbra source', () => {
       { name: 'wide', numPartitions: 50 },
       { name: 'idle', numPartitions: 2 },
       { name: 'replicated', numPartitions: 8 },
+      { name: 'sessions', numPartitions: 40 },
     ]);
     for (const c of created) assert.equal(c.errorCode, 0, `${c.name}: ${c.errorMessage}`);
   });
@@ -444,6 +445,52 @@ describe('shadow source client against an Umbra source', () => {
       await pending;
     } finally {
       ac.abort(new Error('done'));
+    }
+  });
+
+  it('keeps a fetch session at the source: idle long polls name no partitions, and records still end them at once', async () => {
+    const N = 40;
+    const s = open({ fetchWaitMaxMs: 100 });
+    const ac = new AbortController();
+    const ends = Array.from({ length: N }, () => 0);
+    const readers = Array.from({ length: N }, async (_, i) => {
+      const p = s.partition('sessions', i);
+      while (!ac.signal.aborted) {
+        const a = await p.fetch(ends[i]!, 1024 * 1024, ac.signal).catch(() => null);
+        if (a === null) return;
+        assert.equal(a.error ?? 0, 0);
+        const framed = frameFetchedBatches(a.records);
+        if (framed.batches.length > 0) ends[i] = framed.batches[framed.batches.length - 1]!.nextOffset;
+      }
+    });
+    const waitFor = async (cond: () => boolean, what: string): Promise<number> => {
+      const started = Date.now();
+      while (!cond()) {
+        assert.ok(Date.now() - started < 5000, what);
+        await sleep(5);
+      }
+      return Date.now() - started;
+    };
+    try {
+      await sleep(400); // the first (full) fetch, then idle long polls
+      const bytesBefore = await metricValue(broker.adminUrl, 'umbra_bytes_in_total');
+      const requestsBefore = s.stats().fetchRequests;
+      await sleep(1000);
+      const requests = s.stats().fetchRequests - requestsBefore;
+      const perRequest = ((await metricValue(broker.adminUrl, 'umbra_bytes_in_total')) - bytesBefore) / requests;
+      assert.ok(requests >= 5, `${requests} long polls of 100 ms in a second`);
+      // a full request naming 40 partitions takes over 1,300 bytes
+      assert.ok(perRequest < 300, `${perRequest.toFixed(0)} bytes per idle Fetch request`);
+      assert.ok((await metricValue(broker.adminUrl, 'umbra_fetch_session_partitions')) >= N);
+
+      await client.produce('sessions', 17, batch('one', 2));
+      const took = await waitFor(() => ends[17] === 2, 'records on one partition of the session reach its reader');
+      assert.ok(took < 90, `answered after ${took} ms: the records should end the long poll`);
+      await Promise.all(Array.from({ length: N }, (_, p) => client.produce('sessions', p, batch('all', 1))));
+      await waitFor(() => ends.every((e, p) => e === (p === 17 ? 3 : 1)), `every partition reads its records (${ends.join(' ')})`);
+    } finally {
+      ac.abort(new Error('done'));
+      await Promise.all(readers);
     }
   });
 

@@ -21,6 +21,11 @@
 // inside a long poll almost all the time, and its first new record ends that poll at once. An answer that is empty
 // although the source has data past the offset (the response was full) puts the partition first in the next one.
 //
+// Each lane keeps an incremental fetch session (KIP-227) at the source when it offers them (Fetch v7+): a request
+// names only the partitions whose fetch changed and those to forget, and the answer only the partitions with news;
+// the others are answered from what the session last told (LaneSession). A long poll answered with nothing at all
+// goes out again as it is (NodeFetcher.pollAgain), so 1,000 idle partitions cost two near-empty requests a second.
+//
 // One partition is never in two requests at once (an aborted fetch still occupies its partition until its request
 // answers, at most fetch_wait_max_ms; a fetch issued after it waits in PartitionFetchState.waiting).
 //
@@ -30,7 +35,8 @@
 // response has been appended or dropped.
 import type { Logger } from 'pino';
 import { ApiKey } from '../../protocol/generated/api.js';
-import { ZERO_UUID } from '../../protocol/primitives.js';
+import { ZERO_UUID, type Input } from '../../protocol/primitives.js';
+import type { FetchPartition, FetchTopic, ForgottenTopic } from '../../protocol/generated/messages/FetchRequest.js';
 import { Framing, frameSizeAt } from '../../protocol/record-batch.js';
 import type { FetchResponse, PartitionData } from '../../protocol/generated/messages/FetchResponse.js';
 import type { BrokerConnection } from '../../client/connection.js';
@@ -166,11 +172,60 @@ export class FetchWaiter {
 class Lane {
   conn: BrokerConnection | null = null;
   busy = false;
+  readonly session = new LaneSession();
 
   get open(): boolean {
     return this.conn !== null && !this.conn.isClosed;
   }
 }
+
+/** What a lane's fetch session holds for one partition, and what the source last told about it there. */
+interface SessionEntry {
+  fetchOffset: number;
+  partitionMaxBytes: number;
+  topicId: string;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  /** the last request (LaneSession.round) that named the partition's waiter */
+  round: number;
+}
+
+/**
+ * A lane's incremental fetch session (KIP-227) at the source: the partitions of its last request, so the next one
+ * names only the partitions whose fetch changed (new offset, added) and those to forget, and the answer carries
+ * only partitions with news. A partition left out of the answer is answered from `entries` (nothing moved). The
+ * session's partitions are always exactly those of the request in flight: a partition not in the next request is
+ * forgotten, so the source never reads for a partition nobody waits for.
+ */
+class LaneSession {
+  /** the session's id at the source; 0: none */
+  id = 0;
+  /** the epoch the next incremental request carries; 0: the next request is a full one asking for a session */
+  epoch = 0;
+  /** the session names topics by id (v13+) */
+  usesTopicIds = false;
+  readonly entries = new Map<string, SessionEntry>();
+  /** requests built, to tell the entries of this one from those to forget */
+  round = 0;
+
+  /** Starts over: the next request is a full one, which also closes the old session at the source. */
+  reset(): void {
+    this.epoch = 0;
+    this.entries.clear();
+  }
+}
+
+/** The session errors after which a client starts over with a full fetch. */
+const SESSION_ERRORS: ReadonlySet<number> = new Set([
+  ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+  ErrorCode.INVALID_FETCH_SESSION_EPOCH,
+  ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR,
+]);
+/** An incremental request whose partitions are all as the session holds them. */
+const NOTHING_CHANGED: { topics: Input<FetchTopic>[]; forgotten: Input<ForgottenTopic>[] } = { topics: [], forgotten: [] };
+/** Fetch v7 brought sessions */
+const FIRST_SESSION_VERSION = 7;
 
 interface TopicGroup {
   topic: string;
@@ -309,41 +364,75 @@ export class NodeFetcher {
         g.waiters.push(w);
       }
       const list = [...groups.values()];
-      this.host.counters.fetchRequests++;
-      const res = await conn.request(
-        ApiKey.Fetch,
-        {
-          clusterId: null,
-          replicaId: -1,
-          replicaState: { replicaId: -1, replicaEpoch: -1 },
-          maxWaitMs,
-          minBytes: longPoll ? s.fetchMinBytes : 1,
-          maxBytes: s.fetchMaxBytes,
-          isolationLevel: READ_COMMITTED,
-          // no fetch session: every request is a full fetch (sessionId 0, epoch -1)
-          sessionId: 0,
-          sessionEpoch: -1,
-          topics: list.map((g) => ({
-            topic: g.topic,
-            topicId: g.topicId,
-            partitions: g.waiters.map((w) => ({
-              partition: w.state.partition,
-              currentLeaderEpoch: -1,
-              fetchOffset: w.fromOffset,
-              lastFetchedEpoch: -1,
-              logStartOffset: -1,
-              // the link's per-partition cap, unless the replicator is growing its limit to get past one batch
-              // larger than the cap from a source without KIP-74
-              partitionMaxBytes: w.fromOffset === w.state.partialAt ? w.maxBytes : Math.min(w.maxBytes, s.fetchPartitionMaxBytes),
-            })),
-          })),
-          forgottenTopicsData: [],
-          rackId: '',
-        },
-        // v13+ names topics by id: only when every topic in the request has one
-        { ...(allIds ? {} : { maxVersion: 12 }), timeoutMs: s.requestTimeoutMs + maxWaitMs },
-      );
-      this.dispatch(res, list, batch);
+      const maxVersion = allIds ? undefined : 12;
+      const useSession = conn.versionFor(ApiKey.Fetch, maxVersion) >= FIRST_SESSION_VERSION;
+      const session = lane.session;
+      if (session.usesTopicIds !== allIds) session.reset();
+      // A long poll whose session answer is empty (nothing moved for any of its partitions) goes out again as
+      // it is, without handing its partitions back and regrouping them: an idle link costs a few bytes per poll.
+      let again = false;
+      for (;;) {
+        let incremental = useSession && session.id !== 0 && session.epoch > 0;
+        let request = again ? NOTHING_CHANGED : incremental ? this.incrementalRequest(session, list) : undefined;
+        if (request === undefined) {
+          incremental = false;
+          request = this.fullRequest(session, list);
+        }
+        this.host.counters.fetchRequests++;
+        let res: FetchResponse;
+        try {
+          res = await conn.request(
+            ApiKey.Fetch,
+            {
+              clusterId: null,
+              replicaId: -1,
+              replicaState: { replicaId: -1, replicaEpoch: -1 },
+              maxWaitMs,
+              minBytes: longPoll ? s.fetchMinBytes : 1,
+              maxBytes: s.fetchMaxBytes,
+              isolationLevel: READ_COMMITTED,
+              // a full request asks for a session (epoch 0), closing the lane's old one (its id) if there was one
+              sessionId: useSession ? session.id : 0,
+              sessionEpoch: !useSession ? -1 : incremental ? session.epoch : 0,
+              topics: request.topics,
+              forgottenTopicsData: request.forgotten,
+              rackId: '',
+            },
+            // v13+ names topics by id: only when every topic in the request has one
+            { ...(maxVersion === undefined ? {} : { maxVersion }), timeoutMs: s.requestTimeoutMs + maxWaitMs },
+          );
+        } catch (err) {
+          // whether the source saw the request is unknown: the next one starts the session over
+          session.reset();
+          throw err;
+        }
+        if (!useSession) session.id = 0;
+        else if (res.errorCode !== ErrorCode.NONE) {
+          session.reset();
+          if (SESSION_ERRORS.has(res.errorCode)) {
+            // the source lost the session (restart, eviction) or we got out of step: ask again with a full fetch
+            this.host.logger?.debug({ node: this.nodeId, error: res.errorCode }, 'source fetch session lost; starting a new one');
+            for (const w of batch) {
+              if (w.phase !== 'sent') continue;
+              if (w.settled) {
+                w.phase = 'done';
+                this.host.release(w);
+              } else this.enqueue(w, true);
+            }
+            return;
+          }
+        } else if (incremental) session.epoch = session.epoch === 0x7fffffff ? 1 : session.epoch + 1;
+        else {
+          session.id = res.sessionId;
+          session.epoch = res.sessionId === 0 ? 0 : 1;
+          session.usesTopicIds = allIds;
+        }
+        const inSession = useSession && session.id !== 0 && res.errorCode === ErrorCode.NONE;
+        again = longPoll && incremental && inSession && res.responses.length === 0 && this.pollAgain(batch);
+        if (again) continue;
+        this.dispatch(res, list, batch, inSession ? session : undefined);
+        return;
+      }
     } catch (err) {
       this.fail(batch, err);
     } finally {
@@ -354,7 +443,96 @@ export class NodeFetcher {
     }
   }
 
-  private dispatch(res: FetchResponse, groups: TopicGroup[], batch: FetchWaiter[]): void {
+  /**
+   * After an empty session answer to a long poll: whether the same long poll may go out again at once, because
+   * nothing is waiting to join it (queued, or in a quick fetch whose partitions would join it when back), no
+   * partition in it was aborted, and none is due for its idle beat. Every partition in it heard from the source.
+   */
+  private pollAgain(batch: FetchWaiter[]): boolean {
+    if (this.closed || this.queue.length > 0 || this.quickFetches > 0) return false;
+    const now = Date.now();
+    for (const w of batch) {
+      if (w.settled || now >= w.deadline) return false;
+      w.state.heardAtMs = now;
+    }
+    return true;
+  }
+
+  /** The partition cap a waiter's fetch asks for. */
+  private partitionMaxBytes(w: FetchWaiter): number {
+    // the link's per-partition cap, unless the replicator is growing its limit to get past one batch larger than
+    // the cap from a source without KIP-74
+    return w.fromOffset === w.state.partialAt ? w.maxBytes : Math.min(w.maxBytes, this.host.settings.fetchPartitionMaxBytes);
+  }
+
+  /** A full request of every waiter in `groups`; the lane's session (if the source opens one) will hold them. */
+  private fullRequest(session: LaneSession, groups: TopicGroup[]): { topics: Input<FetchTopic>[]; forgotten: Input<ForgottenTopic>[] } {
+    session.entries.clear();
+    const topics = groups.map((g) => ({
+      topic: g.topic,
+      topicId: g.topicId,
+      partitions: g.waiters.map((w) => {
+        const partitionMaxBytes = this.partitionMaxBytes(w);
+        session.entries.set(w.state.key, {
+          fetchOffset: w.fromOffset,
+          partitionMaxBytes,
+          topicId: g.topicId,
+          highWatermark: -1,
+          lastStableOffset: -1,
+          logStartOffset: -1,
+          round: session.round,
+        });
+        return fetchPartition(w.state.partition, w.fromOffset, partitionMaxBytes);
+      }),
+    }));
+    return { topics, forgotten: [] };
+  }
+
+  /**
+   * An incremental request: the waiters whose fetch differs from what the session holds, and the session's
+   * partitions nobody waits for now (forgotten). Afterwards the session holds exactly the waiters of `groups`.
+   * Undefined when a topic's id changed (recreated at the source): then a full request starts the session over.
+   */
+  private incrementalRequest(session: LaneSession, groups: TopicGroup[]): { topics: Input<FetchTopic>[]; forgotten: Input<ForgottenTopic>[] } | undefined {
+    const topics: Input<FetchTopic>[] = [];
+    const round = ++session.round;
+    for (const g of groups) {
+      let partitions: Input<FetchPartition>[] | undefined;
+      for (const w of g.waiters) {
+        const key = w.state.key;
+        const partitionMaxBytes = this.partitionMaxBytes(w);
+        const e = session.entries.get(key);
+        if (e !== undefined && e.topicId !== g.topicId) return undefined;
+        if (e !== undefined) e.round = round;
+        if (e !== undefined && e.fetchOffset === w.fromOffset && e.partitionMaxBytes === partitionMaxBytes) continue;
+        if (e === undefined) {
+          session.entries.set(key, { fetchOffset: w.fromOffset, partitionMaxBytes, topicId: g.topicId, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, round });
+        } else {
+          e.fetchOffset = w.fromOffset;
+          e.partitionMaxBytes = partitionMaxBytes;
+        }
+        partitions ??= [];
+        partitions.push(fetchPartition(w.state.partition, w.fromOffset, partitionMaxBytes));
+      }
+      if (partitions !== undefined) topics.push({ topic: g.topic, topicId: g.topicId, partitions });
+    }
+    const forgotten = new Map<string, Input<ForgottenTopic>>();
+    for (const [key, e] of session.entries) {
+      if (e.round === round) continue;
+      session.entries.delete(key);
+      const cut = key.lastIndexOf('/');
+      const topic = key.slice(0, cut);
+      let f = forgotten.get(topic);
+      if (f === undefined) {
+        f = { topic, topicId: e.topicId, partitions: [] };
+        forgotten.set(topic, f);
+      }
+      (f.partitions as number[]).push(Number(key.slice(cut + 1)));
+    }
+    return { topics, forgotten: [...forgotten.values()] };
+  }
+
+  private dispatch(res: FetchResponse, groups: TopicGroup[], batch: FetchWaiter[], session: LaneSession | undefined): void {
     // The pooled buffer the response was read into, if any (every partition's records are views of it): each answer
     // with records takes a reference, and the decoding reference is given back once all are handed out.
     let frame: PooledFrame | undefined;
@@ -365,13 +543,17 @@ export class NodeFetcher {
       }
     }
     try {
-      this.dispatchAnswers(res, groups, batch, frame);
+      this.dispatchAnswers(res, groups, batch, frame, session);
     } finally {
       frame?.release();
     }
   }
 
-  private dispatchAnswers(res: FetchResponse, groups: TopicGroup[], batch: FetchWaiter[], frame: PooledFrame | undefined): void {
+  /**
+   * Hands out the answers of a response. With a session, every partition the response carries updates what the
+   * session was told, and a partition it leaves out is answered from that (no records, nothing moved).
+   */
+  private dispatchAnswers(res: FetchResponse, groups: TopicGroup[], batch: FetchWaiter[], frame: PooledFrame | undefined, session: LaneSession | undefined): void {
     const now = Date.now();
     if (res.errorCode !== ErrorCode.NONE) {
       this.host.counters.errors++;
@@ -399,6 +581,14 @@ export class NodeFetcher {
         let w: FetchWaiter | undefined = g.waiters[pi];
         if (w === undefined || w.state.partition !== p.partitionIndex) w = g.waiters.find((x) => x.state.partition === p.partitionIndex);
         if (w === undefined || w.phase !== 'sent') continue;
+        if (session !== undefined) {
+          const e = session.entries.get(w.state.key);
+          if (e !== undefined) {
+            e.highWatermark = p.highWatermark;
+            e.lastStableOffset = p.lastStableOffset;
+            e.logStartOffset = p.logStartOffset;
+          }
+        }
         if (p.errorCode === ErrorCode.NONE && p.records !== null && p.records.length > 0 && !w.settled) withRecords.push({ w, p });
         else this.answer(w, p, now, frame);
       }
@@ -407,6 +597,11 @@ export class NodeFetcher {
     for (const { w, p } of withRecords) this.answer(w, p, now, frame);
     for (const w of batch) {
       if (w.phase !== 'sent') continue;
+      const e = session?.entries.get(w.state.key);
+      if (e !== undefined && e.highWatermark >= 0) {
+        this.answerUnchanged(w, e, now);
+        continue;
+      }
       w.phase = 'done';
       this.host.resolve(w, errorAnswer(ErrorCode.UNKNOWN_SERVER_ERROR, `source node ${this.nodeId} left ${w.state.key} out of its Fetch response`));
     }
@@ -444,17 +639,34 @@ export class NodeFetcher {
       this.host.resolve(w, answer);
       return;
     }
-    // Empty. The source has data past the fetch offset but the response was full: go again, first in line.
-    if (p.lastStableOffset > w.fromOffset && w.starved < MAX_STARVED) {
+    this.answerEmpty(w, p.highWatermark, p.lastStableOffset, p.logStartOffset, now);
+  }
+
+  /** A session partition the response left out: nothing moved since the session last told its offsets. */
+  private answerUnchanged(w: FetchWaiter, e: SessionEntry, now: number): void {
+    w.phase = 'done';
+    if (w.settled) {
+      this.host.release(w);
+      return;
+    }
+    w.state.lastStableOffset = e.lastStableOffset;
+    w.state.heardAtMs = now;
+    this.answerEmpty(w, e.highWatermark, e.lastStableOffset, e.logStartOffset, now);
+  }
+
+  /** An answer without records: handed back only when the source's offsets moved or the idle beat is due. */
+  private answerEmpty(w: FetchWaiter, highWatermark: number, lastStableOffset: number, logStartOffset: number, now: number): void {
+    const st = w.state;
+    // The source has data past the fetch offset but the response was full: go again, first in line.
+    if (lastStableOffset > w.fromOffset && w.starved < MAX_STARVED) {
       w.starved++;
       w.cold = false;
       this.enqueue(w, true);
       return;
     }
-    const moved =
-      p.highWatermark !== st.answeredHighWatermark || p.lastStableOffset !== st.answeredLastStableOffset || p.logStartOffset !== st.answeredLogStartOffset;
+    const moved = highWatermark !== st.answeredHighWatermark || lastStableOffset !== st.answeredLastStableOffset || logStartOffset !== st.answeredLogStartOffset;
     if (moved || now >= w.deadline) {
-      this.host.resolve(w, { records: EMPTY, highWatermark: p.highWatermark, lastStableOffset: p.lastStableOffset, logStartOffset: p.logStartOffset });
+      this.host.resolve(w, { records: EMPTY, highWatermark, lastStableOffset, logStartOffset });
       return;
     }
     w.cold = true;
@@ -480,6 +692,10 @@ export class NodeFetcher {
 
 function sameTopic(g: TopicGroup, name: string, topicId: string): boolean {
   return name !== '' ? g.topic === name : g.topicId === topicId;
+}
+
+function fetchPartition(partition: number, fetchOffset: number, partitionMaxBytes: number): Input<FetchPartition> {
+  return { partition, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes };
 }
 
 /** An answer that carries only an error code (routing failures, request-level errors). */
