@@ -602,6 +602,77 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string;
   return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), clientCert: join(dir, 'client.pem'), clientKey: join(dir, 'client.key') };
 }
 
+describe('shadow source client whose fetch session the source drops', () => {
+  let broker: UmbraBroker;
+  let client: KafkaClient;
+  const logLines: string[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        logLines.push(chunk.toString());
+        cb();
+      },
+    }),
+  );
+
+  before(async () => {
+    // one session slot: a larger session takes it from a smaller one
+    broker = await startUmbra({ brokerConfigs: { 'max.incremental.fetch.session.cache.slots': 1 } });
+    client = new KafkaClient({ brokers: broker.bootstrap });
+    const created = await client.createTopics([
+      { name: 'small', numPartitions: 2 },
+      { name: 'large', numPartitions: 3 },
+    ]);
+    for (const c of created) assert.equal(c.errorCode, 0, `${c.name}: ${c.errorMessage}`);
+  });
+  after(async () => {
+    await client?.close();
+    await broker?.destroy();
+  });
+
+  it('starts over with a full fetch, and goes on without a session when the source has no slot for it', async () => {
+    const small = createSourceCluster(options(broker.bootstrap, { fetchWaitMaxMs: 100 }), { logger });
+    const large = createSourceCluster(options(broker.bootstrap, { fetchWaitMaxMs: 100 }), { logger });
+    const ac = new AbortController();
+    const ends = new Map<string, number>();
+    const read = (s: SourceCluster, topic: string, partition: number): Promise<void> =>
+      (async () => {
+        const key = `${topic}/${partition}`;
+        ends.set(key, 0);
+        const p = s.partition(topic, partition);
+        while (!ac.signal.aborted) {
+          const a = await p.fetch(ends.get(key)!, 1024 * 1024, ac.signal).catch(() => null);
+          if (a === null) return;
+          assert.equal(a.error ?? 0, 0, `${key}: ${a.errorMessage}`);
+          const framed = frameFetchedBatches(a.records);
+          if (framed.batches.length > 0) ends.set(key, framed.batches[framed.batches.length - 1]!.nextOffset);
+        }
+      })();
+    const readers = [read(small, 'small', 0), read(small, 'small', 1)];
+    try {
+      await sleep(300); // small holds the one slot
+      readers.push(read(large, 'large', 0), read(large, 'large', 1), read(large, 'large', 2));
+      await sleep(500); // large took it: small's next incremental fetch finds no session, starts over, gets none
+      assert.ok(logLines.some((l) => l.includes('source fetch session lost')), 'the session error was seen');
+      assert.equal(await metricValue(broker.adminUrl, 'umbra_fetch_sessions'), 1);
+      for (const [topic, partitions] of [['small', 2], ['large', 3]] as const) {
+        await Promise.all(Array.from({ length: partitions }, (_, p) => client.produce(topic, p, batch(`${topic}${p}`, 2))));
+      }
+      const started = Date.now();
+      while ([...ends.values()].some((e) => e !== 2)) {
+        assert.ok(Date.now() - started < 5000, `every partition reads its records: ${JSON.stringify([...ends])}`);
+        await sleep(10);
+      }
+    } finally {
+      ac.abort(new Error('done'));
+      await Promise.all(readers);
+      await small.close();
+      await large.close();
+    }
+  });
+});
+
 describe('shadow source client with SASL and TLS', () => {
   let broker: UmbraBroker;
   let dir: string;
