@@ -106,8 +106,10 @@ export class PartitionFetchState {
   lastStableOffset = -1;
   /** fetch offset whose last answer held only part of one batch (a source without KIP-74), else -1 */
   partialAt = -1;
-  /** when the source last answered this partition without an error (epoch ms; 0 before any) */
+  /** when the source last answered this partition without an error (epoch ms; 0 before any); see heardAt() */
   heardAtMs = 0;
+  /** the session of the lane whose request carries the partition now: its long polls answered with nothing count too */
+  via: LaneSession | null = null;
   /** source offsets in the last answer handed to the replicator */
   answeredHighWatermark = -1;
   answeredLastStableOffset = -1;
@@ -118,6 +120,12 @@ export class PartitionFetchState {
     readonly partition: number,
   ) {
     this.key = `${topic}/${partition}`;
+  }
+
+  /** When the source last answered this partition: itself, or in an empty answer to the long poll it rides now. */
+  heardAt(): number {
+    const via = this.via;
+    return via !== null && via.heardAtMs > this.heardAtMs ? via.heardAtMs : this.heardAtMs;
   }
 }
 
@@ -208,6 +216,10 @@ class LaneSession {
   readonly entries = new Map<string, SessionEntry>();
   /** requests built, to tell the entries of this one from those to forget */
   round = 0;
+  /** when a long poll of this session was last answered with nothing (every partition in it heard from the source) */
+  heardAtMs = 0;
+  /** a partition of the request in flight was aborted: its answer must be handed out, not polled again */
+  aborted = false;
 
   /** Starts over: the next request is a full one, which also closes the old session at the source. */
   reset(): void {
@@ -342,7 +354,15 @@ export class NodeFetcher {
     lane.busy = true;
     if (longPoll) this.longPolls++;
     else this.quickFetches++;
-    for (const w of batch) w.phase = 'sent';
+    const session = lane.session;
+    session.aborted = false;
+    // the earliest idle beat due among the batch: until then an empty answer may be polled again as it is
+    let beatDue = Infinity;
+    for (const w of batch) {
+      w.phase = 'sent';
+      w.state.via = session;
+      if (w.deadline < beatDue) beatDue = w.deadline;
+    }
     const s = this.host.settings;
     try {
       if (!lane.open) {
@@ -366,7 +386,6 @@ export class NodeFetcher {
       const list = [...groups.values()];
       const maxVersion = allIds ? undefined : 12;
       const useSession = conn.versionFor(ApiKey.Fetch, maxVersion) >= FIRST_SESSION_VERSION;
-      const session = lane.session;
       if (session.usesTopicIds !== allIds) session.reset();
       // A long poll whose session answer is empty (nothing moved for any of its partitions) goes out again as
       // it is, without handing its partitions back and regrouping them: an idle link costs a few bytes per poll.
@@ -428,7 +447,7 @@ export class NodeFetcher {
           session.usesTopicIds = allIds;
         }
         const inSession = useSession && session.id !== 0 && res.errorCode === ErrorCode.NONE;
-        again = longPoll && incremental && inSession && res.responses.length === 0 && this.pollAgain(batch);
+        again = longPoll && incremental && inSession && res.responses.length === 0 && this.pollAgain(session, beatDue);
         if (again) continue;
         this.dispatch(res, list, batch, inSession ? session : undefined);
         return;
@@ -436,6 +455,13 @@ export class NodeFetcher {
     } catch (err) {
       this.fail(batch, err);
     } finally {
+      // what the lane's empty answers told each partition becomes its own (their answers were stamped already)
+      for (const w of batch) {
+        const st = w.state;
+        if (st.via !== session) continue;
+        if (session.heardAtMs > st.heardAtMs) st.heardAtMs = session.heardAtMs;
+        st.via = null;
+      }
       lane.busy = false;
       if (longPoll) this.longPolls--;
       else this.quickFetches--;
@@ -448,13 +474,11 @@ export class NodeFetcher {
    * nothing is waiting to join it (queued, or in a quick fetch whose partitions would join it when back), no
    * partition in it was aborted, and none is due for its idle beat. Every partition in it heard from the source.
    */
-  private pollAgain(batch: FetchWaiter[]): boolean {
-    if (this.closed || this.queue.length > 0 || this.quickFetches > 0) return false;
+  private pollAgain(session: LaneSession, beatDue: number): boolean {
+    if (this.closed || this.queue.length > 0 || this.quickFetches > 0 || session.aborted) return false;
     const now = Date.now();
-    for (const w of batch) {
-      if (w.settled || now >= w.deadline) return false;
-      w.state.heardAtMs = now;
-    }
+    if (now >= beatDue) return false;
+    session.heardAtMs = now;
     return true;
   }
 

@@ -555,7 +555,7 @@ export class KafkaSourceCluster implements SourceCluster, FetcherHost {
     return {
       fetch: (fromOffset, maxBytes, signal) => this.fetch(state, fromOffset, maxBytes, signal, expectedTopicId),
       listOffsets: (spec, signal) => this.listOffsetsOf(topic, partition, spec, signal),
-      lastHeardAtMs: () => state.heardAtMs,
+      lastHeardAtMs: () => state.heardAt(),
     };
   }
 
@@ -655,7 +655,8 @@ export class KafkaSourceCluster implements SourceCluster, FetcherHost {
         }
         break;
       default:
-        // routing: place() releases it; sent: its request's answer does
+        // routing: place() releases it; sent: its request's answer does (and is not polled again meanwhile)
+        if (w.phase === 'sent' && st.via !== null) st.via.aborted = true;
         break;
     }
   }
