@@ -262,6 +262,8 @@ async function readAll(
     out.lastStableOffset = log.lastStableOffset;
     out.logStartOffset = log.logStartOffset;
     if (budget <= 0 && plannedAny) continue;
+    // caught up: nothing to read (the common case of a long poll over many idle partitions)
+    if (t.partition.fetchOffset === log.logEndOffset) continue;
     const opts = {
       maxBytes: Math.min(t.partition.partitionMaxBytes, Math.max(0, budget)),
       minOneBatch: !plannedAny,
