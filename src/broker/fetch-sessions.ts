@@ -16,8 +16,8 @@
 /** A session unused this long may lose its slot to a new session (Kafka's min.incremental.fetch.session.eviction.ms). */
 export const EVICTION_MS = 120_000;
 
-/** One partition of a session: what the client asked for last, and what the last response told it. */
-export interface SessionPartition {
+/** What a request asks of one partition (and a session remembers of it). */
+export interface PartitionRequest {
   /** topic name (the client's, before v13) or '' */
   topic: string;
   /** topic id (v13+) or the zero UUID */
@@ -26,20 +26,14 @@ export interface SessionPartition {
   fetchOffset: number;
   partitionMaxBytes: number;
   currentLeaderEpoch: number;
+}
+
+/** One partition of a session: what the client asked for last, and what the last response told it. */
+export interface SessionPartition extends PartitionRequest {
   /** -1 until a response carried the partition without an error: then the partition must be in the next one */
   highWatermark: number;
   lastStableOffset: number;
   logStartOffset: number;
-}
-
-/** What a request says about a partition it adds or updates. */
-export interface PartitionRequest {
-  topic: string;
-  topicId: string;
-  partition: number;
-  fetchOffset: number;
-  partitionMaxBytes: number;
-  currentLeaderEpoch: number;
 }
 
 export class FetchSession {

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { KafkaClient, parseHostPort, IsolationLevel } from '../../src/client/client.js';
 import { ApiKey } from '../../src/protocol/generated/api.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
@@ -602,19 +602,25 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string;
   return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), clientCert: join(dir, 'client.pem'), clientKey: join(dir, 'client.key') };
 }
 
-describe('shadow source client whose fetch session the source drops', () => {
-  let broker: UmbraBroker;
-  let client: KafkaClient;
-  const logLines: string[] = [];
+/** A debug-level logger whose lines are kept, for tests that look for what was logged. */
+function captureLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
   const logger = pino(
     { level: 'debug' },
     new Writable({
       write(chunk: Buffer, _enc, cb) {
-        logLines.push(chunk.toString());
+        lines.push(chunk.toString());
         cb();
       },
     }),
   );
+  return { logger, lines };
+}
+
+describe('shadow source client whose fetch session the source drops', () => {
+  let broker: UmbraBroker;
+  let client: KafkaClient;
+  const { logger, lines: logLines } = captureLogger();
 
   before(async () => {
     // one session slot: a larger session takes it from a smaller one
@@ -677,16 +683,7 @@ describe('shadow source client with SASL and TLS', () => {
   let broker: UmbraBroker;
   let dir: string;
   let certs: ReturnType<typeof makeCertificates>;
-  const logLines: string[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        logLines.push(chunk.toString());
-        cb();
-      },
-    }),
-  );
+  const { logger, lines: logLines } = captureLogger();
   const sources: SourceCluster[] = [];
   const scram = (password = PASSWORD, mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512' = 'SCRAM-SHA-256'): SourceClientOptions['authentication'] => ({
     mechanism,

@@ -30,7 +30,7 @@ import type { PartitionLog, ReadOptions, ReadResult, StartedRead, StreamedPart }
 import { defineHandler } from '../registry.js';
 import type { RequestContext } from '../context.js';
 import { Lease } from '../buffer-pool.js';
-import type { FetchSession, FetchSessionCache, SessionPartition } from '../fetch-sessions.js';
+import type { FetchSession, FetchSessionCache, PartitionRequest, SessionPartition } from '../fetch-sessions.js';
 import type { TopicRecord } from '../../cluster/types.js';
 import { authorizationEnabled, authorizeCluster, authorizeTopics } from '../../security/authorizer-helpers.js';
 
@@ -39,19 +39,10 @@ const LEADER_EPOCH = 0;
 const INITIAL_EPOCH = 0;
 const FINAL_EPOCH = -1;
 
-/** What the fetch asks of one partition: from the request, or from the session for an incremental fetch. */
-interface WantedPartition {
-  topic: string;
-  topicId: string;
-  partition: number;
-  fetchOffset: number;
-  partitionMaxBytes: number;
-  currentLeaderEpoch: number;
-}
-
 interface Target {
   topicIndex: number;
-  partition: WantedPartition;
+  /** from the request, or from the session for an incremental fetch */
+  partition: PartitionRequest;
   log: PartitionLog | undefined;
   /** error decided before reading (unknown topic, epoch mismatch) */
   error: number;
@@ -176,8 +167,8 @@ function openSession(
 }
 
 /** The partitions a full fetch names, in request order; a session it opened gets each of them. */
-function requestedPartitions(req: Req.FetchRequest, session: FetchSession | undefined): WantedPartition[] {
-  const out: WantedPartition[] = [];
+function requestedPartitions(req: Req.FetchRequest, session: FetchSession | undefined): PartitionRequest[] {
+  const out: PartitionRequest[] = [];
   for (const t of req.topics) {
     for (const p of t.partitions) {
       const w = wantedOf(t, p);
@@ -188,7 +179,7 @@ function requestedPartitions(req: Req.FetchRequest, session: FetchSession | unde
   return out;
 }
 
-function wantedOf(t: Req.FetchTopic, p: Req.FetchPartition): WantedPartition {
+function wantedOf(t: Req.FetchTopic, p: Req.FetchPartition): PartitionRequest {
   return {
     topic: t.topic,
     topicId: t.topicId,
