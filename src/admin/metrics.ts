@@ -175,11 +175,12 @@ export class BrokerMetrics implements MetricsSource {
 
   // ---- wiring and exposition ----
 
-  /** Where the per-partition gauges come from (e.g. `() => storage.logs()`), read at each scrape. */
+  /** Where the fetch-session gauges come from (the broker's FetchSessionCache), read at each scrape. */
   setFetchSessionSource(source: () => { sessions: number; partitions: number }): void {
     this.fetchSessionSource = source;
   }
 
+  /** Where the per-partition gauges come from (e.g. `() => storage.logs()`), read at each scrape. */
   setPartitionSource(source: PartitionStatsSource): void {
     this.partitionSource = source;
   }

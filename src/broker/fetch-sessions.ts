@@ -49,22 +49,19 @@ export class FetchSession {
     public lastUsedMs: number,
   ) {}
 
-  /** Adds or updates a partition the request names. */
-  upsert(p: PartitionRequest): void {
+  /** Adds or updates a partition the request names; returns the session's entry for it. */
+  upsert(p: PartitionRequest): SessionPartition {
     const key = partitionKey(this.usesTopicIds, p.topic, p.topicId, p.partition);
     const cached = this.partitions.get(key);
     if (cached === undefined) {
-      this.partitions.set(key, { ...p, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 });
-      return;
+      const added = { ...p, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 };
+      this.partitions.set(key, added);
+      return added;
     }
     cached.fetchOffset = p.fetchOffset;
     cached.partitionMaxBytes = p.partitionMaxBytes;
     cached.currentLeaderEpoch = p.currentLeaderEpoch;
-  }
-
-  /** The session's entry for a partition, if it holds one. */
-  entry(p: { topic: string; topicId: string; partition: number }): SessionPartition | undefined {
-    return this.partitions.get(partitionKey(this.usesTopicIds, p.topic, p.topicId, p.partition));
+    return cached;
   }
 
   forget(topic: string, topicId: string, partition: number): void {

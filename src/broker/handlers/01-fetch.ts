@@ -58,13 +58,9 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
     const opened = openSession(ctx.services.fetchSessions, req, version);
     if (typeof opened === 'number') return { throttleTimeMs: 0, errorCode: opened, sessionId: 0, responses: [] };
     const { session, incremental } = opened;
-    const wanted = incremental ? [...session!.partitions.values()] : requestedPartitions(req, session);
-    const names: string[] = [];
-    for (const w of wanted) {
-      const name = version >= 13 ? partitions.topicById(w.topicId)?.name : w.topic;
-      if (name !== undefined && names[names.length - 1] !== name) names.push(name);
-    }
-    const readable = authorizationEnabled(ctx) ? readableTopics(ctx, req, names) : null; // null = every topic
+    // with a session, each of these is the session's entry for the partition
+    const wanted: PartitionRequest[] = incremental ? [...session!.partitions.values()] : requestedPartitions(req, session);
+    const readable = authorizationEnabled(ctx) ? readableTopics(ctx, req, wanted, version) : null; // null = every topic
     const targets: Target[] = [];
     // one response topic per run of partitions of the same topic, in fetch order
     const topicsOut: Input<Res.FetchableTopicResponse>[] = [];
@@ -86,7 +82,7 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
       else if (!log) error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else if (w.currentLeaderEpoch > LEADER_EPOCH) error = ErrorCode.UNKNOWN_LEADER_EPOCH;
       else if (w.currentLeaderEpoch >= 0 && w.currentLeaderEpoch < LEADER_EPOCH) error = ErrorCode.FENCED_LEADER_EPOCH;
-      targets.push({ topicIndex: topicsOut.length - 1, partition: w, log, error, cached: session?.entry(w) });
+      targets.push({ topicIndex: topicsOut.length - 1, partition: w, log, error, cached: session !== undefined ? (w as SessionPartition) : undefined });
     }
 
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
@@ -172,8 +168,7 @@ function requestedPartitions(req: Req.FetchRequest, session: FetchSession | unde
   for (const t of req.topics) {
     for (const p of t.partitions) {
       const w = wantedOf(t, p);
-      session?.upsert(w);
-      out.push(w);
+      out.push(session !== undefined ? session.upsert(w) : w);
     }
   }
   return out;
@@ -195,9 +190,15 @@ function wantedOf(t: Req.FetchTopic, p: Req.FetchPartition): PartitionRequest {
  * principal may READ (none for a follower without CLUSTER_ACTION). Unknown topic ids are left out: they are
  * answered UNKNOWN_TOPIC_ID before any check, as in Kafka.
  */
-function readableTopics(ctx: RequestContext, req: Req.FetchRequest, names: string[]): Set<string> | 'all' {
+function readableTopics(ctx: RequestContext, req: Req.FetchRequest, wanted: PartitionRequest[], version: number): Set<string> | 'all' {
   const follower = req.replicaId >= 0 || req.replicaState.replicaId >= 0;
   if (follower) return authorizeCluster(ctx, 'CLUSTER_ACTION') ? 'all' : new Set<string>();
+  const { partitions } = ctx.services;
+  const names: string[] = [];
+  for (const w of wanted) {
+    const name = version >= 13 ? partitions.topicById(w.topicId)?.name : w.topic;
+    if (name !== undefined && names[names.length - 1] !== name) names.push(name);
+  }
   return authorizeTopics(ctx, 'READ', names);
 }
 

@@ -17,9 +17,10 @@
 // Long polls are the fetcher's business, not the replicator's. An empty answer is handed back only when the
 // source's offsets moved (log start, LSO, high watermark: the replicator wants them for lag and retention) or after
 // `idleAnswerMs` as a backstop beat; meanwhile the partition rides the next request, and every answer it gets
-// there counts as the source being alive (PartitionFetchState.heardAtMs, ReplicationSource.lastHeardAtMs). So an idle partition stays
-// inside a long poll almost all the time, and its first new record ends that poll at once. An answer that is empty
-// although the source has data past the offset (the response was full) puts the partition first in the next one.
+// there counts as the source being alive (PartitionFetchState.heardAt, ReplicationSource.lastHeardAtMs). So an
+// idle partition stays inside a long poll almost all the time, and its first new record ends that poll at once. An
+// answer that is empty although the source has data past the offset (the response was full) puts the partition
+// first in the next one.
 //
 // Each lane keeps an incremental fetch session (KIP-227) at the source when it offers them (Fetch v7+): a request
 // names only the partitions whose fetch changed and those to forget, and the answer only the partitions with news;
@@ -243,6 +244,16 @@ interface TopicGroup {
   topic: string;
   topicId: string;
   waiters: FetchWaiter[];
+  /** the waiters by partition, built when an answer is not where the request put it (a session answer) */
+  byPartition?: Map<number, FetchWaiter>;
+}
+
+/** The waiter of a partition in a group: where the request put it, else looked up. */
+function waiterOf(g: TopicGroup, position: number, partition: number): FetchWaiter | undefined {
+  const w = g.waiters[position];
+  if (w !== undefined && w.state.partition === partition) return w;
+  g.byPartition ??= new Map(g.waiters.map((x) => [x.state.partition, x]));
+  return g.byPartition.get(partition);
 }
 
 export class NodeFetcher {
@@ -602,8 +613,8 @@ export class NodeFetcher {
       const parts = t.partitions;
       for (let pi = 0; pi < parts.length; pi++) {
         const p = parts[pi]!;
-        let w: FetchWaiter | undefined = g.waiters[pi];
-        if (w === undefined || w.state.partition !== p.partitionIndex) w = g.waiters.find((x) => x.state.partition === p.partitionIndex);
+        // a session answer leaves out partitions with nothing new, so positions only hold for full answers
+        const w = waiterOf(g, pi, p.partitionIndex);
         if (w === undefined || w.phase !== 'sent') continue;
         if (session !== undefined) {
           const e = session.entries.get(w.state.key);
