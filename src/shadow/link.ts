@@ -145,7 +145,7 @@ export class ShadowLink {
     // lag is measured against the source's HWM even while the link or a topic is paused
     const poll = (): void => {
       this.pollTimer = setTimeout(() => {
-        void this.pollSourceOffsets()
+        void this.pollSourceOffsets(this.config.topicMetadataSync.intervalMs)
           .catch(() => {})
           .finally(() => {
             if (!this.stopped) poll();
@@ -329,13 +329,22 @@ export class ShadowLink {
     return done;
   }
 
-  /** Polls the source's offsets of every replicating partition (called by topic sync each interval). */
-  async pollSourceOffsets(): Promise<void> {
+  /**
+   * Polls the source's offsets of the replicating partitions (each topic sync interval, and after a resume). The
+   * periodic poll (`freshAfterMs`) leaves out partitions whose replicator heard the source within that time: their
+   * fetch answers already carry the source's offsets, and a link over many idle partitions would otherwise send
+   * three ListOffsets naming every one of them each interval.
+   */
+  async pollSourceOffsets(freshAfterMs?: number): Promise<void> {
     const wanted: { topic: string; partition: number }[] = [];
     for (const t of this.topics.values()) {
       if (!REPLICATING.has(t.state)) continue;
       const n = this.deps.topics.get(t.name)?.partitions ?? 0;
-      for (let p = 0; p < n; p++) wanted.push({ topic: t.name, partition: p });
+      const running = this.replicators.get(t.name);
+      for (let p = 0; p < n; p++) {
+        if (freshAfterMs !== undefined && running?.[p]?.heardWithin(freshAfterMs) === true) continue;
+        wanted.push({ topic: t.name, partition: p });
+      }
     }
     this.polled = wanted.length > 0 ? await this.source.offsets(wanted) : new Map();
   }

@@ -303,6 +303,30 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     assert.match(await api.metrics(), /umbra_shadow_link_gaps_total\{link="dr"\} 1/);
   });
 
+  it('polls the source offsets only of partitions whose fetches have not answered lately (paused ones)', async () => {
+    const listOffsetsServed = async (): Promise<number> => {
+      const text = await (await fetch(`${source.adminUrl}/metrics`)).text();
+      return Number(/^umbra_requests_total\{api="ListOffsets"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    await waitCaughtUp(api, LINK, ['a_orders', 'a_late'], 15_000);
+    // every replicating partition is fetched (long polls of 100 ms): four polls (500 ms apiece) ask the source nothing
+    const before = await listOffsetsServed();
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal(await listOffsetsServed(), before, 'ListOffsets sent to the source while every partition was fetched');
+
+    // a paused topic is not fetched: the poll measures its lag against the source
+    await api.ok('POST', `/v1/shadow-links/${LINK}/pause`, { topic: 'a_orders' });
+    await kcatProduce(source.bootstrap, 'a_orders', messages(5, 'while-paused'), { partition: 1 });
+    const s = await waitFor('the paused partition to show its lag', async () => {
+      const st = await api.status(LINK);
+      return st.topics.find((t) => t.name === 'a_orders')!.partitions[1]!.lag === 5 ? st : undefined;
+    });
+    assert.equal(s.topics.find((t) => t.name === 'a_orders')!.partitions[0]!.lag, 0);
+    assert.ok((await listOffsetsServed()) > before);
+    await api.ok('POST', `/v1/shadow-links/${LINK}/resume`, { topic: 'a_orders' });
+    await waitCaughtUp(api, LINK, ['a_orders'], 15_000);
+  });
+
   it('marks a topic whose source was deleted FAULTED and keeps its data', async () => {
     await src.createTopics([{ name: 'a_doomed', numPartitions: 1 }]);
     await kcatProduce(source.bootstrap, 'a_doomed', messages(10, 'doomed'));

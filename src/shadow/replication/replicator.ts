@@ -292,6 +292,14 @@ export class PartitionReplicator {
     return heard > this.lastAnswerAtMs ? heard : this.lastAnswerAtMs;
   }
 
+  /**
+   * Whether this replicator is ACTIVE and heard the source's offsets of its partition within the last `ms`: its
+   * own answers are then as fresh as a poll of the source would be (the link's periodic offsets poll skips it).
+   */
+  heardWithin(ms: number): boolean {
+    return this.stateValue === 'ACTIVE' && this.sourceHighWatermark >= 0 && this.now() - this.lastHeardAtMs() < ms;
+  }
+
   /** Time since the shadow last had everything the source had (as far as the last answer tells); 0 while it does. */
   get rpoMs(): number {
     const now = this.now();
