@@ -200,9 +200,10 @@ export interface StorageFs {
    */
   rm?(path: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
   /**
-   * Asynchronous whole-file write on the threadpool (the temporary file of a checkpoint or an index written in the
-   * background: creating a file is a journal operation that can wait behind writeback); without it storage writes
-   * those files synchronously.
+   * Asynchronous whole-file write on the threadpool, its data synced before the callback (the temporary file of a
+   * checkpoint or an index written in the background, renamed over the real one afterwards: creating a file is a
+   * journal operation that can wait behind writeback, and renaming over a file whose data is not yet on disk
+   * makes ext4 write it out inside the rename); without it storage writes those files synchronously.
    */
   writeFile?(path: string, data: Buffer | string, cb: (err: NodeJS.ErrnoException | null) => void): void;
   existsSync(path: string): boolean;

@@ -20,6 +20,21 @@ describe('background file writes', () => {
     assert.deepEqual(readdirSync(dir), ['checkpoint']);
   });
 
+  it('lands a large buffer byte for byte (written and synced on the threadpool), and reports a write that fails', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'index');
+    const data = Buffer.alloc((1 << 20) + 4093);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 31 + 7) & 0xff;
+    const w = new BackgroundFileWriter(defaultStorageFs);
+    const landed: boolean[] = [];
+    w.write(path, data, (ok) => landed.push(ok));
+    w.write(join(dir, 'missing-dir', 'index'), data, (ok) => landed.push(ok));
+    await w.idle();
+    assert.ok(readFileSync(path).equals(data));
+    assert.deepEqual(landed.sort(), [false, true]);
+    assert.deepEqual(readdirSync(dir), ['index']);
+  });
+
   it('lets the latest of several writes of a path win, whatever order the threadpool finishes them in', async (t) => {
     const dir = tempDir(t);
     const path = join(dir, 'checkpoint');
