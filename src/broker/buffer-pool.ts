@@ -1,44 +1,68 @@
 // Reusable buffers for fetch responses. Freshly allocated memory is slow on the machines Umbra runs on (first
 // touch of a page costs far more than copying into a warm one, PERF-NOTES.md), and a fetch may read tens of MiB
 // from segment files per request. Buffers are leased for one response and come back when the socket has taken
-// the bytes; the pool keeps at most `maxPooledBytes` idle, in power-of-two size classes.
+// the bytes; the pool keeps at most `maxPooledBytes` idle, in power-of-two size classes. When it is full, the
+// buffers released longest ago make room for the one coming back: the pool follows what the fetches of the moment
+// ask for (a link fetching 8 MiB pieces must not keep missing because an earlier load left the pool full of 512
+// KiB buffers: every miss is fresh memory to fault in and, later, garbage).
 
 const MIN_CLASS = 16; // 64 KiB
 const MAX_CLASS = 27; // 128 MiB
 
 export class BufferPool {
+  /** per size class, idle buffers oldest first, with when each was released (a counter) */
   private readonly free: Buffer[][] = [];
+  private readonly releasedAt: number[][] = [];
+  private releases = 0;
   private pooledBytes = 0;
   private readonly maxPooledBytes: number;
 
   constructor(maxPooledBytes: number) {
     this.maxPooledBytes = maxPooledBytes;
-    for (let c = 0; c <= MAX_CLASS; c++) this.free.push([]);
+    for (let c = 0; c <= MAX_CLASS; c++) {
+      this.free.push([]);
+      this.releasedAt.push([]);
+    }
   }
 
-  /** A buffer of at least `size` bytes; its contents are garbage. */
+  /**
+   * A buffer of at least `size` bytes; its contents are garbage. An idle buffer of the next class up serves when
+   * the size's own class has none (a Lease carves later allocations out of the rest).
+   */
   acquire(size: number): Buffer {
     const c = sizeClass(size);
     if (c > MAX_CLASS) return Buffer.allocUnsafeSlow(size);
-    const list = this.free[c]!;
-    const b = list.pop();
-    if (b) {
-      this.pooledBytes -= b.length;
-      return b;
-    }
-    return Buffer.allocUnsafeSlow(1 << c);
+    const from = this.free[c]!.length > 0 ? c : c < MAX_CLASS && this.free[c + 1]!.length > 0 ? c + 1 : -1;
+    if (from < 0) return Buffer.allocUnsafeSlow(1 << c);
+    this.releasedAt[from]!.pop();
+    const b = this.free[from]!.pop()!;
+    this.pooledBytes -= b.length;
+    return b;
   }
 
   /** Returns a buffer from acquire(); the caller must hold no view of it any more. */
   release(buf: Buffer): void {
     const c = sizeClass(buf.length);
-    if (c > MAX_CLASS || buf.length !== 1 << c || this.pooledBytes + buf.length > this.maxPooledBytes) return;
+    if (c > MAX_CLASS || buf.length !== 1 << c || buf.length > this.maxPooledBytes) return;
+    while (this.pooledBytes + buf.length > this.maxPooledBytes) this.evictOldest();
     this.free[c]!.push(buf);
+    this.releasedAt[c]!.push(++this.releases);
     this.pooledBytes += buf.length;
   }
 
   get idleBytes(): number {
     return this.pooledBytes;
+  }
+
+  /** Drops the idle buffer released longest ago (the first of some class's list). */
+  private evictOldest(): void {
+    let oldest = -1;
+    for (let c = MIN_CLASS; c <= MAX_CLASS; c++) {
+      const at = this.releasedAt[c]![0];
+      if (at !== undefined && (oldest < 0 || at < this.releasedAt[oldest]![0]!)) oldest = c;
+    }
+    this.releasedAt[oldest]!.shift();
+    this.pooledBytes -= this.free[oldest]!.shift()!.length;
   }
 }
 
