@@ -1,9 +1,11 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof, e.g. from `npm run bench:shadow -- --profile DIR`): the functions
 // with the most self time, and the most inclusive time, as % of the samples.
 //
-//   node dist/bench/shadow/profile-summary.js FILE.cpuprofile [--top N] [--match TEXT]
+//   node dist/bench/shadow/profile-summary.js FILE.cpuprofile [--top N] [--match TEXT] [--stalls MS]
 //
-// --match keeps only functions whose name or file contains TEXT in the inclusive list.
+// --match keeps only functions whose name or file contains TEXT in the inclusive list. --stalls adds where the
+// event loop sat in one place for MS or longer: consecutive samples in the same function (a blocking call such
+// as a write, rename or fsync samples as one long stretch), grouped by the innermost frames.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,10 +29,10 @@ interface CpuProfile {
   endTime: number;
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' }, match: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' }, match: { type: 'string' }, stalls: { type: 'string' } } });
 const file = positionals[0];
 if (!file) {
-  process.stderr.write('usage: profile-summary FILE.cpuprofile [--top N] [--match TEXT]\n');
+  process.stderr.write('usage: profile-summary FILE.cpuprofile [--top N] [--match TEXT] [--stalls MS]\n');
   process.exit(2);
 }
 const top = Number(values.top);
@@ -81,3 +83,33 @@ for (const [k, v] of [...incl]
   .sort((a, b) => b[1] - a[1])
   .slice(0, top))
   process.stdout.write(`  ${pct(v)}  ${k}\n`);
+
+if (values.stalls !== undefined) {
+  const minUs = Number(values.stalls) * 1000;
+  const groups = new Map<string, { count: number; us: number; maxUs: number }>();
+  for (let i = 0; i < prof.samples.length; ) {
+    let j = i;
+    while (j + 1 < prof.samples.length && prof.samples[j + 1] === prof.samples[i]) j++;
+    let us = 0;
+    for (let k = i; k <= j; k++) us += prof.timeDeltas[k + 1] ?? 0;
+    const node = byId.get(prof.samples[i]!)!;
+    if (us >= minUs && !label(node).startsWith('(idle)')) {
+      const frames: string[] = [];
+      for (let id: number | undefined = node.id; id !== undefined && frames.length < 4; id = parent.get(id)) {
+        const l = label(byId.get(id)!);
+        if (l !== '(root)') frames.push(l);
+      }
+      const key = frames.join(' < ');
+      const g = groups.get(key) ?? { count: 0, us: 0, maxUs: 0 };
+      g.count++;
+      g.us += us;
+      g.maxUs = Math.max(g.maxUs, us);
+      groups.set(key, g);
+    }
+    i = j + 1;
+  }
+  process.stdout.write(`\nstalls of ${values.stalls} ms or more (count, total, longest, innermost frames):\n`);
+  for (const [k, g] of [...groups].sort((a, b) => b[1].us - a[1].us).slice(0, top)) {
+    process.stdout.write(`  ${String(g.count).padStart(4)}× ${(g.us / 1000).toFixed(0).padStart(6)} ms  max ${(g.maxUs / 1000).toFixed(0).padStart(4)} ms  ${k}\n`);
+  }
+}
