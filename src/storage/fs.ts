@@ -28,6 +28,12 @@ export const defaultStorageFs: StorageFs = {
   writeFileSync: (path, data) => nodeFs.writeFileSync(path, data),
 };
 
+interface PathWrites {
+  gen: number;
+  running: boolean;
+  waiting: { gen: number; data: Buffer | string; landed?: (ok: boolean) => void } | null;
+}
+
 /**
  * fs.writeFile, then fdatasync, on the threadpool: for a temporary file about to be renamed over another (see
  * BackgroundFileWriter), so the rename finds no unwritten data to flush.
@@ -109,14 +115,19 @@ export function readFileOrNull(fs: StorageFs, path: string): Buffer | null {
  * runs back on the event loop, in order with every synchronous write of the same file, so a background write never
  * lands over a newer one: a synchronous write, a removal or a later background write of the path first calls
  * supersede() (write() does it itself), and a superseded write's temporary file is removed instead of renamed.
+ * One write of a path runs at a time; writes made meanwhile wait, and only the newest of them follows.
  * The temporary file's data is on disk before the rename (StorageFs.writeFile syncs it on the threadpool): ext4
  * would otherwise write it out inside rename() itself, on the event loop (renaming over an existing file forces
  * the new one's delayed blocks out; 50-200 ms stalls under a replication load). A crash keeps the old or the new
  * content; the rename itself is not synced, so after a power loss the old content may come back.
  */
 export class BackgroundFileWriter {
-  /** paths with background writes in flight: the generation allowed to land, and how many are in flight */
-  private readonly paths = new Map<string, { gen: number; inFlight: number }>();
+  /**
+   * paths with background writes in flight: the generation allowed to land, whether one is on the threadpool, and
+   * the newest write waiting for it (one write of a path at a time: a checkpoint that moves many times a second
+   * costs one threadpool write and sync per landing, not one per move)
+   */
+  private readonly paths = new Map<string, PathWrites>();
   private generation = 0;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -125,7 +136,7 @@ export class BackgroundFileWriter {
 
   /**
    * Replaces `path` with `data` in the background. `landed(ok)` is told whether this content reached the file
-   * (false: it failed, or was superseded).
+   * (false: it failed, or was superseded, also by a later write() of the path made while this one waited).
    */
   write(path: string, data: Buffer | string, landed?: (ok: boolean) => void): void {
     const fs = this.fs;
@@ -143,14 +154,28 @@ export class BackgroundFileWriter {
     }
     let entry = this.paths.get(path);
     if (entry === undefined) {
-      entry = { gen, inFlight: 0 };
+      entry = { gen, running: false, waiting: null };
       this.paths.set(path, entry);
     }
     entry.gen = gen;
-    entry.inFlight++;
     this.inFlight++;
+    if (entry.running) {
+      const replaced = entry.waiting;
+      entry.waiting = { gen, data, landed };
+      if (replaced !== null) {
+        replaced.landed?.(false);
+        this.settled();
+      }
+      return;
+    }
+    this.start(path, entry, gen, data, landed);
+  }
+
+  private start(path: string, entry: PathWrites, gen: number, data: Buffer | string, landed?: (ok: boolean) => void): void {
+    const fs = this.fs;
+    entry.running = true;
     const tmp = `${path}.${gen}.tmp`;
-    fs.writeFile(tmp, data, (err) => {
+    fs.writeFile!(tmp, data, (err) => {
       let ok = false;
       try {
         if (err === null && entry.gen === gen) {
@@ -160,7 +185,17 @@ export class BackgroundFileWriter {
       } catch {
         // the directory went away (topic deleted), or the disk failed: the content did not land
       }
-      if (--entry.inFlight === 0 && this.paths.get(path) === entry) this.paths.delete(path);
+      entry.running = false;
+      const next = entry.waiting;
+      entry.waiting = null;
+      if (next !== null && next.gen === entry.gen) this.start(path, entry, next.gen, next.data, next.landed);
+      else {
+        if (next !== null) {
+          next.landed?.(false); // superseded while it waited
+          this.settled();
+        }
+        if (this.paths.get(path) === entry) this.paths.delete(path);
+      }
       landed?.(ok);
       if (ok) this.settled();
       else this.discard(tmp, this.settled);

@@ -47,6 +47,25 @@ describe('background file writes', () => {
     assert.deepEqual(readdirSync(dir), ['checkpoint'], 'superseded temporary files are removed');
   });
 
+  it('writes a path once at a time: of the writes made meanwhile only the newest follows', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'checkpoint');
+    let threadpoolWrites = 0;
+    const fs = { ...defaultStorageFs, writeFile: (p: string, d: Buffer | string, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      threadpoolWrites++;
+      defaultStorageFs.writeFile!(p, d, cb);
+    } };
+    const w = new BackgroundFileWriter(fs);
+    const landed: string[] = [];
+    for (let i = 0; i < 20; i++) w.write(path, `v${i}`, (ok) => landed.push(`${i}:${ok}`));
+    await w.idle();
+    assert.equal(readFileSync(path, 'utf8'), 'v19');
+    assert.equal(threadpoolWrites, 2, 'the first write, then the newest of the 19 that waited for it');
+    assert.deepEqual(landed.filter((l) => l.endsWith(':true')), ['19:true']);
+    assert.equal(landed.length, 20);
+    assert.deepEqual(readdirSync(dir), ['checkpoint']);
+  });
+
   it('never lands a background write over a synchronous one made after it', async (t) => {
     const dir = tempDir(t);
     const path = join(dir, 'checkpoint');
