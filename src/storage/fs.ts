@@ -22,38 +22,13 @@ export const defaultStorageFs: StorageFs = {
   rmSync: (path) => nodeFs.rmSync(path, { recursive: true, force: true }),
   // retried: a background write may be creating a file in a directory being removed (ENOTEMPTY)
   rm: (path, cb) => nodeFs.rm(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 }, cb),
-  writeFile: writeFileSynced,
+  // synced before the callback: the temporary file of a background write is renamed over another next (see
+  // BackgroundFileWriter), and the rename must find no unwritten data to flush
+  writeFile: (path, data, cb) => nodeFs.writeFile(path, data, { flush: true }, cb),
   existsSync: (path) => nodeFs.existsSync(path),
   readFileSync: (path) => nodeFs.readFileSync(path),
   writeFileSync: (path, data) => nodeFs.writeFileSync(path, data),
 };
-
-interface PathWrites {
-  gen: number;
-  running: boolean;
-  waiting: { gen: number; data: Buffer | string; landed?: (ok: boolean) => void } | null;
-}
-
-/**
- * fs.writeFile, then fdatasync, on the threadpool: for a temporary file about to be renamed over another (see
- * BackgroundFileWriter), so the rename finds no unwritten data to flush.
- */
-function writeFileSynced(path: string, data: Buffer | string, cb: (err: NodeJS.ErrnoException | null) => void): void {
-  nodeFs.open(path, 'w', (err, fd) => {
-    if (err) return cb(err);
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const finish = (first: NodeJS.ErrnoException | null): void => nodeFs.close(fd, (closeErr) => cb(first ?? closeErr));
-    const writeFrom = (done: number): void => {
-      if (done >= bytes.length) return nodeFs.fdatasync(fd, finish);
-      nodeFs.write(fd, bytes, done, bytes.length - done, done, (writeErr, n) => {
-        if (writeErr) return finish(writeErr);
-        if (n <= 0) return finish(new Error(`write made no progress (${done} of ${bytes.length} bytes)`));
-        writeFrom(done + n);
-      });
-    };
-    writeFrom(0);
-  });
-}
 
 export function storageError(what: string, err: unknown): KafkaError {
   const detail = err instanceof Error ? err.message : String(err);
@@ -106,6 +81,13 @@ export function readFileOrNull(fs: StorageFs, path: string): Buffer | null {
   } catch {
     return null;
   }
+}
+
+/** the background writes of one path (BackgroundFileWriter.paths) */
+interface PathWrites {
+  gen: number;
+  running: boolean;
+  waiting: { gen: number; data: Buffer | string; landed?: (ok: boolean) => void } | null;
 }
 
 /**
