@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { initCompression } from '../protocol/compression.js';
-import { BackgroundFileWriter, defaultStorageFs } from './fs.js';
+import { BackgroundFileWriter, defaultStorageFs, FileRemover } from './fs.js';
 import { DiskPartitionLog, type LogDeps } from './partition-log.js';
 import { TailRing } from './tail-cache.js';
 import type { LogConfig, PartitionLog, Storage, StorageFs, StorageOptions, TopicPartition } from './types.js';
@@ -31,12 +31,13 @@ class LogStorage implements Storage {
   private readonly deps: LogDeps;
   private readonly timer: NodeJS.Timeout | null = null;
   private readonly pendingDeletes = new Set<{ timer: NodeJS.Timeout; paths: string[] }>();
-  /** asynchronous removals under way (close waits for them) */
-  private readonly removing = new Set<Promise<void>>();
+  /** removes retired files one at a time, gradually (close hurries it and waits) */
+  private readonly remover: FileRemover;
   private readonly onMaintenanceError: StorageOptions['onMaintenanceError'];
 
   constructor(opts: StorageOptions) {
     this.fs = opts.fs ?? defaultStorageFs;
+    this.remover = new FileRemover(this.fs);
     this.logsDir = join(opts.dataDir, 'logs');
     this.fs.mkdirSync(this.logsDir);
     this.onMaintenanceError = opts.onMaintenanceError;
@@ -123,7 +124,7 @@ class LogStorage implements Storage {
       this.removeNow(pending.paths);
     }
     this.pendingDeletes.clear();
-    await Promise.all([...this.removing]);
+    await this.remover.hurry();
   }
 
   private scheduleDelete(paths: string[], delayMs: number): void {
@@ -140,25 +141,11 @@ class LogStorage implements Storage {
   }
 
   /**
-   * Removes files and directories, on the threadpool when the filesystem can: unlinking a segment frees its page
-   * cache, which took milliseconds of the event loop per segment under load. A failure leaves the path for the
-   * next start, which removes `*.deleted` files and `*-delete` directories.
+   * Removes files and directories off the event loop (unlinking a segment frees its page cache, which took
+   * milliseconds of the event loop per segment under load), one at a time and in short steps (FileRemover).
    */
   private removeNow(paths: string[]): void {
-    const fs = this.fs;
-    for (const path of paths) {
-      if (fs.rm === undefined) {
-        try {
-          fs.rmSync(path);
-        } catch {
-          // left for the next start
-        }
-        continue;
-      }
-      const done = new Promise<void>((resolve) => fs.rm!(path, () => resolve()));
-      this.removing.add(done);
-      void done.then(() => this.removing.delete(done));
-    }
+    for (const path of paths) this.remover.remove(path);
   }
 }
 

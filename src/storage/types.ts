@@ -200,6 +200,11 @@ export interface StorageFs {
    */
   rm?(path: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
   /**
+   * Like rm, in short steps on the threadpool (a large file cut down from its end before the unlink; a directory
+   * entry by entry), for removals nobody waits for: retired segments and deleted topics (see FileRemover).
+   */
+  removeGradually?(path: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  /**
    * Asynchronous whole-file write on the threadpool, its data synced before the callback (the temporary file of a
    * checkpoint or an index written in the background, renamed over the real one afterwards: creating a file is a
    * journal operation that can wait behind writeback, and renaming over a file whose data is not yet on disk
