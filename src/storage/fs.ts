@@ -26,6 +26,7 @@ export const defaultStorageFs: StorageFs = {
   // synced before the callback: the temporary file of a background write is renamed over another next (see
   // BackgroundFileWriter), and the rename must find no unwritten data to flush
   writeFile: (path, data, cb) => nodeFs.writeFile(path, data, { flush: true }, cb),
+  link: (existing, newPath, cb) => nodeFs.link(existing, newPath, cb),
   existsSync: (path) => nodeFs.existsSync(path),
   readFileSync: (path) => nodeFs.readFileSync(path),
   writeFileSync: (path, data) => nodeFs.writeFileSync(path, data),
@@ -115,7 +116,15 @@ export class BackgroundFileWriter {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly fs: StorageFs) {}
+  /**
+   * `retire(path)` removes a file nobody needs any more, off the event loop (Storage passes its FileRemover): the
+   * extra name a replaced file's old content keeps until then (see start()). Without it the writer removes that
+   * name itself, and idle() waits for it.
+   */
+  constructor(
+    private readonly fs: StorageFs,
+    private readonly retire?: (path: string) => void,
+  ) {}
 
   /**
    * Replaces `path` with `data` in the background. `landed(ok)` is told whether this content reached the file
@@ -154,35 +163,60 @@ export class BackgroundFileWriter {
     this.start(path, entry, gen, data, landed);
   }
 
+  /**
+   * Writes and syncs the temporary file on the threadpool, gives the current file a second name there too
+   * (StorageFs.link), and renames the temporary file over the real one on the event loop. The second name keeps the
+   * old content's inode alive through the rename: renaming over the last name of a file frees its blocks inside
+   * rename(), with the directory locked, and on this machine's ext4 (mounted with discard) freeing blocks waits for
+   * the disk to discard them — the largest event-loop stall left in a loaded link (perf sched_switch stacks: rename
+   * → evict → ext4_free_blocks → blkdev_issue_discard), and lookups in the same directory queued behind it. The old
+   * content is then unlinked by `retire`, on the threadpool.
+   */
   private start(path: string, entry: PathWrites, gen: number, data: Buffer | string, landed?: (ok: boolean) => void): void {
     const fs = this.fs;
     entry.running = true;
     const tmp = `${path}.${gen}.tmp`;
     fs.writeFile!(tmp, data, (err) => {
-      let ok = false;
-      try {
-        if (err === null && entry.gen === gen) {
-          fs.renameSync(tmp, path);
-          ok = true;
-        }
-      } catch {
-        // the directory went away (topic deleted), or the disk failed: the content did not land
-      }
-      entry.running = false;
-      const next = entry.waiting;
-      entry.waiting = null;
-      if (next !== null && next.gen === entry.gen) this.start(path, entry, next.gen, next.data, next.landed);
-      else {
-        if (next !== null) {
-          next.landed?.(false); // superseded while it waited
-          this.settled();
-        }
-        if (this.paths.get(path) === entry) this.paths.delete(path);
-      }
-      landed?.(ok);
-      if (ok) this.settled();
-      else this.discard(tmp, this.settled);
+      if (err !== null || entry.gen !== gen || fs.link === undefined) return this.land(path, entry, gen, tmp, null, err === null, landed);
+      // ends in .tmp: a leftover from a crash is removed at the next start with the other temporary files
+      const old = `${path}.${gen}.old.tmp`;
+      // ENOENT: the first write of the path, no old content; another failure: the rename frees the old blocks itself
+      fs.link(path, old, (err2) => this.land(path, entry, gen, tmp, err2 === null ? old : null, true, landed));
     });
+  }
+
+  private land(path: string, entry: PathWrites, gen: number, tmp: string, old: string | null, written: boolean, landed?: (ok: boolean) => void): void {
+    const fs = this.fs;
+    let ok = false;
+    try {
+      if (written && entry.gen === gen) {
+        fs.renameSync(tmp, path);
+        ok = true;
+      }
+    } catch {
+      // the directory went away (topic deleted), or the disk failed: the content did not land
+    }
+    if (old !== null) {
+      if (this.retire !== undefined) this.retire(old);
+      else {
+        this.inFlight++;
+        this.discard(old, this.settled);
+      }
+    }
+    entry.running = false;
+    const next = entry.waiting;
+    entry.waiting = null;
+    if (next !== null && next.gen === entry.gen) this.start(path, entry, next.gen, next.data, next.landed);
+    else {
+      if (next !== null) {
+        next.landed?.(false); // superseded while it waited
+        this.settled();
+      }
+      if (this.paths.get(path) === entry) this.paths.delete(path);
+    }
+    landed?.(ok);
+    if (ok) this.settled();
+    else this.discard(tmp, this.settled);
   }
 
   private readonly settled = (): void => {
@@ -200,7 +234,7 @@ export class BackgroundFileWriter {
     return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Removes a temporary file that will not be renamed (a leftover is removed at the next start: *.tmp). */
+  /** Removes a temporary file that will not be renamed, or an old content's extra name (a leftover is removed at the next start: *.tmp). */
   private discard(tmp: string, done: () => void): void {
     const fs = this.fs;
     if (fs.rm !== undefined) {

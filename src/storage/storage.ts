@@ -50,7 +50,7 @@ class LogStorage implements Storage {
       // allocated on the first append (see TailRing)
       tailRing: new TailRing(opts.tailCacheTotalBytes ?? DEFAULT_TAIL_CACHE_TOTAL_BYTES),
       scheduleDelete: (paths, delayMs) => this.scheduleDelete(paths, delayMs),
-      background: new BackgroundFileWriter(this.fs),
+      background: new BackgroundFileWriter(this.fs, (path) => this.remover.remove(path)),
     };
     // Directories of topics deleted before a restart.
     const leftovers = this.fs.readdirSync(this.logsDir).filter((n) => n.endsWith(DELETE_DIR_SUFFIX));

@@ -211,6 +211,8 @@ export interface StorageFs {
    * makes ext4 write it out inside the rename); without it storage writes those files synchronously.
    */
   writeFile?(path: string, data: Buffer | string, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  /** Asynchronous hard link on the threadpool (BackgroundFileWriter keeps a replaced file's old content alive with it). */
+  link?(existing: string, newPath: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
   existsSync(path: string): boolean;
   readFileSync(path: string): Buffer;
   writeFileSync(path: string, data: Buffer | string): void;

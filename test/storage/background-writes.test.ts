@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BackgroundFileWriter, defaultStorageFs } from '../../src/storage/fs.js';
@@ -78,6 +78,29 @@ describe('background file writes', () => {
     assert.equal(readFileSync(path, 'utf8'), 'fresh');
     assert.equal(result, false);
     await waitFor('the superseded temporary file to go', () => readdirSync(dir).length === 1);
+  });
+
+  it('keeps a replaced file’s old content under a second name through the rename, and hands that name to be removed', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'leader-epoch-checkpoint');
+    writeFileSync(path, 'old content');
+    const oldInode = statSync(path).ino;
+    const retired: { name: string; content: string; ino: number }[] = [];
+    // what the retiring sees is checked at the moment it is handed over, before anything removes it
+    const w = new BackgroundFileWriter(defaultStorageFs, (name) =>
+      retired.push({ name, content: readFileSync(name, 'utf8'), ino: statSync(name).ino }),
+    );
+    w.write(path, 'new content');
+    await w.idle();
+    assert.equal(readFileSync(path, 'utf8'), 'new content');
+    assert.equal(retired.length, 1);
+    assert.match(retired[0]!.name, /\.tmp$/); // a crash leftover goes with the other temporary files at the next start
+    assert.equal(retired[0]!.content, 'old content');
+    assert.equal(retired[0]!.ino, oldInode); // the same inode: the rename dropped a name, not the last one
+    // the first write of a path has no old content to keep
+    w.write(join(dir, 'fresh'), 'x');
+    await w.idle();
+    assert.equal(retired.length, 1);
   });
 
   it('writes a rolled segment’s indexes in the background, and close writes any that have not landed', async (t) => {
