@@ -5,9 +5,9 @@
 
 // libuv's threadpool (4 threads unless told) carries the broker's fetch reads from segment files and its background
 // file work (checkpoint and index writes with their fdatasync, removal of retired segments). On a disk where those
-// block for milliseconds, four threads were too few: fetch reads waited behind them (bench/RESULTS.md, 256
-// partitions: p99 replication latency 42 → 32 ms at 50 % of max ingest). It must be set before the pool starts, so
-// here, before anything is loaded; an explicit UV_THREADPOOL_SIZE wins.
+// block for milliseconds, fetch reads can wait behind them with four threads (bench/RESULTS.md has the A/B: at 256
+// partitions less lag at 100 % of max ingest in most runs, the 50 % latency within the noise). It must be set before
+// the pool starts, so here, before anything is loaded; an explicit UV_THREADPOOL_SIZE wins.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import('../dist/src/cli/main.js').catch((err) => {
