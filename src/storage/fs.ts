@@ -236,18 +236,25 @@ export class BackgroundFileWriter {
 
   /** Removes a temporary file that will not be renamed, or an old content's extra name (a leftover is removed at the next start: *.tmp). */
   private discard(tmp: string, done: () => void): void {
-    const fs = this.fs;
-    if (fs.rm !== undefined) {
-      fs.rm(tmp, () => done());
-      return;
-    }
-    try {
-      fs.rmSync(tmp);
-    } catch {
-      // left for the next start
-    }
-    done();
+    removeOffLoop(this.fs, tmp, done);
   }
+}
+
+/**
+ * Removes a path on the threadpool when the filesystem seam can (StorageFs.rm), else at once; `done` follows either
+ * way. A failure leaves the path for the next start, which removes `*.tmp`, `*.deleted` and `*-delete` leftovers.
+ */
+function removeOffLoop(fs: StorageFs, path: string, done: () => void): void {
+  if (fs.rm !== undefined) {
+    fs.rm(path, () => done());
+    return;
+  }
+  try {
+    fs.rmSync(path);
+  } catch {
+    // left for the next start
+  }
+  done();
 }
 
 /** What a large file loses per truncation when it is removed gradually (removeGradually). */
@@ -323,14 +330,15 @@ export class FileRemover {
   private readonly queue: string[] = [];
   private running = false;
   private hurried = false;
-  private readonly others = new Set<Promise<void>>();
+  /** removals started by hurry() (or after it) and not finished */
+  private others = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly fs: StorageFs) {}
 
   /** paths queued or being removed */
   get pending(): number {
-    return this.queue.length + (this.running ? 1 : 0) + this.others.size;
+    return this.queue.length + (this.running ? 1 : 0) + this.others;
   }
 
   remove(path: string): void {
@@ -358,34 +366,14 @@ export class FileRemover {
       return;
     }
     this.running = true;
-    const fs = this.fs;
-    const remove = fs.removeGradually ?? fs.rm;
-    if (remove === undefined) {
-      try {
-        fs.rmSync(path);
-      } catch {
-        // left for the next start
-      }
-      this.next();
-      return;
-    }
-    remove(path, () => this.next());
+    if (this.fs.removeGradually !== undefined) this.fs.removeGradually(path, () => this.next());
+    else removeOffLoop(this.fs, path, () => this.next());
   }
 
   private removeNow(path: string): void {
-    const fs = this.fs;
-    if (fs.rm === undefined) {
-      try {
-        fs.rmSync(path);
-      } catch {
-        // left for the next start
-      }
-      return;
-    }
-    const done = new Promise<void>((resolve) => fs.rm!(path, () => resolve()));
-    this.others.add(done);
-    void done.then(() => {
-      this.others.delete(done);
+    this.others++;
+    removeOffLoop(this.fs, path, () => {
+      this.others--;
       this.checkIdle();
     });
   }
