@@ -125,6 +125,36 @@ export function readCpuSeconds(pid: number): number {
   for (const p of processTree(pid)) sum += ownCpuSeconds(p);
   return sum;
 }
+/**
+ * Seconds the process's main thread has spent runnable but waiting for a CPU (the second field of
+ * /proc/<pid>/task/<pid>/schedstat; NaN where the kernel does not keep it). For a Node process this is the event
+ * loop's thread: time it was ready to run and did not.
+ */
+export function mainThreadRunDelaySeconds(pid: number): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ');
+    return Number(f[1]) / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Seconds in which some task waited for I/O and for a CPU, machine-wide (the `some ... total=` line of
+ * /proc/pressure/io and /proc/pressure/cpu, in µs; NaN without PSI).
+ */
+export function readPressureSeconds(): { io: number; cpu: number } {
+  const some = (what: string): number => {
+    try {
+      const m = /^some .*total=(\d+)$/m.exec(fs.readFileSync(`/proc/pressure/${what}`, 'utf8'));
+      return m ? Number(m[1]) / 1e6 : NaN;
+    } catch {
+      return NaN;
+    }
+  };
+  return { io: some('io'), cpu: some('cpu') };
+}
+
 /** USER_HZ: 100 on every Linux this runs on */
 const CLOCK_TICKS = 100;
 

@@ -23,7 +23,7 @@ import { freePorts, kafkaUnavailableReason, kafkaVersion, startKafka as startKaf
 import { startMirrorMaker, type MirrorMaker } from '../kafka/mirror-maker.js';
 import { createTopic, waitForBroker } from '../lib/admin.js';
 import { KAFKA_HEAP_MB } from '../lib/brokers.js';
-import { ownCpuSeconds, readMachineBusySeconds, spawnLogged, stopProcess } from '../lib/procs.js';
+import { mainThreadRunDelaySeconds, ownCpuSeconds, readMachineBusySeconds, readPressureSeconds, spawnLogged, stopProcess } from '../lib/procs.js';
 import { KafkaConnection, pickVersion, type ApiVersionRanges } from '../lib/wire.js';
 import type { ShadowOptions } from './options.js';
 import type { AgentJob, AgentReply, AgentResult, Endpoint, MonitorJob, MonitorResult } from './jobs.js';
@@ -603,12 +603,17 @@ export class Agent {
  * CPU seconds of each watched process (utime + stime of /proc/<pid>/stat: every process here is started directly,
  * with no launcher in between) and of the machine, read every
  * `everyMs`; `between(pid, t0, t1)` interpolates, so any window (a produce job's measured seconds) can be cut out.
+ * Also the time each process's main thread waited for a CPU, and the machine's I/O and CPU pressure (PSI): where a
+ * latency tail went when the event loop itself was not blocked.
  */
 export class CpuTimeline {
   private readonly pids = new Map<number, string>();
   private readonly t: number[] = [];
   private readonly series = new Map<number, number[]>();
+  private readonly waits = new Map<number, number[]>();
   private readonly machine: number[] = [];
+  private readonly ioPressure: number[] = [];
+  private readonly cpuPressure: number[] = [];
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly everyMs = 100) {}
@@ -618,6 +623,7 @@ export class CpuTimeline {
     this.pids.set(pid, label);
     // earlier samples: unknown (NaN) for this pid
     this.series.set(pid, new Array<number>(this.t.length).fill(NaN));
+    this.waits.set(pid, new Array<number>(this.t.length).fill(NaN));
   }
 
   unwatch(pid: number): void {
@@ -627,7 +633,11 @@ export class CpuTimeline {
   sample(): void {
     this.t.push(performance.timeOrigin + performance.now());
     this.machine.push(readMachineBusySeconds());
+    const pressure = readPressureSeconds();
+    this.ioPressure.push(pressure.io);
+    this.cpuPressure.push(pressure.cpu);
     for (const [pid, s] of this.series) s.push(this.pids.has(pid) ? ownCpuSeconds(pid) : NaN);
+    for (const [pid, s] of this.waits) s.push(this.pids.has(pid) ? mainThreadRunDelaySeconds(pid) : NaN);
   }
 
   start(): this {
@@ -649,7 +659,10 @@ export class CpuTimeline {
     if (i === 0) return;
     this.t.splice(0, i);
     this.machine.splice(0, i);
+    this.ioPressure.splice(0, i);
+    this.cpuPressure.splice(0, i);
     for (const s of this.series.values()) s.splice(0, i);
+    for (const s of this.waits.values()) s.splice(0, i);
   }
 
   private at(values: number[], tMs: number): number {
@@ -670,6 +683,18 @@ export class CpuTimeline {
     const s = this.series.get(pid);
     if (!s) return NaN;
     return this.at(s, t1) - this.at(s, t0);
+  }
+
+  /** Seconds the process's main thread waited for a CPU in [t0, t1] (wall ms). */
+  mainThreadWaitBetween(pid: number, t0: number, t1: number): number {
+    const s = this.waits.get(pid);
+    if (!s) return NaN;
+    return this.at(s, t1) - this.at(s, t0);
+  }
+
+  /** Seconds in [t0, t1] in which some task on the machine waited for I/O, and for a CPU (PSI `some`). */
+  pressureBetween(t0: number, t1: number): { io: number; cpu: number } {
+    return { io: this.at(this.ioPressure, t1) - this.at(this.ioPressure, t0), cpu: this.at(this.cpuPressure, t1) - this.at(this.cpuPressure, t0) };
   }
 
   /** CPU seconds the machine (all processes) used in [t0, t1]. */

@@ -55,7 +55,7 @@ import {
 import type { MonitorJob, MonitorResult, ShadowProduceJob, ShadowProduceResult } from './jobs.js';
 import { batchRecordsFor, keepBytesPerPartition, logSettings, mm2HeapMb, parseShadowOptions, type ShadowOptions } from './options.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
-import { renderMarkdown, renderText } from './report.js';
+import { renderMarkdown, renderText, waitingText } from './report.js';
 import type { CatchUp, IdleLinkCost, IdleReport, LagStats, LivePhase, NoLinkIngest, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
 import { runBench } from '../lib/run.js';
 
@@ -110,6 +110,23 @@ function coresOver(ctx: Ctx, pids: Pids, from: number, to: number): { cores: Rec
   ours += ctx.timeline.between(process.pid, from, to);
   const other = Math.max(0, (ctx.timeline.machineBetween(from, to) - ours) / secs);
   return { cores, cpuSeconds, otherCores: other };
+}
+
+/**
+ * Shares of the window in which the Node processes' main threads (Umbra brokers, load generator, monitor) were
+ * ready to run but had no CPU, and in which some task on the machine waited for I/O or a CPU (PSI).
+ */
+function waitingOver(ctx: Ctx, s: PhaseSetup, from: number, to: number): NonNullable<LivePhase['waiting']> {
+  const secs = (to - from) / 1000;
+  const mainThreads: Record<string, number> = {};
+  for (const [label, pid] of Object.entries(s.pids)) {
+    const node = label === 'loadgen' || label === 'monitor' || (label === 'source' && s.source.kind === 'umbra') || (label === 'shadow' && s.target.kind === 'umbra');
+    if (!node) continue;
+    const w = ctx.timeline.mainThreadWaitBetween(pid, from, to);
+    if (Number.isFinite(w)) mainThreads[label] = w / secs;
+  }
+  const p = ctx.timeline.pressureBetween(from, to);
+  return { mainThreads, ioPressure: p.io / secs, cpuPressure: p.cpu / secs };
 }
 
 function perGiB(cpuSeconds: Record<string, number>, bytes: number): Record<string, number> {
@@ -249,6 +266,7 @@ async function livePhase(
   for (let i = 0; i < m.probeAckAt.length; i++) if (m.probeAckAt[i]! >= from && m.probeAckAt[i]! <= to) probeIdx.push(i);
   const latency: LatencySummary | null = probeIdx.length ? summarizeLatency(Float64Array.from(probeIdx.map((i) => m.probeMs[i]!))) : null;
   const { cores, cpuSeconds, otherCores } = coresOver(ctx, s.pids, from, to);
+  const waiting = waitingOver(ctx, s, from, to);
   const windowSeconds = (to - from) / 1000;
   const replBytes = replRecPerSec * windowSeconds * produce.bytesPerRecord;
   const phase: LivePhase = {
@@ -276,9 +294,13 @@ async function livePhase(
     monitorErrors: m.errors,
     gaps,
     eventLoop: { ...(loopSource ? { source: loopSource } : {}), ...(loopTarget ? { shadow: loopTarget } : {}) },
+    waiting,
     ...(process.env.UMBRA_BENCH_TRACE === '1'
       ? {
           trace: {
+            startEpochMs: from,
+            // the same moment on CLOCK_MONOTONIC, which `perf trace -T` prints
+            startMonotonicMs: Number(process.hrtime.bigint()) / 1e6 - (wallNow() - from),
             probeAt: probeIdx.map((i) => m.probeAckAt[i]! - from),
             probeMs: probeIdx.map((i) => m.probeMs[i]!),
             lagAt: m.t.filter((t) => t >= from && t <= to).map((t) => t - from),
@@ -300,7 +322,8 @@ async function livePhase(
       (gaps ? `, ${gaps} GAPS (retention deleted unreplicated data)` : '') +
       (loopSource || loopTarget
         ? `, event loop p99/max ms: source ${loopSource ? `${loopSource.p99.toFixed(0)}/${loopSource.max.toFixed(0)}` : '—'}, shadow ${loopTarget ? `${loopTarget.p99.toFixed(0)}/${loopTarget.max.toFixed(0)}` : '—'}`
-        : ''),
+        : '') +
+      `, ${waitingText(waiting)}`,
   );
   return { phase, produce };
 }

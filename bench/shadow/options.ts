@@ -27,6 +27,8 @@ Phases:
   --keep-mib N                 what each topic may keep on each broker, MiB (default 2048; 0 = everything): the
                                bench deletes older records (DeleteRecords, every second) so the page cache stays
                                bounded (bench/RESULTS.md says why that matters on this machine)
+  --segment-mib N              segment size on both brokers while trimming, MiB (default 0: half a partition's
+                               trimming step, 1-128 MiB, so DeleteRecords frees space promptly)
 
 Load (the project's own client, prebuilt batches, acks=1):
   --batch-bytes N              value bytes per record batch (default 65536: 64 x 1 KiB or 655 x 100 B records)
@@ -75,6 +77,7 @@ export interface ShadowOptions {
   catchupSeconds: number;
   drainSeconds: number;
   keepMiB: number;
+  segmentMiB: number;
   batchBytes: number;
   perRequest: number;
   window: number;
@@ -119,6 +122,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
         'catchup-seconds': { type: 'string' },
         'drain-seconds': { type: 'string', default: '15' },
         'keep-mib': { type: 'string', default: '2048' },
+        'segment-mib': { type: 'string', default: '0' },
         'batch-bytes': { type: 'string', default: '65536' },
         'per-request': { type: 'string', default: '4' },
         window: { type: 'string', default: '16' },
@@ -178,6 +182,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
     catchupSeconds: num('catchup-seconds', v['catchup-seconds'] ?? (quick ? '8' : '15'), 1),
     drainSeconds: num('drain-seconds', v['drain-seconds']!, 1),
     keepMiB: num('keep-mib', v['keep-mib']!, 0),
+    segmentMiB: Math.floor(num('segment-mib', v['segment-mib']!, 0)),
     batchBytes: Math.floor(num('batch-bytes', v['batch-bytes']!, 256)),
     perRequest: Math.floor(num('per-request', v['per-request']!, 1)),
     window: Math.floor(num('window', v.window!, 1)),
@@ -230,7 +235,7 @@ export function logSettings(opts: ShadowOptions, partitions: number, kind: 'umbr
   if (opts.keepMiB <= 0) return {};
   const MiB = 1 << 20;
   const step = keepBytesPerPartition(opts, partitions);
-  const segment = Math.min(128 * MiB, Math.max(MiB, Math.floor(step / 2 / MiB) * MiB));
+  const segment = opts.segmentMiB > 0 ? opts.segmentMiB * MiB : Math.min(128 * MiB, Math.max(MiB, Math.floor(step / 2 / MiB) * MiB));
   return {
     'log.segment.bytes': segment,
     'log.segment.delete.delay.ms': 0,

@@ -265,6 +265,24 @@ function idleTable(r: ShadowBenchReport): Table | null {
   return { title: `Idle cost (${i.seconds} s measured, % of one core)`, head: ['', 'CPU'], rows, right: [false, true] };
 }
 
+const pct = (share: number): string => (Number.isFinite(share) ? `${(share * 100).toFixed(0)} %` : '—');
+
+/** "main threads waiting for a CPU: source 12 %, shadow 9 %, …; I/O pressure 14 %, CPU pressure 30 %" */
+export function waitingText(w: NonNullable<LivePhase['waiting']>): string {
+  const threads = Object.entries(w.mainThreads)
+    .map(([k, v]) => `${k} ${pct(v)}`)
+    .join(', ');
+  return `main threads waiting for a CPU: ${threads || '—'}; I/O pressure ${pct(w.ioPressure)}, CPU pressure ${pct(w.cpuPressure)}`;
+}
+
+/** "source 12 %, shadow 9 %, loadgen 3 %, monitor 2 % / I/O 14 %, CPU 30 %" */
+function waitingCell(w: NonNullable<LivePhase['waiting']>): string {
+  const threads = Object.entries(w.mainThreads)
+    .map(([k, v]) => `${k} ${pct(v)}`)
+    .join(', ');
+  return `${threads || '—'} / I/O ${pct(w.ioPressure)}, CPU ${pct(w.cpuPressure)}`;
+}
+
 function detailTable(s: Scenario): Table {
   const rows: string[][] = [];
   for (const run of [s.link, s.mm2]) {
@@ -285,6 +303,7 @@ function detailTable(s: Scenario): Table {
         p.drainSeconds === null ? '> cap' : fmt2(p.drainSeconds),
         `${fmtMs(p.produceLatencyMs.p50)} / ${fmtMs(p.produceLatencyMs.p99)}${p.lateSends ? ` (${p.lateSends} late)` : ''}`,
         String(p.gaps ?? 0),
+        p.waiting ? waitingCell(p.waiting) : '—',
       ]);
     }
     if (run.catchUp) {
@@ -304,6 +323,7 @@ function detailTable(s: Scenario): Table {
         '—',
         '—',
         '—',
+        '—',
       ]);
     }
   }
@@ -311,9 +331,9 @@ function detailTable(s: Scenario): Table {
     title: `${scenarioName(s)}: ${s.batchRecords} records per batch, ${s.perRequest} batches per request (${fmtInt(s.requestBytes)} B)${
       s.brokerSettings && Object.keys(s.brokerSettings).length ? `, segments ${fmtMiB(s.brokerSettings['log.segment.bytes'])} MiB, retention ${fmtMiB(s.brokerSettings['log.retention.bytes'])} MiB per partition` : ''
     }, ${fmt2(s.seconds)} s`,
-    head: ['replicator', 'phase', 'ingest MiB/s', 'replicated MiB/s', 'lag max / p99 / mean', 'lag slope /s', 'latency p50 / p99 / max ms (probes)', 'cores', 'other cores', 'drain s', 'produce p50 / p99 ms', 'gaps'],
+    head: ['replicator', 'phase', 'ingest MiB/s', 'replicated MiB/s', 'lag max / p99 / mean', 'lag slope /s', 'latency p50 / p99 / max ms (probes)', 'cores', 'other cores', 'drain s', 'produce p50 / p99 ms', 'gaps', 'waiting for a CPU (main threads) / I/O and CPU pressure'],
     rows,
-    right: [false, false, true, true, true, true, true, false, true, true, true, true],
+    right: [false, false, true, true, true, true, true, false, true, true, true, true, false],
   };
 }
 

@@ -56,8 +56,14 @@ export interface LivePhase {
   gaps: number;
   /** event-loop delay of the Umbra brokers over the phase (ms, p99 / max): where a latency tail was spent */
   eventLoop?: { source?: { p99: number; max: number }; shadow?: { p99: number; max: number } };
+  /**
+   * Shares of the phase spent waiting: each Node process's main thread ready to run with no CPU free (Umbra's event
+   * loops, load generator, monitor; /proc/<pid>/task/<pid>/schedstat), and the machine's I/O and CPU pressure (PSI
+   * `some`: some task waited). NaN where the kernel keeps no such figures.
+   */
+  waiting?: { mainThreads: Record<string, number>; ioPressure: number; cpuPressure: number };
   /** with UMBRA_BENCH_TRACE=1: the raw samples of the window (probe ack times and latencies, lag samples) */
-  trace?: { probeAt: number[]; probeMs: number[]; lagAt: number[]; lag: number[] };
+  trace?: { startEpochMs: number; startMonotonicMs: number; probeAt: number[]; probeMs: number[]; lagAt: number[]; lag: number[] };
 }
 
 /** Replicating a backlog that was on the source before replication started (no ingest meanwhile). */
