@@ -22,7 +22,7 @@ import {
   writeOffsetCheckpoint,
 } from './checkpoints.js';
 import { compactSegments } from './compaction.js';
-import { BackgroundFileWriter, storageError, writeFileAtomic } from './fs.js';
+import { BackgroundFileWriter, storageError, writeFileAtomic, type RetiredPath } from './fs.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { ProducerStateEntry, ProducerStateManager } from './producer-state.js';
 import { loadLog, snapshotFileName } from './recovery.js';
@@ -54,7 +54,7 @@ export interface LogDeps {
   /** memory shared by every log's tail cache (bounds them all together) */
   tailRing: TailRing;
   /** removes the files of deleted segments after file.delete.delay.ms */
-  scheduleDelete(paths: string[], delayMs: number): void;
+  scheduleDelete(paths: RetiredPath[], delayMs: number): void;
   /** checkpoints and index files written off the event loop (see BackgroundFileWriter) */
   background: BackgroundFileWriter;
 }

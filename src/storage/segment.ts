@@ -10,7 +10,7 @@ import {
   RecordBatch,
   RECORD_BATCH_OVERHEAD,
 } from '../protocol/record-batch.js';
-import { readFileOrNull, readFully, writeFileAtomic, writeFully } from './fs.js';
+import { readFileOrNull, readFully, writeFileAtomic, writeFully, type RetiredPath } from './fs.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 import type { StorageFs } from './types.js';
@@ -333,14 +333,26 @@ export class LogSegment {
     }
   }
 
-  /** Renames the segment's files to `*.deleted` (after closing) and returns the new paths. */
-  markDeleted(): string[] {
+  /**
+   * Renames the segment's files to `*.deleted` (after closing) and returns the new paths with their sizes (the index
+   * files count as small: a removal unlinks them in one step). An index file that was never written is skipped.
+   */
+  markDeleted(): RetiredPath[] {
     this.close();
-    const renamed: string[] = [];
-    for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {
-      if (!this.fs.existsSync(path)) continue;
-      this.fs.renameSync(path, path + DELETED_SUFFIX);
-      renamed.push(path + DELETED_SUFFIX);
+    const renamed: RetiredPath[] = [];
+    const files: Array<[string, number]> = [
+      [this.logPath, this.size],
+      [this.indexPath, 0],
+      [this.timeIndexPath, 0],
+    ];
+    for (const [path, fileBytes] of files) {
+      try {
+        this.fs.renameSync(path, path + DELETED_SUFFIX);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      renamed.push({ path: path + DELETED_SUFFIX, fileBytes });
     }
     return renamed;
   }

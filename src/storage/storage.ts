@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { initCompression } from '../protocol/compression.js';
-import { BackgroundFileWriter, defaultStorageFs, FileRemover } from './fs.js';
+import { BackgroundFileWriter, defaultStorageFs, FileRemover, type RetiredPath } from './fs.js';
 import { DiskPartitionLog, type LogDeps } from './partition-log.js';
 import { TailRing } from './tail-cache.js';
 import type { LogConfig, PartitionLog, Storage, StorageFs, StorageOptions, TopicPartition } from './types.js';
@@ -30,7 +30,7 @@ class LogStorage implements Storage {
   private readonly opened = new Map<string, DiskPartitionLog>();
   private readonly deps: LogDeps;
   private readonly timer: NodeJS.Timeout | null = null;
-  private readonly pendingDeletes = new Set<{ timer: NodeJS.Timeout; paths: string[] }>();
+  private readonly pendingDeletes = new Set<{ timer: NodeJS.Timeout; paths: Array<string | RetiredPath> }>();
   /** removes retired files one at a time, gradually (close hurries it and waits) */
   private readonly remover: FileRemover;
   private readonly onMaintenanceError: StorageOptions['onMaintenanceError'];
@@ -50,7 +50,7 @@ class LogStorage implements Storage {
       // allocated on the first append (see TailRing)
       tailRing: new TailRing(opts.tailCacheTotalBytes ?? DEFAULT_TAIL_CACHE_TOTAL_BYTES),
       scheduleDelete: (paths, delayMs) => this.scheduleDelete(paths, delayMs),
-      background: new BackgroundFileWriter(this.fs, (path) => this.remover.remove(path)),
+      background: new BackgroundFileWriter(this.fs, (path, fileBytes) => this.remover.remove(path, fileBytes)),
     };
     // Directories of topics deleted before a restart.
     const leftovers = this.fs.readdirSync(this.logsDir).filter((n) => n.endsWith(DELETE_DIR_SUFFIX));
@@ -127,7 +127,7 @@ class LogStorage implements Storage {
     await this.remover.hurry();
   }
 
-  private scheduleDelete(paths: string[], delayMs: number): void {
+  private scheduleDelete(paths: Array<string | RetiredPath>, delayMs: number): void {
     if (paths.length === 0) return;
     const pending = {
       paths,
@@ -144,8 +144,11 @@ class LogStorage implements Storage {
    * Removes files and directories off the event loop (unlinking a segment frees its page cache, which took
    * milliseconds of the event loop per segment under load), one at a time and in short steps (FileRemover).
    */
-  private removeNow(paths: string[]): void {
-    for (const path of paths) this.remover.remove(path);
+  private removeNow(paths: Array<string | RetiredPath>): void {
+    for (const p of paths) {
+      if (typeof p === 'string') this.remover.remove(p);
+      else this.remover.remove(p.path, p.fileBytes);
+    }
   }
 }
 

@@ -202,8 +202,9 @@ export interface StorageFs {
   /**
    * Like rm, in short steps on the threadpool (a large file cut down from its end before the unlink; a directory
    * entry by entry), for removals nobody waits for: retired segments and deleted topics (see FileRemover).
+   * `fileBytes`: the path is a plain file of about this size (no lstat needed).
    */
-  removeGradually?(path: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  removeGradually?(path: string, cb: (err: NodeJS.ErrnoException | null) => void, fileBytes?: number): void;
   /**
    * Asynchronous whole-file write on the threadpool, its data synced before the callback (the temporary file of a
    * checkpoint or an index written in the background, renamed over the real one afterwards: creating a file is a

@@ -12,7 +12,7 @@ const MiB = 1024 * 1024;
 /** node:fs with every call logged: the name, and the length of each ftruncate */
 function loggedOps(log: string[]): RemoveOps {
   return {
-    lstat: (p, cb) => nodeFs.lstat(p, cb),
+    lstat: (p, cb) => (log.push(`lstat ${p}`), nodeFs.lstat(p, cb)),
     readdir: (p, cb) => nodeFs.readdir(p, cb),
     rmdir: (p, cb) => (log.push(`rmdir ${p}`), nodeFs.rmdir(p, cb)),
     unlink: (p, cb) => (log.push(`unlink ${p}`), nodeFs.unlink(p, cb)),
@@ -41,6 +41,7 @@ describe('gradual removal of retired files', () => {
     await removed(path, MiB, loggedOps(log));
     assert.equal(existsSync(path), false);
     assert.deepEqual(log, [
+      `lstat ${path}`,
       `ftruncate ${4 * MiB + 3}`,
       `ftruncate ${3 * MiB + 3}`,
       `ftruncate ${2 * MiB + 3}`,
@@ -60,19 +61,38 @@ describe('gradual removal of retired files', () => {
     writeFileSync(join(tree, 'sub', 'b.index'), 'b');
     const log: string[] = [];
     await removed(small, MiB, loggedOps(log));
-    assert.deepEqual(log, [`unlink ${small}`]);
+    assert.deepEqual(log, [`lstat ${small}`, `unlink ${small}`]);
     log.length = 0;
     await removed(tree, MiB, loggedOps(log));
     assert.equal(existsSync(tree), false);
-    assert.deepEqual(log, [
-      `ftruncate ${MiB + 1}`,
-      'ftruncate 1',
-      `unlink ${join(tree, 'a.log')}`,
-      `unlink ${join(tree, 'sub', 'b.index')}`,
-      `rmdir ${join(tree, 'sub')}`,
-      `rmdir ${tree}`,
-    ]);
+    assert.deepEqual(
+      log.filter((l) => !l.startsWith('lstat')),
+      [`ftruncate ${MiB + 1}`, 'ftruncate 1', `unlink ${join(tree, 'a.log')}`, `unlink ${join(tree, 'sub', 'b.index')}`, `rmdir ${join(tree, 'sub')}`, `rmdir ${tree}`],
+    );
     await removed(join(dir, 'never-was'), MiB, loggedOps(log)); // resolves
+  });
+
+  it('skips the lstat for a path known to be a plain file, cutting it down by the size it was given', async (t) => {
+    const dir = tempDir(t);
+    const big = join(dir, '00000000000000000000.log.deleted');
+    writeFileSync(big, Buffer.alloc(3 * MiB + 5, 1));
+    const small = join(dir, '00000000000000000000.index.deleted');
+    writeFileSync(small, Buffer.alloc(4096));
+    const log: string[] = [];
+    const removedFile = (path: string, fileBytes: number) =>
+      new Promise<void>((resolve, reject) => removeGradually(path, MiB, (err) => (err ? reject(err) : resolve()), loggedOps(log), fileBytes));
+    await removedFile(big, 3 * MiB + 5);
+    await removedFile(small, 0);
+    await removedFile(join(dir, 'gone.log.deleted'), 2 * MiB); // a missing file counts as removed, also with a size
+    assert.equal(existsSync(big), false);
+    assert.equal(existsSync(small), false);
+    assert.deepEqual(log, [
+      `ftruncate ${2 * MiB + 5}`,
+      `ftruncate ${MiB + 5}`,
+      'ftruncate 5',
+      `unlink ${big}`,
+      `unlink ${small}`,
+    ]);
   });
 
   it('removes one path at a time, and all that is queued at once when hurried (shutdown)', async () => {

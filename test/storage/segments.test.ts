@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
+import { defaultStorageFs } from '../../src/storage/fs.js';
 import { batch, config, open, readAll, tempDir, tick, TOPIC_ID, waitFor } from './helpers.js';
 
 const tp = { topic: 'clicks', partition: 0 };
@@ -104,6 +105,33 @@ describe('segments, retention, DeleteRecords, truncation', () => {
     assert.deepEqual(logFiles(log.dir), [20]);
     assert.equal(log.sizeInBytes, 0);
     assert.equal(log.append(batch(['next']), { leaderEpoch: 0 }).baseOffset, 20);
+  });
+
+  it('hands a deleted segment to the remover with the sizes of its files, so removal needs no lstat', async (t) => {
+    const removals: { path: string; fileBytes: number | undefined }[] = [];
+    const fs = {
+      ...defaultStorageFs,
+      removeGradually: (path: string, cb: (err: NodeJS.ErrnoException | null) => void, fileBytes?: number) => {
+        removals.push({ path, fileBytes });
+        defaultStorageFs.removeGradually!(path, cb, fileBytes);
+      },
+    };
+    const storage = await open(t, tempDir(t), { fs });
+    const log = storage.openLog(tp, TOPIC_ID, config({ segmentBytes: 300 }));
+    for (let i = 0; i < 10; i++) log.append(batch([`v${i}`.padEnd(60, '.')]), { leaderEpoch: 0 });
+    const first = log.dir + '/' + readdirSync(log.dir).filter((n) => n.endsWith('.log')).sort()[0]!;
+    const firstBytes = statSync(first).size;
+    await waitFor('the rolled segments\' index files', () => readdirSync(log.dir).some((n) => n.endsWith('.timeindex')));
+    log.deleteRecordsBefore(logFiles(log.dir)[1]!);
+    await waitFor('the deleted segment removed', () => !readdirSync(log.dir).some((n) => n.endsWith('.deleted')));
+    const segmentRemovals = removals.filter((r) => r.path.endsWith('.deleted'));
+    assert.deepEqual(
+      segmentRemovals.filter((r) => r.path.startsWith(first)).map((r) => [r.path.slice(first.length - 4), r.fileBytes]),
+      [['.log.deleted', firstBytes]],
+    );
+    // its index files, when they were written, go as small files
+    for (const r of segmentRemovals.filter((r) => !r.path.startsWith(first))) assert.equal(r.fileBytes, 0, r.path);
+    assert.ok(removals.every((r) => r.fileBytes !== undefined), 'every retired file came with its size');
   });
 
   it('keeps deleted segment files for file.delete.delay.ms', async (t) => {
