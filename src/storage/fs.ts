@@ -25,7 +25,7 @@ export const defaultStorageFs: StorageFs = {
   removeGradually: (path, cb, fileBytes) => removeGradually(path, REMOVE_STEP_BYTES, cb, nodeFs, fileBytes),
   // synced before the callback: the temporary file of a background write is renamed over another next (see
   // BackgroundFileWriter), and the rename must find no unwritten data to flush
-  writeFile: (path, data, cb) => nodeFs.writeFile(path, data, { flush: true }, cb),
+  writeFile: (path, data, cb, opts) => nodeFs.writeFile(path, data, { flush: opts?.sync !== false }, cb),
   link: (existing, newPath, cb) => nodeFs.link(existing, newPath, cb),
   existsSync: (path) => nodeFs.existsSync(path),
   readFileSync: (path) => nodeFs.readFileSync(path),
@@ -130,7 +130,14 @@ export class BackgroundFileWriter {
    * Replaces `path` with `data` in the background. `landed(ok)` is told whether this content reached the file
    * (false: it failed, or was superseded, also by a later write() of the path made while this one waited).
    */
-  write(path: string, data: Buffer | string, landed?: (ok: boolean) => void): void {
+  /**
+   * `fresh`: the caller knows `path` has no file yet (a rolled segment's index files: LogSegment.create removed any
+   * stale ones). Then the temporary file is not synced and the current file gets no second name: renaming to a new
+   * name frees no blocks and makes ext4 force nothing out, so both would be threadpool work for nothing. A wrong
+   * `fresh` costs a stall in the rename, not correctness. A write that waits behind another one of the path is
+   * never fresh.
+   */
+  write(path: string, data: Buffer | string, landed?: (ok: boolean) => void, fresh = false): void {
     const fs = this.fs;
     const gen = ++this.generation;
     if (fs.writeFile === undefined) {
@@ -160,7 +167,7 @@ export class BackgroundFileWriter {
       }
       return;
     }
-    this.start(path, entry, gen, data, landed);
+    this.start(path, entry, gen, data, landed, fresh);
   }
 
   /**
@@ -172,17 +179,19 @@ export class BackgroundFileWriter {
    * → evict → ext4_free_blocks → blkdev_issue_discard), and lookups in the same directory queued behind it. The old
    * content is then unlinked by `retire`, on the threadpool.
    */
-  private start(path: string, entry: PathWrites, gen: number, data: Buffer | string, landed?: (ok: boolean) => void): void {
+  private start(path: string, entry: PathWrites, gen: number, data: Buffer | string, landed?: (ok: boolean) => void, fresh = false): void {
     const fs = this.fs;
     entry.running = true;
     const tmp = `${path}.${gen}.tmp`;
-    fs.writeFile!(tmp, data, (err) => {
-      if (err !== null || entry.gen !== gen || fs.link === undefined) return this.land(path, entry, gen, tmp, null, err === null, landed);
+    const written = (err: NodeJS.ErrnoException | null): void => {
+      if (err !== null || entry.gen !== gen || fs.link === undefined || fresh) return this.land(path, entry, gen, tmp, null, err === null, landed);
       // ends in .tmp: a leftover from a crash is removed at the next start with the other temporary files
       const old = `${path}.${gen}.old.tmp`;
       // ENOENT: the first write of the path, no old content; another failure: the rename frees the old blocks itself
       fs.link(path, old, (err2) => this.land(path, entry, gen, tmp, err2 === null ? old : null, true, landed));
-    });
+    };
+    if (fresh) fs.writeFile!(tmp, data, written, { sync: false });
+    else fs.writeFile!(tmp, data, written);
   }
 
   private land(path: string, entry: PathWrites, gen: number, tmp: string, old: string | null, written: boolean, landed?: (ok: boolean) => void): void {

@@ -755,9 +755,12 @@ export class DiskPartitionLog implements PartitionLog {
     // below the first segment left), as with Kafka's periodic log-start checkpoint; a clean close fsyncs it.
     this.deps.background.write(join(this.dir, LOG_START_OFFSET_CHECKPOINT_FILE), offsetCheckpointText(offset));
     this.producers.removeBefore(offset);
-    // Moving the first epoch's start up to the new log start loses nothing if a crash undoes it (the log start
-    // bounds every lookup), so this write is not fsynced either (Kafka made the same one asynchronous, KAFKA-15046).
-    if (this.epochs.truncateFromStart(offset)) this.deps.background.write(join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE), this.epochs.serialize());
+    // The epoch cache drops what lies below the new log start in memory only: opening the log cuts the checkpointed
+    // epochs at the checkpointed log start again (recovery.ts), and the next write of the epochs (a new epoch, a
+    // truncation, a clean close) carries the cut. Writing it here too was one more background write and sync per
+    // log-start move (Kafka made this write asynchronous, KAFKA-15046); at 256 partitions following a source's
+    // DeleteRecords, half of a shadow's checkpoint writes.
+    this.epochs.truncateFromStart(offset);
     this.tailCache.dropBefore(offset);
   }
 
@@ -995,8 +998,10 @@ export class DiskPartitionLog implements PartitionLog {
       if (left <= 0) this.indexesInBackground.delete(seg);
       else this.indexesInBackground.set(seg, left);
     };
-    this.deps.background.write(seg.indexPath, offsetIndex, landed);
-    this.deps.background.write(seg.timeIndexPath, timeIndex, landed);
+    const fresh = !seg.indexFilesMayExist;
+    seg.indexFilesMayExist = true;
+    this.deps.background.write(seg.indexPath, offsetIndex, landed, fresh);
+    this.deps.background.write(seg.timeIndexPath, timeIndex, landed, fresh);
   }
 
   private writeLogStartNow(offset: number): void {

@@ -65,6 +65,11 @@ export class LogSegment {
   bytesSinceLastIndexEntry = 0;
   /** in-memory indexes differ from the index files */
   indexesDirty = false;
+  /**
+   * index files may exist on disk: false for a segment this process created (create() removed stale ones) until
+   * its indexes are first written, so that write can go to fresh names (BackgroundFileWriter.write)
+   */
+  indexFilesMayExist = true;
 
   private readonly fs: StorageFs;
   private pendingSyncs = 0;
@@ -88,6 +93,7 @@ export class LogSegment {
     fs.rmSync(seg.indexPath);
     fs.rmSync(seg.timeIndexPath);
     seg.fd = fs.openSync(seg.logPath, 'w+');
+    seg.indexFilesMayExist = false;
     return seg;
   }
 
@@ -219,6 +225,7 @@ export class LogSegment {
   /** Writes both index files (atomically), first adding the final max-timestamp entry to the time index. */
   persistIndexes(): void {
     const [offsetIndex, timeIndex] = this.serializeIndexes();
+    this.indexFilesMayExist = true;
     writeFileAtomic(this.fs, this.indexPath, offsetIndex, false);
     writeFileAtomic(this.fs, this.timeIndexPath, timeIndex, false);
   }

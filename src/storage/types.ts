@@ -210,8 +210,9 @@ export interface StorageFs {
    * checkpoint or an index written in the background, renamed over the real one afterwards: creating a file is a
    * journal operation that can wait behind writeback, and renaming over a file whose data is not yet on disk
    * makes ext4 write it out inside the rename); without it storage writes those files synchronously.
+   * `sync: false` skips the sync (a file renamed to a name that has no file yet: ext4 forces nothing out then).
    */
-  writeFile?(path: string, data: Buffer | string, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  writeFile?(path: string, data: Buffer | string, cb: (err: NodeJS.ErrnoException | null) => void, opts?: { sync?: boolean }): void;
   /** Asynchronous hard link on the threadpool (BackgroundFileWriter keeps a replaced file's old content alive with it). */
   link?(existing: string, newPath: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
   existsSync(path: string): boolean;

@@ -103,6 +103,78 @@ describe('background file writes', () => {
     assert.equal(retired.length, 1);
   });
 
+  it('writes a path the caller calls fresh without a sync and without a second name, and lands it all the same', async (t) => {
+    const dir = tempDir(t);
+    const calls: string[] = [];
+    const fs = {
+      ...defaultStorageFs,
+      writeFile: (p: string, d: Buffer | string, cb: (err: NodeJS.ErrnoException | null) => void, opts?: { sync?: boolean }) => {
+        calls.push(`writeFile sync=${opts?.sync !== false}`);
+        defaultStorageFs.writeFile!(p, d, cb, opts);
+      },
+      link: (a: string, b: string, cb: (err: NodeJS.ErrnoException | null) => void) => {
+        calls.push('link');
+        defaultStorageFs.link!(a, b, cb);
+      },
+    };
+    const w = new BackgroundFileWriter(fs);
+    const landed: boolean[] = [];
+    w.write(join(dir, 'a.index'), 'first', (ok) => landed.push(ok), true);
+    await w.idle();
+    assert.deepEqual(calls, ['writeFile sync=false']);
+    w.write(join(dir, 'a.index'), 'second', (ok) => landed.push(ok));
+    await w.idle();
+    assert.deepEqual(calls, ['writeFile sync=false', 'writeFile sync=true', 'link']);
+    assert.equal(readFileSync(join(dir, 'a.index'), 'utf8'), 'second');
+    assert.deepEqual(landed, [true, true]);
+  });
+
+  it('writes a new segment’s index files as fresh at its roll, and those of a segment opened from disk as replacements', async (t) => {
+    const dataDir = tempDir(t);
+    const writes: { name: string; sync: boolean }[] = [];
+    const links: string[] = [];
+    const fs = {
+      ...defaultStorageFs,
+      writeFile: (p: string, d: Buffer | string, cb: (err: NodeJS.ErrnoException | null) => void, opts?: { sync?: boolean }) => {
+        writes.push({ name: p.slice(p.lastIndexOf('/') + 1).replace(/\.\d+\.tmp$/, ''), sync: opts?.sync !== false });
+        defaultStorageFs.writeFile!(p, d, cb, opts);
+      },
+      link: (a: string, b: string, cb: (err: NodeJS.ErrnoException | null) => void) => {
+        links.push(a.slice(a.lastIndexOf('/') + 1));
+        defaultStorageFs.link!(a, b, cb);
+      },
+    };
+    const storage = await open(t, dataDir, { fs });
+    const cfg = config({ segmentBytes: 400 });
+    const log = storage.openLog(tp, TOPIC_ID, cfg);
+    for (let i = 0; i < 6; i++) log.append(batch([`payload-${i}`.padEnd(80, '-')]), { leaderEpoch: 0 });
+    const rolled = readdirSync(log.dir).filter((n) => n.endsWith('.log')).sort();
+    assert.ok(rolled.length >= 2);
+    await waitFor('the first roll’s index files', () => writes.filter((w) => w.name.endsWith('index')).length >= 2);
+    const first = rolled[0]!.slice(0, -'.log'.length);
+    assert.deepEqual(
+      writes.filter((w) => w.name.startsWith(first)),
+      [
+        { name: `${first}.index`, sync: false },
+        { name: `${first}.timeindex`, sync: false },
+      ],
+    );
+    assert.ok(!links.some((l) => l.startsWith(first)), 'a fresh index file gets no second name');
+    await storage.close(); // writes the active segment's indexes: on disk now
+
+    writes.length = 0;
+    links.length = 0;
+    const again = await open(t, dataDir, { fs });
+    const reopened = again.openLog(tp, TOPIC_ID, cfg);
+    const active = readdirSync(reopened.dir).filter((n) => n.endsWith('.log')).sort().at(-1)!.slice(0, -'.log'.length);
+    for (let i = 6; i < 12 && readdirSync(reopened.dir).filter((n) => n.endsWith('.log')).length === rolled.length; i++) {
+      reopened.append(batch([`payload-${i}`.padEnd(80, '-')]), { leaderEpoch: 0 });
+    }
+    await waitFor('the reopened segment’s index files', () => writes.filter((w) => w.name.startsWith(active)).length >= 2);
+    assert.ok(writes.filter((w) => w.name.startsWith(active)).every((w) => w.sync), 'replacing files: synced');
+    await waitFor('their old content kept through the rename', () => links.filter((l) => l.startsWith(active)).length === 2);
+  });
+
   it('writes a rolled segment’s indexes in the background, and close writes any that have not landed', async (t) => {
     const dataDir = tempDir(t);
     const storage = await open(t, dataDir);

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Compression } from '../../src/protocol/compression.js';
-import { batch, config, open, readAll, tempDir, TOPIC_ID } from './helpers.js';
+import { batch, config, open, readAll, tempDir, TOPIC_ID, waitFor } from './helpers.js';
 
 const tp = { topic: 'events', partition: 1 };
 const segName = (base: number, ext = 'log') => `${String(base).padStart(20, '0')}.${ext}`;
@@ -174,5 +174,24 @@ describe('crash recovery', () => {
     assert.equal(log.logEndOffset, 31);
     assert.deepEqual(log.endOffsetForEpoch(6), { leaderEpoch: 6, endOffset: 30 });
     assert.equal(readAll(log)[0]!.offset, 12);
+  });
+
+  it('answers epoch lookups after a crash as before it when the log start moved past whole epochs', async (t) => {
+    const dataDir = tempDir(t);
+    const cfg = config({ segmentBytes: 500 });
+    let storage = await open(t, dataDir);
+    let log = storage.openLog(tp, TOPIC_ID, cfg);
+    for (let i = 0; i < 30; i++) log.append(batch([`record-${i}`]), { leaderEpoch: i < 10 ? 2 : i < 20 ? 3 : 5 });
+    await storage.close(); // the epoch checkpoint on disk holds epochs 2, 3 and 5
+    storage = await open(t, dataDir);
+    log = storage.openLog(tp, TOPIC_ID, cfg);
+    log.deleteRecordsBefore(22); // epochs 2 and 3 lie wholly below the log start now
+    await waitFor('the log-start checkpoint', () => readFileSync(join(log.dir, 'log-start-offset-checkpoint'), 'utf8').includes('22'));
+    const before = [1, 2, 3, 4, 5, 6].map((e) => log.endOffsetForEpoch(e));
+    // crash: no close
+    storage = await open(t, dataDir);
+    log = storage.openLog(tp, TOPIC_ID, cfg);
+    assert.equal(log.logStartOffset, 22);
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map((e) => log.endOffsetForEpoch(e)), before);
   });
 });
