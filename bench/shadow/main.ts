@@ -599,6 +599,9 @@ async function runMm2(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setup
     }
     syncDisks();
     run.phases.push((await livePhase(ctx, s, 'saturated', null, null)).phase);
+    // a baseline that ran out of heap is not MirrorMaker 2 at its best: say so next to its figures (--mm2-heap-mb)
+    const ooms = m.countLog(/java\.lang\.OutOfMemoryError/);
+    if (ooms > 0) run.notes.push(`MirrorMaker 2 ran out of heap (${ooms} OutOfMemoryError in its log, heap ${mm2HeapMb(o, sc.partitions)} MiB): its tasks failed and its figures from then on understate it; give it more with --mm2-heap-mb`);
     await stopAll();
 
     // catch-up on a fresh target, with a MirrorMaker 2 of its own over the backlog topic only

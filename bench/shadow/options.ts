@@ -45,7 +45,8 @@ Idle cost:
   --idle-only                  only the idle measurement (and the sampler's cost)
 
 MirrorMaker 2 (dedicated mode, org.apache.kafka:connect-mirror from Maven Central):
-  --mm2-heap-mb N              MirrorMaker 2 heap (default: 12 MiB per task, 1024 to 4096; 1 GiB ran out at 256 tasks)
+  --mm2-heap-mb N              MirrorMaker 2 heap (default: 128 MiB per task, 2048 to 8192; 1 GiB ran out at 16 tasks
+                               once the source offered 145 MiB/s: each task's producer may buffer 32 MiB)
   --mm2-linger-ms N            target.producer.linger.ms (default 5)
   --mm2-batch-size N           target.producer.batch.size (default 262144)
   --mm2-acks A                 target.producer.acks (default 1: the link does not fsync replicated batches either)
@@ -243,7 +244,11 @@ export function logSettings(opts: ShadowOptions, partitions: number, kind: 'umbr
   };
 }
 
-/** MirrorMaker 2's heap for `tasks` tasks: --mm2-heap-mb, or 12 MiB per task within 1-4 GiB. */
+/**
+ * MirrorMaker 2's heap for `tasks` tasks: --mm2-heap-mb, or 128 MiB per task within 2-8 GiB. Each task has a
+ * consumer and a producer (buffer.memory 32 MiB) of its own; with 12 MiB per task (1 GiB at 16 tasks) it ran out of
+ * heap once a fast source got ahead of it, and its tasks died (2026-11-27).
+ */
 export function mm2HeapMb(opts: ShadowOptions, tasks: number): number {
-  return opts.mm2.heapMb > 0 ? opts.mm2.heapMb : Math.min(4096, Math.max(1024, 12 * tasks));
+  return opts.mm2.heapMb > 0 ? opts.mm2.heapMb : Math.min(8192, Math.max(2048, 128 * tasks));
 }

@@ -361,7 +361,7 @@ function headerLines(r: ShadowBenchReport): string[] {
     `lag: Σ source HWM − Σ target HWM, ListOffsets to both every ${o.sampleMs} ms; latency: a probe record every ${o.probeMs} ms, source ack → readable on the target (long-poll Fetch)`,
     `MirrorMaker 2: ${Object.entries(r.mm2Properties)
       .map(([k, v]) => `${k}=${String(v)}`)
-      .join(', ')}; tasks.max = partitions; heap ${o.mm2.heapMb > 0 ? `${o.mm2.heapMb} MiB` : '12 MiB per task, 1-4 GiB'}`,
+      .join(', ')}; tasks.max = partitions; heap ${o.mm2.heapMb > 0 ? `${o.mm2.heapMb} MiB` : '128 MiB per task, 2-8 GiB'}`,
   ];
   if (o.umbraRoot) lines.push(`Umbra brokers started from ${o.umbraRoot}`);
   if (typeof o.referenceMiB === 'number') lines.push(`fixed rates: % of ${o.referenceMiB} MiB/s (--reference-mib), not searched`);
