@@ -129,8 +129,6 @@ export class BackgroundFileWriter {
   /**
    * Replaces `path` with `data` in the background. `landed(ok)` is told whether this content reached the file
    * (false: it failed, or was superseded, also by a later write() of the path made while this one waited).
-   */
-  /**
    * `fresh`: the caller knows `path` has no file yet (a rolled segment's index files: LogSegment.create removed any
    * stale ones). Then the temporary file is not synced and the current file gets no second name: renaming to a new
    * name frees no blocks and makes ext4 force nothing out, so both would be threadpool work for nothing. A wrong
