@@ -125,6 +125,7 @@ export function readCpuSeconds(pid: number): number {
   for (const p of processTree(pid)) sum += ownCpuSeconds(p);
   return sum;
 }
+
 /**
  * Seconds the process's main thread has spent runnable but waiting for a CPU (the second field of
  * /proc/<pid>/task/<pid>/schedstat; NaN where the kernel does not keep it). For a Node process this is the event

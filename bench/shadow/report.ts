@@ -267,20 +267,23 @@ function idleTable(r: ShadowBenchReport): Table | null {
 
 const pct = (share: number): string => (Number.isFinite(share) ? `${(share * 100).toFixed(0)} %` : '—');
 
+/** "source 12 %, shadow 9 %, loadgen 3 %, monitor 2 %" */
+function waitingThreads(w: NonNullable<LivePhase['waiting']>): string {
+  return (
+    Object.entries(w.mainThreads)
+      .map(([k, v]) => `${k} ${pct(v)}`)
+      .join(', ') || '—'
+  );
+}
+
 /** "main threads waiting for a CPU: source 12 %, shadow 9 %, …; I/O pressure 14 %, CPU pressure 30 %" */
 export function waitingText(w: NonNullable<LivePhase['waiting']>): string {
-  const threads = Object.entries(w.mainThreads)
-    .map(([k, v]) => `${k} ${pct(v)}`)
-    .join(', ');
-  return `main threads waiting for a CPU: ${threads || '—'}; I/O pressure ${pct(w.ioPressure)}, CPU pressure ${pct(w.cpuPressure)}`;
+  return `main threads waiting for a CPU: ${waitingThreads(w)}; I/O pressure ${pct(w.ioPressure)}, CPU pressure ${pct(w.cpuPressure)}`;
 }
 
 /** "source 12 %, shadow 9 %, loadgen 3 %, monitor 2 % / I/O 14 %, CPU 30 %" */
 function waitingCell(w: NonNullable<LivePhase['waiting']>): string {
-  const threads = Object.entries(w.mainThreads)
-    .map(([k, v]) => `${k} ${pct(v)}`)
-    .join(', ');
-  return `${threads || '—'} / I/O ${pct(w.ioPressure)}, CPU ${pct(w.cpuPressure)}`;
+  return `${waitingThreads(w)} / I/O ${pct(w.ioPressure)}, CPU ${pct(w.cpuPressure)}`;
 }
 
 function detailTable(s: Scenario): Table {

@@ -188,8 +188,7 @@ export class BackgroundFileWriter {
       // ENOENT: the first write of the path, no old content; another failure: the rename frees the old blocks itself
       fs.link(path, old, (err2) => this.land(path, entry, gen, tmp, err2 === null ? old : null, true, landed));
     };
-    if (fresh) fs.writeFile!(tmp, data, written, { sync: false });
-    else fs.writeFile!(tmp, data, written);
+    fs.writeFile!(tmp, data, written, { sync: !fresh });
   }
 
   private land(path: string, entry: PathWrites, gen: number, tmp: string, old: string | null, written: boolean, landed?: (ok: boolean) => void): void {

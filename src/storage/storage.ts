@@ -30,7 +30,7 @@ class LogStorage implements Storage {
   private readonly opened = new Map<string, DiskPartitionLog>();
   private readonly deps: LogDeps;
   private readonly timer: NodeJS.Timeout | null = null;
-  private readonly pendingDeletes = new Set<{ timer: NodeJS.Timeout; paths: Array<string | RetiredPath> }>();
+  private readonly pendingDeletes = new Set<{ timer: NodeJS.Timeout; paths: RetiredPath[] }>();
   /** removes retired files one at a time, gradually (close hurries it and waits) */
   private readonly remover: FileRemover;
   private readonly onMaintenanceError: StorageOptions['onMaintenanceError'];
@@ -54,7 +54,7 @@ class LogStorage implements Storage {
     };
     // Directories of topics deleted before a restart.
     const leftovers = this.fs.readdirSync(this.logsDir).filter((n) => n.endsWith(DELETE_DIR_SUFFIX));
-    if (leftovers.length > 0) this.scheduleDelete(leftovers.map((n) => join(this.logsDir, n)), 0);
+    if (leftovers.length > 0) this.scheduleDelete(leftovers.map((n) => ({ path: join(this.logsDir, n) })), 0);
     const interval = opts.maintenanceIntervalMs ?? 30_000;
     if (interval > 0) {
       this.timer = setInterval(() => this.maintainAll(Date.now()), interval);
@@ -96,7 +96,7 @@ class LogStorage implements Storage {
       this.fs.renameSync(join(this.logsDir, name), target);
       renamed.push(target);
     }
-    if (renamed.length > 0) this.scheduleDelete(renamed, 0);
+    if (renamed.length > 0) this.scheduleDelete(renamed.map((path) => ({ path })), 0);
   }
 
   logs(): Iterable<PartitionLog> {
@@ -127,7 +127,7 @@ class LogStorage implements Storage {
     await this.remover.hurry();
   }
 
-  private scheduleDelete(paths: Array<string | RetiredPath>, delayMs: number): void {
+  private scheduleDelete(paths: RetiredPath[], delayMs: number): void {
     if (paths.length === 0) return;
     const pending = {
       paths,
@@ -144,11 +144,8 @@ class LogStorage implements Storage {
    * Removes files and directories off the event loop (unlinking a segment frees its page cache, which took
    * milliseconds of the event loop per segment under load), one at a time and in short steps (FileRemover).
    */
-  private removeNow(paths: Array<string | RetiredPath>): void {
-    for (const p of paths) {
-      if (typeof p === 'string') this.remover.remove(p);
-      else this.remover.remove(p.path, p.fileBytes);
-    }
+  private removeNow(paths: RetiredPath[]): void {
+    for (const p of paths) this.remover.remove(p.path, p.fileBytes);
   }
 }
 
