@@ -5,6 +5,7 @@
 // synonym set in the broker's config file (STATIC_BROKER_CONFIG), the catalogue default (DEFAULT_CONFIG).
 // DescribeConfigs with includeSynonyms lists all of those that exist, most specific first, as Kafka does.
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { Compression, compressionCodec } from '../protocol/compression.js';
 import type { CleanupPolicy, LogConfig } from '../storage/types.js';
 import {
   ConfigSource,
@@ -534,6 +535,25 @@ function cleanupPolicy(value: string): CleanupPolicy {
   return parts.has('compact') ? 'compact' : 'delete';
 }
 
+/** compression.type as a codec (null: keep the producer's) with the level configured for it. */
+function compressionOf(resolved: ResolvedTopicConfig): Pick<LogConfig, 'compression' | 'compressionLevel'> {
+  const type = resolved.get('compression.type')!.value!;
+  switch (type) {
+    case 'producer':
+      return { compression: null, compressionLevel: 0 };
+    case 'uncompressed':
+      return { compression: Compression.none, compressionLevel: 0 };
+    case 'gzip':
+      return { compression: Compression.gzip, compressionLevel: num(resolved, 'compression.gzip.level') };
+    case 'zstd':
+      return { compression: Compression.zstd, compressionLevel: num(resolved, 'compression.zstd.level') };
+    case 'lz4':
+      return { compression: Compression.lz4, compressionLevel: num(resolved, 'compression.lz4.level') };
+    default:
+      return { compression: compressionCodec(type), compressionLevel: 0 };
+  }
+}
+
 /** The settings the partition log obeys, from a resolved topic configuration. */
 export function toLogConfig(resolved: ResolvedTopicConfig): LogConfig {
   const internalSegmentBytes = resolved.get('internal.segment.bytes')?.value;
@@ -550,6 +570,13 @@ export function toLogConfig(resolved: ResolvedTopicConfig): LogConfig {
     messageTimestampType: resolved.get('message.timestamp.type')!.value === 'LogAppendTime' ? 'LogAppendTime' : 'CreateTime',
     indexIntervalBytes: num(resolved, 'index.interval.bytes'),
     fileDeleteDelayMs: num(resolved, 'file.delete.delay.ms'),
+    ...compressionOf(resolved),
+    timestampBeforeMaxMs: num(resolved, 'message.timestamp.before.max.ms'),
+    timestampAfterMaxMs: num(resolved, 'message.timestamp.after.max.ms'),
+    segmentJitterMs: num(resolved, 'segment.jitter.ms'),
+    segmentIndexBytes: num(resolved, 'segment.index.bytes'),
+    flushMessages: num(resolved, 'flush.messages'),
+    flushMs: num(resolved, 'flush.ms'),
   };
 }
 

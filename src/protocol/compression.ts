@@ -1,8 +1,8 @@
 // Compression codecs of RecordBatch v2 (attributes bits 0–2): gzip, snappy, lz4, zstd.
 //
 // The broker stores batches exactly as produced, so these run only where a batch must be looked inside:
-// compaction, the key check of compacted topics, ListOffsets by timestamp, the CLI and tests. Never on the
-// produce or fetch hot paths.
+// compaction, the key check of compacted topics, ListOffsets by timestamp, a topic whose compression.type names a
+// codec other than the producer's, the CLI and tests. Never on the default produce or fetch paths.
 //
 // Wire quirks handled here:
 // - snappy: the Java client writes xerial/snappy-java framing (magic 0x82 'SNAPPY' 0x00, two int32 versions,
@@ -49,19 +49,23 @@ export function initCompression(): Promise<void> {
   return zstdReady;
 }
 
-export function compress(codec: number, data: Buffer): Buffer {
+/**
+ * `level` is the codec's own scale (gzip 1-9, zstd -131072-22); absent or -1 for gzip means the codec default.
+ * lz4 has a single level here (lz4-napi has none to choose).
+ */
+export function compress(codec: number, data: Buffer, level?: number): Buffer {
   switch (codec) {
     case Compression.none:
       return data;
     case Compression.gzip:
-      return gzipSync(data);
+      return level === undefined || level === -1 ? gzipSync(data) : gzipSync(data, { level });
     case Compression.snappy:
       return snappy.compressSync(data);
     case Compression.lz4:
       return lz4.compressFrameSync(data);
     case Compression.zstd:
       requireZstd();
-      return toBuffer(zstd.compress(data, 3));
+      return toBuffer(zstd.compress(data, level ?? 3));
     default:
       throw new CompressionError(`unknown compression codec ${codec}`);
   }

@@ -302,6 +302,59 @@ export function decodeRecords(batch: RecordBatch | Buffer): DecodedRecord[] {
   return records;
 }
 
+/** The records section of a batch, decompressed; KafkaError CORRUPT_MESSAGE when the codec rejects it. */
+function recordsSection(view: RecordBatch): Buffer {
+  const body = view.buf.subarray(view.pos + RECORD_BATCH_OVERHEAD, view.pos + view.size);
+  try {
+    return decompress(view.compression, body);
+  } catch (err) {
+    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, (err as Error).message);
+  }
+}
+
+/**
+ * The smallest record timestamp of a CreateTime batch (deltas may be negative, so the header cannot tell), reading
+ * only each record's length and timestamp delta. Decompresses a compressed batch. -1 for an empty batch.
+ */
+export function minRecordTimestamp(view: RecordBatch): number {
+  const body = recordsSection(view);
+  const count = view.recordCount;
+  const base = view.baseTimestamp;
+  let min = Number.POSITIVE_INFINITY;
+  const r = new Reader(body);
+  try {
+    for (let i = 0; i < count; i++) {
+      const length = r.varint();
+      const recordEnd = r.pos + length;
+      if (length < 0 || recordEnd > body.length) throw new Error(`record length ${length} overruns the batch`);
+      r.int8(); // attributes
+      const ts = base + r.varlong();
+      if (ts < min) min = ts;
+      r.pos = recordEnd;
+    }
+  } catch (err) {
+    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `records do not parse: ${(err as Error).message}`);
+  }
+  return count > 0 ? min : NO_TIMESTAMP;
+}
+
+/**
+ * A copy of the batch at `view` with its records section recompressed with `codec` (compression.type of the
+ * topic): every header field stays, except the codec bits, the length and the CRC. The records are not decoded.
+ */
+export function recompressBatch(view: RecordBatch, codec: CompressionCodec, level?: number): Buffer {
+  const plain = recordsSection(view);
+  const payload = codec === Compression.none ? plain : compress(codec, plain, level);
+  const size = RECORD_BATCH_OVERHEAD + payload.length;
+  const out = Buffer.allocUnsafe(size);
+  view.buf.copy(out, 0, view.pos, view.pos + RECORD_BATCH_OVERHEAD);
+  payload.copy(out, RECORD_BATCH_OVERHEAD);
+  out.writeInt32BE(size - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
+  out.writeInt16BE((view.attributes & ~COMPRESSION_MASK) | codec, ATTRIBUTES_OFFSET);
+  out.writeUInt32BE(computeBatchCrc(out, 0, size), CRC_OFFSET);
+  return out;
+}
+
 function readVarBytes(r: Reader): Buffer | null {
   const len = r.varint();
   if (len < 0) return null;

@@ -26,6 +26,7 @@ import { BackgroundFileWriter, storageError, writeFileAtomic, type RetiredPath }
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { ProducerStateEntry, ProducerStateManager } from './producer-state.js';
 import { loadLog, snapshotFileName } from './recovery.js';
+import { checkTimestamps, recompressBatches } from './produce-policy.js';
 import { LogSegment } from './segment.js';
 import { TailCache, type TailRing } from './tail-cache.js';
 import type {
@@ -106,6 +107,8 @@ export class DiskPartitionLog implements PartitionLog {
   private startOffset: number;
   private endOffset: number;
   private recoveryPoint: number;
+  /** when the last fsync round started (flush.ms counts from here) */
+  private lastFlushStartMs = Date.now();
   private persistedRecoveryPoint = -1;
   private readonly producers: ProducerStateManager;
   private readonly epochs: LeaderEpochCache;
@@ -190,12 +193,13 @@ export class DiskPartitionLog implements PartitionLog {
 
   // ---- append ----------------------------------------------------------------------------------------------
 
-  append(records: Buffer, opts: AppendOptions): AppendResult {
+  append(input: Buffer, opts: AppendOptions): AppendResult {
     this.checkUsable();
     const preserve = opts.offsets === 'preserve';
     const nowMs = opts.nowMs ?? Date.now();
     const config = this.config;
-    const end = records.length;
+    let records = input;
+    let end = records.length;
     if (end === 0) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'no record batches');
     const view = this.view;
 
@@ -203,6 +207,7 @@ export class DiskPartitionLog implements PartitionLog {
     const compacted = config.cleanupPolicy.includes('compact');
     let expectedMin = this.endOffset;
     let hasProducerBatch = false;
+    let recompress = false;
     for (let pos = 0; pos < end; ) {
       const size = frameSizeAt(records, pos, end);
       if (size < 0) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${framingErrorText(size)} at byte ${pos}`);
@@ -237,6 +242,8 @@ export class DiskPartitionLog implements PartitionLog {
           );
         }
         if (view.isControl) throw new KafkaError(ErrorCode.INVALID_RECORD, 'clients may not write control batches');
+        if (config.messageTimestampType === 'CreateTime') checkTimestamps(view, nowMs, config);
+        if (config.compression !== null && view.compression !== config.compression) recompress = true;
         // Only compacted topics pay for this: the records have to be decompressed to see their keys.
         if (compacted && decodeRecords(view).some((r) => r.key === null)) {
           throw new KafkaError(ErrorCode.INVALID_RECORD, 'compacted topic cannot accept a record without a key');
@@ -244,6 +251,13 @@ export class DiskPartitionLog implements PartitionLog {
       }
       if (view.producerId >= 0) hasProducerBatch = true;
       pos += size;
+    }
+
+    // 1b. compression.type names a codec some batch does not use: store a recompressed copy (Kafka's LogValidator
+    // does the same; it then merges the batches into one, which a v2 producer sends anyway).
+    if (recompress) {
+      records = recompressBatches(records, view, config);
+      end = records.length;
     }
 
     // 2. Offsets, and producer sequence checks against the state plus earlier batches of this append.
@@ -274,6 +288,7 @@ export class DiskPartitionLog implements PartitionLog {
               logAppendTimeMs: -1,
               logStartOffset: this.startOffset,
               duplicate: true,
+              flushDue: false,
             };
           }
         }
@@ -351,12 +366,17 @@ export class DiskPartitionLog implements PartitionLog {
       if (preserve && wasEmpty && firstOffset > this.startOffset) this.advanceLogStart(firstOffset);
     });
 
+    // flush.messages and flush.ms (both off by default: acks=all and the maintenance pass flush instead)
+    const flushDue = this.endOffset - this.recoveryPoint >= config.flushMessages;
+    if (flushDue || nowMs - this.lastFlushStartMs >= config.flushMs) this.flush().catch(() => undefined);
+
     return {
       baseOffset: firstOffset,
       lastOffset,
       logAppendTimeMs: logAppendTime ? nowMs : -1,
       logStartOffset: this.startOffset,
       duplicate: false,
+      flushDue,
     };
   }
 
@@ -365,7 +385,27 @@ export class DiskPartitionLog implements PartitionLog {
     if (lastOffset - seg.baseOffset > INT32_MAX) return true;
     if (seg.size === 0) return false;
     if (seg.size + bytes > this.config.segmentBytes) return true;
-    return seg.rollBaseMs >= 0 && nowMs - seg.rollBaseMs > this.config.segmentMs;
+    if (this.indexFull(seg)) return true;
+    return this.rollTimeDue(seg, nowMs);
+  }
+
+  /** segment.index.bytes bounds each index file (offset entries 8 bytes, time entries 12), as in Kafka */
+  private indexFull(seg: LogSegment): boolean {
+    const bytes = this.config.segmentIndexBytes;
+    return seg.offsetIndex.entries >= Math.floor(bytes / 8) || seg.timeIndex.entries >= Math.floor(bytes / 12);
+  }
+
+  /**
+   * segment.ms since the segment's first append, less this segment's share of segment.jitter.ms: a random amount
+   * below min(jitter, segment.ms), drawn once per segment, so partitions created together do not all roll at once.
+   */
+  private rollTimeDue(seg: LogSegment, nowMs: number): boolean {
+    if (seg.rollBaseMs < 0) return false;
+    const { segmentMs, segmentJitterMs } = this.config;
+    if (seg.rollJitterMs < 0) {
+      seg.rollJitterMs = segmentJitterMs > 0 ? Math.floor(Math.random() * Math.min(segmentJitterMs, segmentMs)) : 0;
+    }
+    return nowMs - seg.rollBaseMs > segmentMs - seg.rollJitterMs;
   }
 
   /** Closes the active segment (writing its indexes) and starts a new one at `baseOffset`. */
@@ -404,6 +444,7 @@ export class DiskPartitionLog implements PartitionLog {
 
   private startRound(round: FlushRound): void {
     this.running = round;
+    this.lastFlushStartMs = Date.now();
     round.targetSeq = this.writeSeq;
     round.endOffset = this.endOffset;
     const segments = [...this.unsynced];
@@ -885,9 +926,7 @@ export class DiskPartitionLog implements PartitionLog {
     try {
       const config = this.config;
       const active = this.active;
-      if (active.size > 0 && active.rollBaseMs >= 0 && nowMs - active.rollBaseMs > config.segmentMs) {
-        this.roll(this.endOffset);
-      }
+      if (active.size > 0 && this.rollTimeDue(active, nowMs)) this.roll(this.endOffset);
       if (config.cleanupPolicy.includes('delete')) this.applyRetention(nowMs);
       if (config.cleanupPolicy.includes('compact')) this.compact(nowMs);
       this.persistRecoveryPoint();

@@ -61,6 +61,8 @@ export class LogSegment {
   nextOffset: number;
   /** segment.ms counts from here: the wall clock of the first append, or the first batch's maxTimestamp on reopen */
   rollBaseMs = -1;
+  /** this segment's share of segment.jitter.ms, drawn at the first time-roll check; -1 until then */
+  rollJitterMs = -1;
   /** bytes appended since the last offset index entry */
   bytesSinceLastIndexEntry = 0;
   /** in-memory indexes differ from the index files */

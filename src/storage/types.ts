@@ -7,6 +7,8 @@
 // Errors are KafkaError with the Kafka error code the client should see (CORRUPT_MESSAGE, MESSAGE_TOO_LARGE,
 // INVALID_RECORD, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, OFFSET_OUT_OF_RANGE, KAFKA_STORAGE_ERROR, ...).
 
+import type { CompressionCodec } from '../protocol/compression.js';
+
 export interface TopicPartition {
   topic: string;
   partition: number;
@@ -28,6 +30,17 @@ export interface LogConfig {
   messageTimestampType: 'CreateTime' | 'LogAppendTime'; // message.timestamp.type
   indexIntervalBytes: number; // index.interval.bytes
   fileDeleteDelayMs: number; // file.delete.delay.ms
+  /** compression.type: the codec produced batches are stored with (recompressed when they differ); null = 'producer' */
+  compression: CompressionCodec | null;
+  /** the level for `compression` (compression.gzip.level / compression.zstd.level; lz4 has one level here) */
+  compressionLevel: number;
+  /** message.timestamp.before.max.ms / after.max.ms: CreateTime records further from the broker clock are refused */
+  timestampBeforeMaxMs: number;
+  timestampAfterMaxMs: number;
+  segmentJitterMs: number; // segment.jitter.ms
+  segmentIndexBytes: number; // segment.index.bytes (a full offset or time index rolls the segment)
+  flushMessages: number; // flush.messages: fsync after this many unflushed messages
+  flushMs: number; // flush.ms: fsync when the oldest unflushed write is this old
 }
 
 export interface AppendOptions {
@@ -51,6 +64,11 @@ export interface AppendResult {
   logStartOffset: number;
   /** true when every batch was a duplicate of an already-appended idempotent batch (nothing was written) */
   duplicate: boolean;
+  /**
+   * flush.messages was reached and the log started an fsync: a producer's acknowledgement waits for flush(), as
+   * Kafka flushes before it answers
+   */
+  flushDue: boolean;
 }
 
 export interface ReadOptions {

@@ -114,7 +114,30 @@ test('toLogConfig gives the storage settings, with Kafka defaults and "never" cl
     messageTimestampType: 'CreateTime',
     indexIntervalBytes: 4096,
     fileDeleteDelayMs: 60000,
+    compression: null,
+    compressionLevel: 0,
+    timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+    timestampAfterMaxMs: 3600000,
+    segmentJitterMs: 0,
+    segmentIndexBytes: 10485760,
+    flushMessages: Number.MAX_SAFE_INTEGER,
+    flushMs: Number.MAX_SAFE_INTEGER,
   });
+  // compression.type names a codec, with the level configured for it
+  assert.deepEqual(
+    [
+      toLogConfig(resolveTopicConfig({ 'compression.type': 'zstd', 'compression.zstd.level': '7' })),
+      toLogConfig(resolveTopicConfig({ 'compression.type': 'gzip' })),
+      toLogConfig(resolveTopicConfig({ 'compression.type': 'uncompressed' })),
+      toLogConfig(resolveTopicConfig({ 'compression.type': 'snappy' })),
+    ].map((c) => [c.compression, c.compressionLevel]),
+    [
+      [4, 7],
+      [1, -1],
+      [0, 0],
+      [2, 0],
+    ],
+  );
   const compact = toLogConfig(resolveTopicConfig({ 'cleanup.policy': 'delete,compact', 'message.timestamp.type': 'LogAppendTime' }));
   assert.equal(compact.cleanupPolicy, 'compact,delete');
   assert.equal(compact.messageTimestampType, 'LogAppendTime');

@@ -56,7 +56,7 @@ export class MemoryLog implements PartitionLog {
       this.batches.push({ baseOffset: batch.baseOffset, nextOffset: batch.nextOffset, bytes: Buffer.from(batch.bytes) });
     }
     this.appends++;
-    return { baseOffset, lastOffset: this.logEndOffset - 1, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, duplicate: false };
+    return { baseOffset, lastOffset: this.logEndOffset - 1, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, duplicate: false, flushDue: false };
   }
 
   flush(): Promise<void> {

@@ -19,7 +19,7 @@ describe('append and read', () => {
     const input = Buffer.concat([batch(['a', 'b']), batch(['c', 'd', 'e']), batch(['f'])]);
     const original = Buffer.from(input);
     const res = log.append(input, { leaderEpoch: 3 });
-    assert.deepEqual(res, { baseOffset: 0, lastOffset: 5, logAppendTimeMs: -1, logStartOffset: 0, duplicate: false });
+    assert.deepEqual(res, { baseOffset: 0, lastOffset: 5, logAppendTimeMs: -1, logStartOffset: 0, duplicate: false, flushDue: false });
     assert.equal(log.logEndOffset, 6);
     assert.equal(log.highWatermark, 6);
 

@@ -24,6 +24,14 @@ export const baseConfig: LogConfig = {
   messageTimestampType: 'CreateTime',
   indexIntervalBytes: 4096,
   fileDeleteDelayMs: 0,
+  compression: null,
+  compressionLevel: 0,
+  timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+  timestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
+  segmentJitterMs: 0,
+  segmentIndexBytes: 10 * 1024 * 1024,
+  flushMessages: Number.MAX_SAFE_INTEGER,
+  flushMs: Number.MAX_SAFE_INTEGER,
 };
 
 export function config(overrides: Partial<LogConfig> = {}): LogConfig {

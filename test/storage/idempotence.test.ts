@@ -25,7 +25,7 @@ describe('idempotent producer state', () => {
     const size = log.sizeInBytes;
 
     const dup = produce(log, 1000, 0, 10);
-    assert.deepEqual(dup, { baseOffset: 10, lastOffset: 11, logAppendTimeMs: -1, logStartOffset: 0, duplicate: true });
+    assert.deepEqual(dup, { baseOffset: 10, lastOffset: 11, logAppendTimeMs: -1, logStartOffset: 0, duplicate: true, flushDue: false });
     assert.deepEqual(produce(log, 1000, 0, 4).duplicate, true);
     assert.equal(log.logEndOffset, end);
     assert.equal(log.sizeInBytes, size);
@@ -93,7 +93,7 @@ describe('idempotent producer state', () => {
       const reopened = await open(t, dir);
       const again = reopened.openLog(tp, TOPIC_ID, config({ segmentBytes: 400 }));
       assert.equal(again.logEndOffset, 22);
-      assert.deepEqual(produce(again, 31, 4, 18), { baseOffset: 18, lastOffset: 19, logAppendTimeMs: -1, logStartOffset: 0, duplicate: true });
+      assert.deepEqual(produce(again, 31, 4, 18), { baseOffset: 18, lastOffset: 19, logAppendTimeMs: -1, logStartOffset: 0, duplicate: true, flushDue: false });
       rejects(() => produce(again, 31, 4, 30), ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
       rejects(() => produce(again, 31, 3, 0), ErrorCode.INVALID_PRODUCER_EPOCH);
       assert.equal(produce(again, 31, 4, 20).baseOffset, 22);

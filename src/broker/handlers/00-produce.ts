@@ -3,8 +3,9 @@
 // Behaviour:
 // - Batches are appended as received (storage rewrites only baseOffset and partitionLeaderEpoch); the CRC is
 //   checked there. Per-partition failures are error codes in the response.
-// - acks=1 answers after the write to the page cache; acks=-1 (all) after an fsync that covers the write (one
-//   fsync serves every request appended before it started); acks=0 sends no response at all, and on an error
+// - acks=1 answers after the write to the page cache (unless the append reached the topic's flush.messages: then
+//   after the fsync it started, as Kafka flushes before answering); acks=-1 (all) after an fsync that covers the
+//   write (one fsync serves every request appended before it started); acks=0 sends no response at all, and on an error
 //   the connection is closed, which is how Kafka tells an acks=0 producer something went wrong.
 // - Produce does not create topics (Metadata does).
 // - Authorization (Kafka's handleProduceRequest): WRITE on each topic, checked once per distinct topic and only
@@ -87,7 +88,7 @@ export default defineHandler<Req.ProduceRequest, Res.ProduceResponse>(Req, Res, 
           resp.baseOffset = result.baseOffset;
           resp.logAppendTimeMs = result.logAppendTimeMs;
           resp.logStartOffset = result.logStartOffset;
-          if (acks === -1 && !result.duplicate) toFlush.push({ log, resp });
+          if ((acks === -1 || result.flushDue) && !result.duplicate) toFlush.push({ log, resp });
         } catch (err) {
           resp.errorCode = errorCodeOf(err);
           resp.errorMessage = err instanceof Error ? err.message : String(err);
