@@ -566,6 +566,7 @@ export function toLogConfig(resolved: ResolvedTopicConfig): LogConfig {
     deleteRetentionMs: num(resolved, 'delete.retention.ms'),
     minCompactionLagMs: num(resolved, 'min.compaction.lag.ms'),
     maxCompactionLagMs: num(resolved, 'max.compaction.lag.ms'),
+    minCleanableDirtyRatio: num(resolved, 'min.cleanable.dirty.ratio'),
     maxMessageBytes: num(resolved, 'max.message.bytes'),
     messageTimestampType: resolved.get('message.timestamp.type')!.value === 'LogAppendTime' ? 'LogAppendTime' : 'CreateTime',
     indexIntervalBytes: num(resolved, 'index.interval.bytes'),

@@ -964,7 +964,7 @@ export class DiskPartitionLog implements PartitionLog {
     while (count < this.segments.length - 1 && this.segments[count]!.maxTimestamp <= lagCutoff) count++;
     if (count === 0) return;
     const firstUncleanable = this.segments[count]!.baseOffset;
-    if (firstUncleanable <= this.cleanedUpTo && nowMs < this.nextTombstoneDueMs) return;
+    if (nowMs < this.nextTombstoneDueMs && !this.compactionDue(count, firstUncleanable, nowMs)) return;
 
     const cleanable = this.segments.slice(0, count);
     // compaction rewrites these segments' index files itself
@@ -1001,6 +1001,31 @@ export class DiskPartitionLog implements PartitionLog {
     this.nextTombstoneDueMs = result.nextTombstoneDueMs;
     // Cached batches of rewritten segments would still show the records compaction removed.
     this.tailCache.dropBefore(firstUncleanable);
+  }
+
+  /**
+   * Kafka's cleaner choice for one log: compact when the dirty part (closed segments past the last compaction, up
+   * to `firstUncleanable`) is at least min.cleanable.dirty.ratio of the cleanable bytes, or when its oldest
+   * segment's newest record is older than max.compaction.lag.ms. Rewriting a large clean log for a sliver of new
+   * data on every maintenance pass is what the ratio prevents. After a restart everything counts as dirty.
+   */
+  private compactionDue(count: number, firstUncleanable: number, nowMs: number): boolean {
+    if (firstUncleanable <= this.cleanedUpTo) return false;
+    let clean = 0;
+    let dirty = 0;
+    let oldestDirtyMs = Infinity;
+    for (let i = 0; i < count; i++) {
+      const seg = this.segments[i]!;
+      if (seg.baseOffset < this.cleanedUpTo) {
+        clean += seg.size;
+      } else {
+        dirty += seg.size;
+        if (oldestDirtyMs === Infinity) oldestDirtyMs = seg.maxTimestamp;
+      }
+    }
+    if (dirty === 0) return false;
+    if (nowMs - oldestDirtyMs > this.config.maxCompactionLagMs) return true;
+    return dirty / (clean + dirty) >= this.config.minCleanableDirtyRatio;
   }
 
   // ---- persistence helpers ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ export interface LogConfig {
   deleteRetentionMs: number; // delete.retention.ms (how long tombstones survive compaction)
   minCompactionLagMs: number; // min.compaction.lag.ms
   maxCompactionLagMs: number; // max.compaction.lag.ms
+  minCleanableDirtyRatio: number; // min.cleanable.dirty.ratio
   maxMessageBytes: number; // max.message.bytes (largest batch accepted)
   messageTimestampType: 'CreateTime' | 'LogAppendTime'; // message.timestamp.type
   indexIntervalBytes: number; // index.interval.bytes

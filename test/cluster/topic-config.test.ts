@@ -110,6 +110,7 @@ test('toLogConfig gives the storage settings, with Kafka defaults and "never" cl
     deleteRetentionMs: 86400000,
     minCompactionLagMs: 0,
     maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+    minCleanableDirtyRatio: 0.5,
     maxMessageBytes: 1048588,
     messageTimestampType: 'CreateTime',
     indexIntervalBytes: 4096,

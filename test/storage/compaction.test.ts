@@ -56,6 +56,30 @@ describe('compaction', () => {
     assert.equal(log.sizeInBytes, sizeAfter);
   });
 
+  it('cleans again only when min.cleanable.dirty.ratio of the log is dirty, or max.compaction.lag.ms has passed', async (t) => {
+    const storage = await open(t, tempDir(t));
+    const keys = (n: number) => Array.from({ length: n }, (_, i) => `key${i}`);
+    const cases = [
+      { name: 'default', extra: {}, cleansAgain: false },
+      { name: 'eager', extra: { minCleanableDirtyRatio: 0.01 }, cleansAgain: true },
+      { name: 'lagged', extra: { maxCompactionLagMs: 5_000 }, cleansAgain: true },
+    ];
+    for (const c of cases) {
+      const log = storage.openLog({ topic: c.name, partition: 0 }, TOPIC_ID, config({ ...compacted, ...c.extra }));
+      for (const round of [1, 2]) for (const key of keys(40)) put(log, key, `${key}-v${round}`.padEnd(40, '.'));
+      log.maintain(10_000); // the first pass sees only dirty data
+      const cleaned = readAll(log).length;
+      assert.ok(cleaned < 50, `${c.name}: the first pass cleans 80 records down to ${cleaned}`);
+      // a sliver of new data (four updates, under a tenth of the log) in a closed segment
+      for (const key of keys(4)) put(log, key, `${key}-v3`.padEnd(40, '.'));
+      put(log, 'roll', 'x'.padEnd(300, '.'));
+      const before = readAll(log).length;
+      log.maintain(16_000);
+      const after = readAll(log).length;
+      assert.equal(after < before, c.cleansAgain, `${c.name}: ${before} -> ${after} records`);
+    }
+  });
+
   it('keeps tombstones for delete.retention.ms after the first cleaning, then removes them', async (t) => {
     const storage = await open(t, tempDir(t));
     const log = storage.openLog(tp, TOPIC_ID, compacted);

@@ -20,6 +20,7 @@ export const baseConfig: LogConfig = {
   deleteRetentionMs: 24 * 3600 * 1000,
   minCompactionLagMs: 0,
   maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
   maxMessageBytes: 1024 * 1024,
   messageTimestampType: 'CreateTime',
   indexIntervalBytes: 4096,
