@@ -128,7 +128,9 @@ export async function startUmbraBroker(repoRoot: string, dir: string, role: stri
 export async function startKafkaBroker(dir: string, settings: Record<string, string | number> = {}): Promise<Broker> {
   const reason = kafkaUnavailableReason();
   if (reason) throw new Error(`Apache Kafka is not available here: ${reason}`);
-  const k = await startKafkaProcess({ dir, heapMb: KAFKA_HEAP_MB, config: settings });
+  // UMBRA_BENCH_KAFKA_JVM_ARGS: extra JVM options for diagnosis (e.g. -Xlog:gc:file=gc.log:time,uptime)
+  const jvmArgs = (process.env.UMBRA_BENCH_KAFKA_JVM_ARGS ?? '').split(' ').filter(Boolean);
+  const k = await startKafkaProcess({ dir, heapMb: KAFKA_HEAP_MB, config: settings, jvmArgs });
   const pid = k.pid!;
   const exited = (): string | null => (k.pid === undefined ? 'exited' : null);
   const tracked = { pid, exited };
