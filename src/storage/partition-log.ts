@@ -125,6 +125,8 @@ export class DiskPartitionLog implements PartitionLog {
   private readonly unsynced = new Set<LogSegment>();
   /** segments whose index files are being written in the background: writes not landed yet */
   private readonly indexesInBackground = new Map<LogSegment, number>();
+  /** rolled segments whose index files wait for an fsync to cover them (roll order) */
+  private readonly indexesAwaitingFlush = new Set<LogSegment>();
   private running: FlushRound | null = null;
   private queued: FlushRound | null = null;
 
@@ -418,7 +420,8 @@ export class DiskPartitionLog implements PartitionLog {
       this.unsynced.delete(old);
       this.removeSegment(old, 0);
     } else {
-      this.persistIndexesInBackground(old);
+      old.timeIndex.maybeAppend(old.maxTimestamp, old.offsetOfMaxTimestamp); // its final entry, as Kafka adds at a roll
+      this.indexesAwaitingFlush.add(old);
     }
     const seg = this.newSegment(baseOffset);
     this.segments.push(seg);
@@ -480,6 +483,7 @@ export class DiskPartitionLog implements PartitionLog {
     }
     this.durableSeq = Math.max(this.durableSeq, round.targetSeq);
     this.recoveryPoint = Math.max(this.recoveryPoint, round.endOffset);
+    this.persistFlushedIndexes();
     round.resolve();
     const queued = this.queued;
     this.queued = null;
@@ -1049,9 +1053,29 @@ export class DiskPartitionLog implements PartitionLog {
   }
 
   /**
-   * The index files of a segment that just rolled, written off the event loop (creating two files was a stall of
-   * tens of ms at every roll under load). Until both land, close() writes them itself; if a crash comes first,
-   * recovery rebuilds missing indexes.
+   * The index files of rolled segments an fsync now covers. Not at the roll itself: recovery after a crash rebuilds
+   * the indexes of every segment past the recovery point whatever files it finds, so until an fsync covers a
+   * segment its index files would be written for nothing — and a segment removed before that (retention,
+   * DeleteRecords, a shadow following its source's log start) never costs index files at all: two file creations,
+   * renames and removals fewer per roll, which at many partitions with small segments rolled tens of times a
+   * second was a large part of both brokers' event loops. close() writes whatever is still waiting.
+   */
+  private persistFlushedIndexes(): void {
+    for (const seg of this.indexesAwaitingFlush) {
+      if (seg.closing) {
+        this.indexesAwaitingFlush.delete(seg); // removed, truncated away or replaced by compaction
+        continue;
+      }
+      if (seg.nextOffset > this.recoveryPoint) break;
+      this.indexesAwaitingFlush.delete(seg);
+      if (seg.indexesDirty) this.persistIndexesInBackground(seg);
+    }
+  }
+
+  /**
+   * The index files of a rolled segment, written off the event loop (creating two files was a stall of tens of ms
+   * at every roll under load). Until both land, close() writes them itself; if a crash comes first, recovery
+   * rebuilds missing indexes.
    */
   private persistIndexesInBackground(seg: LogSegment): void {
     const [offsetIndex, timeIndex] = seg.serializeIndexes();
@@ -1120,6 +1144,7 @@ export class DiskPartitionLog implements PartitionLog {
         for (const seg of new Set([...this.unsynced, ...(this.running?.segments ?? [])])) this.fs.fsyncSync(seg.fd);
         this.unsynced.clear();
         this.durableSeq = this.writeSeq;
+        this.indexesAwaitingFlush.clear();
         for (const seg of this.segments) {
           if (!seg.indexesDirty && !this.indexesInBackground.has(seg)) continue;
           this.supersedeIndexes(seg);

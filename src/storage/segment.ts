@@ -325,6 +325,11 @@ export class LogSegment {
     if (this.closeRequested && this.pendingSyncs === 0) this.closeNow();
   }
 
+  /** close() was called: the segment left its log (removed, truncated away, replaced) or the log closed */
+  get closing(): boolean {
+    return this.closed || this.closeRequested;
+  }
+
   /** Closes the file, or defers that until an fsync in flight on it has returned (its fd must stay valid). */
   close(): void {
     if (this.closed) return;

@@ -147,9 +147,13 @@ describe('background file writes', () => {
     const storage = await open(t, dataDir, { fs });
     const cfg = config({ segmentBytes: 400 });
     const log = storage.openLog(tp, TOPIC_ID, cfg);
-    for (let i = 0; i < 6; i++) log.append(batch([`payload-${i}`.padEnd(80, '-')]), { leaderEpoch: 0 });
+    // two batches fit a segment: five leave the active one with room for one more after the reopen below
+    // (timestamps of now: the reopened active segment must not roll by segment.ms at once)
+    const put = (l: typeof log, i: number) => l.append(batch({ values: [`payload-${i}`.padEnd(80, '-')], timestamp: Date.now() }), { leaderEpoch: 0 });
+    for (let i = 0; i < 5; i++) put(log, i);
     const rolled = readdirSync(log.dir).filter((n) => n.endsWith('.log')).sort();
     assert.ok(rolled.length >= 2);
+    await log.flush(); // a rolled segment's index files are written once an fsync covers it
     await waitFor('the first roll’s index files', () => writes.filter((w) => w.name.endsWith('index')).length >= 2);
     const first = rolled[0]!.slice(0, -'.log'.length);
     assert.deepEqual(
@@ -167,15 +171,16 @@ describe('background file writes', () => {
     const again = await open(t, dataDir, { fs });
     const reopened = again.openLog(tp, TOPIC_ID, cfg);
     const active = readdirSync(reopened.dir).filter((n) => n.endsWith('.log')).sort().at(-1)!.slice(0, -'.log'.length);
-    for (let i = 6; i < 12 && readdirSync(reopened.dir).filter((n) => n.endsWith('.log')).length === rolled.length; i++) {
-      reopened.append(batch([`payload-${i}`.padEnd(80, '-')]), { leaderEpoch: 0 });
+    for (let i = 5; i < 12 && readdirSync(reopened.dir).filter((n) => n.endsWith('.log')).length === rolled.length; i++) {
+      put(reopened, i);
     }
+    await reopened.flush();
     await waitFor('the reopened segment’s index files', () => writes.filter((w) => w.name.startsWith(active)).length >= 2);
     assert.ok(writes.filter((w) => w.name.startsWith(active)).every((w) => w.sync), 'replacing files: synced');
     await waitFor('their old content kept through the rename', () => links.filter((l) => l.startsWith(active)).length === 2);
   });
 
-  it('writes a rolled segment’s indexes in the background, and close writes any that have not landed', async (t) => {
+  it('close writes the indexes of rolled segments whose background writes have not landed or not started', async (t) => {
     const dataDir = tempDir(t);
     const storage = await open(t, dataDir);
     const log = storage.openLog(tp, TOPIC_ID, config({ segmentBytes: 400 }));

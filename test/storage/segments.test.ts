@@ -28,9 +28,33 @@ describe('segments, retention, DeleteRecords, truncation', () => {
     assert.equal(bases[0], 0);
     for (let i = 1; i < bases.length; i++) assert.ok(bases[i]! > bases[i - 1]!);
     assert.deepEqual(readAll(log).map((r) => r.offset), Array.from({ length: 20 }, (_, i) => i));
-    // written in the background after the roll
+    // written in the background once an fsync covers the rolled segments, not at the roll itself
+    await tick();
+    assert.ok(!readdirSync(log.dir).some((n) => n.endsWith('index')), 'no index files before an fsync covers a segment');
+    await log.flush();
     await waitFor('closed segments to have index files', () => readdirSync(log.dir).includes('00000000000000000000.timeindex'));
     assert.ok(readdirSync(log.dir).includes('00000000000000000000.index'), 'closed segments have index files');
+    assert.ok(!readdirSync(log.dir).includes(`${String(bases.at(-1)).padStart(20, '0')}.index`), 'the active segment has none');
+  });
+
+  it('never writes index files for a segment removed before an fsync covered it; close writes those still waiting', async (t) => {
+    const dir = tempDir(t);
+    const storage = await open(t, dir);
+    const log = storage.openLog(tp, TOPIC_ID, config({ segmentBytes: 400 }));
+    for (let i = 0; i < 20; i++) log.append(batch([`payload-${i}`.padEnd(80, '-')]), { leaderEpoch: 0 });
+    const bases = logFiles(log.dir);
+    log.deleteRecordsBefore(bases[2]!);
+    await log.flush();
+    await waitFor('the later segments\' index files', () => readdirSync(log.dir).filter((n) => n.endsWith('.timeindex')).length === bases.length - 3);
+    const indexed = readdirSync(log.dir).filter((n) => n.endsWith('.index')).map((n) => Number(n.slice(0, 20)));
+    assert.deepEqual(indexed.sort((a, b) => a - b), bases.slice(2, -1));
+
+    for (let i = 20; i < 30; i++) log.append(batch([`payload-${i}`.padEnd(80, '-')]), { leaderEpoch: 0 });
+    const rolledSince = logFiles(log.dir).filter((b) => b > bases.at(-1)! - 1).slice(0, -1);
+    assert.ok(rolledSince.length >= 1);
+    await storage.close();
+    const after = readdirSync(log.dir);
+    for (const b of rolledSince) assert.ok(after.includes(`${String(b).padStart(20, '0')}.index`), `close wrote the indexes of ${b}`);
   });
 
   it('rolls by segment.ms, on append and on maintain', async (t) => {
@@ -121,6 +145,7 @@ describe('segments, retention, DeleteRecords, truncation', () => {
     for (let i = 0; i < 10; i++) log.append(batch([`v${i}`.padEnd(60, '.')]), { leaderEpoch: 0 });
     const first = log.dir + '/' + readdirSync(log.dir).filter((n) => n.endsWith('.log')).sort()[0]!;
     const firstBytes = statSync(first).size;
+    await log.flush();
     await waitFor('the rolled segments\' index files', () => readdirSync(log.dir).some((n) => n.endsWith('.timeindex')));
     log.deleteRecordsBefore(logFiles(log.dir)[1]!);
     await waitFor('the deleted segment removed', () => !readdirSync(log.dir).some((n) => n.endsWith('.deleted')));
