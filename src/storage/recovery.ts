@@ -79,6 +79,13 @@ export function loadLog(fs: StorageFs, dir: string, topicId: string, config: Log
     if (base !== null) bases.push(base);
   }
   bases.sort((a, b) => a - b);
+  // Index files whose segment file is gone (a crash between removing the one and the other) must not outlive it:
+  // a segment created later at the same base (after a truncation) would trust them (LogSegment.create).
+  const baseSet = new Set(bases);
+  for (const name of names) {
+    const m = /^(\d{20})\.(index|timeindex)$/.exec(name);
+    if (m && !baseSet.has(Number(m[1]))) fs.rmSync(join(dir, name));
+  }
 
   const logStartCheckpoint = readOffsetCheckpoint(fs, dir, LOG_START_OFFSET_CHECKPOINT_FILE);
   const recoveryPoint = cleanShutdown ? Infinity : (readOffsetCheckpoint(fs, dir, RECOVERY_POINT_CHECKPOINT_FILE) ?? 0);

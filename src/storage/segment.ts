@@ -68,8 +68,9 @@ export class LogSegment {
   /** in-memory indexes differ from the index files */
   indexesDirty = false;
   /**
-   * index files may exist on disk: false for a segment this process created (create() removed stale ones) until
-   * its indexes are first written, so that write can go to fresh names (BackgroundFileWriter.write)
+   * index files may exist on disk: false for a segment this process created (no stale ones can exist, see create())
+   * until its indexes are first written, so that write can go to fresh names (BackgroundFileWriter.write) and a
+   * removal need not look for them
    */
   indexFilesMayExist = true;
 
@@ -89,11 +90,13 @@ export class LogSegment {
     this.timeIndex = new TimeIndex(baseOffset);
   }
 
+  /**
+   * A new, empty segment. No index files of an earlier segment at the same base can be there to mislead it: a
+   * removed segment's are renamed away with it (markDeleted), background writes of them are superseded, and
+   * recovery removes index files whose segment file is gone (a crash between the two) before anything is created.
+   */
   static create(fs: StorageFs, dir: string, baseOffset: number): LogSegment {
     const seg = new LogSegment(fs, dir, baseOffset, -1, 0);
-    // Stale index files of an earlier segment with the same base (after a full truncation) must not be trusted.
-    fs.rmSync(seg.indexPath);
-    fs.rmSync(seg.timeIndexPath);
     seg.fd = fs.openSync(seg.logPath, 'w+');
     seg.indexFilesMayExist = false;
     return seg;
@@ -354,11 +357,10 @@ export class LogSegment {
   markDeleted(): RetiredPath[] {
     this.close();
     const renamed: RetiredPath[] = [];
-    const files: Array<[string, number]> = [
-      [this.logPath, this.size],
-      [this.indexPath, 0],
-      [this.timeIndexPath, 0],
-    ];
+    const files: Array<[string, number]> = [[this.logPath, this.size]];
+    // A segment this process created has index files only once their first write started (often never: they wait
+    // for an fsync to cover the segment, see PartitionLog.persistFlushedIndexes).
+    if (this.indexFilesMayExist) files.push([this.indexPath, 0], [this.timeIndexPath, 0]);
     for (const [path, fileBytes] of files) {
       try {
         this.fs.renameSync(path, path + DELETED_SUFFIX);

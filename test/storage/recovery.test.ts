@@ -128,6 +128,47 @@ describe('crash recovery', () => {
     }
   });
 
+  it('removes index files whose segment file is gone, and a segment recreated at that base trusts only its own', async (t) => {
+    const dataDir = tempDir(t);
+    const cfg = config({ segmentBytes: 2000, indexIntervalBytes: 100 });
+    // the second writing uses longer records, so its index entries point elsewhere
+    const put = (l: ReturnType<Awaited<ReturnType<typeof open>>['openLog']>, from: number, to: number, tag: string) => {
+      const width = tag === 'a' ? 40 : 70;
+      for (let i = from; i < to; i++) l.append(batch({ values: [`${tag}${i}`.padEnd(width, '.')], timestamp: 5000 + i }), { leaderEpoch: 0 });
+    };
+    const storage = await open(t, dataDir);
+    const log = storage.openLog(tp, TOPIC_ID, cfg);
+    put(log, 0, 60, 'a');
+    const dir = log.dir;
+    await storage.close();
+    const bases = segmentFiles(dir).map((n) => Number(n.slice(0, 20)));
+    assert.ok(bases.length >= 3);
+    // a crash between removing the last closed segment's file and its index files; the log also ends before it
+    const orphan = bases.at(-2)!;
+    const name = (ext: string) => `${String(orphan).padStart(20, '0')}.${ext}`;
+    const orphanIndex = readFileSync(join(dir, name('index')));
+    rmSync(join(dir, name('log')));
+    rmSync(join(dir, segmentFiles(dir).at(-1)!));
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('-offset-checkpoint') || n === '.kafka_cleanshutdown')) rmSync(join(dir, f));
+
+    const reopened = await open(t, dataDir, { tailCacheBytes: 0 });
+    const again = reopened.openLog(tp, TOPIC_ID, cfg);
+    assert.ok(!readdirSync(dir).includes(name('index')) && !readdirSync(dir).includes(name('timeindex')), 'orphaned index files removed');
+    assert.equal(again.logEndOffset, orphan);
+    // the log grows past that base again with different batches: a segment at the same base, with its own index
+    put(again, orphan, orphan + 40, 'b');
+    await again.flush();
+    await reopened.close();
+    assert.notDeepEqual(readFileSync(join(dir, name('index'))), orphanIndex, 'the new segment wrote its own index');
+    const third = await open(t, dataDir, { tailCacheBytes: 0 });
+    const last = third.openLog(tp, TOPIC_ID, cfg);
+    for (const offset of [orphan, orphan + 13, orphan + 39]) {
+      const res = last.read(offset, { maxBytes: 1, minOneBatch: true, isolation: 'read_uncommitted' });
+      assert.equal(res.batches[0]!.readUInt32BE(4), offset);
+    }
+    assert.deepEqual(readAll(last, orphan).map((r) => r.value!.toString().replace(/\.+$/, '')), Array.from({ length: 40 }, (_, i) => `b${orphan + i}`));
+  });
+
   it('does not trust an index that points into the middle of batches', async (t) => {
     const dataDir = tempDir(t);
     const storage = await open(t, dataDir);
