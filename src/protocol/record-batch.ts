@@ -314,7 +314,8 @@ function recordsSection(view: RecordBatch): Buffer {
 
 /**
  * The smallest record timestamp of a CreateTime batch (deltas may be negative, so the header cannot tell), reading
- * only each record's length and timestamp delta. Decompresses a compressed batch. -1 for an empty batch.
+ * only each record's length and timestamp delta; records without a timestamp (-1) do not count. Decompresses a
+ * compressed batch. -1 when no record has a timestamp.
  */
 export function minRecordTimestamp(view: RecordBatch): number {
   const body = recordsSection(view);
@@ -329,13 +330,13 @@ export function minRecordTimestamp(view: RecordBatch): number {
       if (length < 0 || recordEnd > body.length) throw new Error(`record length ${length} overruns the batch`);
       r.int8(); // attributes
       const ts = base + r.varlong();
-      if (ts < min) min = ts;
+      if (ts !== NO_TIMESTAMP && ts < min) min = ts;
       r.pos = recordEnd;
     }
   } catch (err) {
     throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `records do not parse: ${(err as Error).message}`);
   }
-  return count > 0 ? min : NO_TIMESTAMP;
+  return min === Number.POSITIVE_INFINITY ? NO_TIMESTAMP : min;
 }
 
 /**

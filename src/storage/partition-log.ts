@@ -398,12 +398,15 @@ export class DiskPartitionLog implements PartitionLog {
   }
 
   /**
-   * segment.ms since the segment's first append, less this segment's share of segment.jitter.ms: a random amount
-   * below min(jitter, segment.ms), drawn once per segment, so partitions created together do not all roll at once.
+   * segment.ms (for compacted topics at most max.compaction.lag.ms, as Kafka) since the segment's first append,
+   * less this segment's share of segment.jitter.ms: a random amount below min(jitter, segment.ms), drawn once per
+   * segment, so partitions created together do not all roll at once.
    */
   private rollTimeDue(seg: LogSegment, nowMs: number): boolean {
     if (seg.rollBaseMs < 0) return false;
-    const { segmentMs, segmentJitterMs } = this.config;
+    const { segmentJitterMs, cleanupPolicy, maxCompactionLagMs } = this.config;
+    // a compacted topic's active segment rolls within max.compaction.lag.ms, so that its records can be cleaned
+    const segmentMs = cleanupPolicy.includes('compact') ? Math.min(this.config.segmentMs, maxCompactionLagMs) : this.config.segmentMs;
     if (seg.rollJitterMs < 0) {
       seg.rollJitterMs = segmentJitterMs > 0 ? Math.floor(Math.random() * Math.min(segmentJitterMs, segmentMs)) : 0;
     }
@@ -864,6 +867,7 @@ export class DiskPartitionLog implements PartitionLog {
       }
       this.endOffset = offset;
       this.recoveryPoint = Math.min(this.recoveryPoint, offset);
+      this.truncatedRounds(offset);
       this.writeSeq++;
       const epochsChanged = this.epochs.truncateFromEnd(offset);
       if (this.epochs.truncateFromStart(this.startOffset) || epochsChanged) this.persistEpochs();
@@ -887,6 +891,7 @@ export class DiskPartitionLog implements PartitionLog {
       this.startOffset = offset;
       this.endOffset = offset;
       this.recoveryPoint = offset;
+      this.truncatedRounds(offset);
       this.writeLogStartNow(offset);
       this.persistRecoveryPoint();
       this.writeSeq++;
@@ -897,6 +902,15 @@ export class DiskPartitionLog implements PartitionLog {
       this.producers.clear();
       this.producers.maxProducerId = maxProducerId;
     });
+  }
+
+  /**
+   * After a truncation to `offset`: an fsync round in flight covers at most what is left of the log, and
+   * compaction's clean mark (cleanedUpTo) lies no further either (Kafka truncates its cleaner checkpoint too).
+   */
+  private truncatedRounds(offset: number): void {
+    if (this.running !== null) this.running.endOffset = Math.min(this.running.endOffset, offset);
+    this.cleanedUpTo = Math.min(this.cleanedUpTo, offset);
   }
 
   private rebuildProducerState(): void {
@@ -1009,8 +1023,8 @@ export class DiskPartitionLog implements PartitionLog {
 
   /**
    * Kafka's cleaner choice for one log: compact when the dirty part (closed segments past the last compaction, up
-   * to `firstUncleanable`) is at least min.cleanable.dirty.ratio of the cleanable bytes, or when its oldest
-   * segment's newest record is older than max.compaction.lag.ms. Rewriting a large clean log for a sliver of new
+   * to `firstUncleanable`) is at least min.cleanable.dirty.ratio of the cleanable bytes, or when its oldest record
+   * (by its segment's first record time) is older than max.compaction.lag.ms. Rewriting a large clean log for a sliver of new
    * data on every maintenance pass is what the ratio prevents. After a restart everything counts as dirty.
    */
   private compactionDue(count: number, firstUncleanable: number, nowMs: number): boolean {
@@ -1024,11 +1038,13 @@ export class DiskPartitionLog implements PartitionLog {
         clean += seg.size;
       } else {
         dirty += seg.size;
-        if (oldestDirtyMs === Infinity) oldestDirtyMs = seg.maxTimestamp;
+        // the segment's first record time, bounded by its roll clock (first append, or first batch when
+        // reopened) and its newest record; Kafka too leaves out segments without timestamps
+        for (const first of [seg.rollBaseMs, seg.maxTimestamp]) if (first > 0 && first < oldestDirtyMs) oldestDirtyMs = first;
       }
     }
     if (dirty === 0) return false;
-    if (nowMs - oldestDirtyMs > this.config.maxCompactionLagMs) return true;
+    if (oldestDirtyMs !== Infinity && nowMs - oldestDirtyMs > this.config.maxCompactionLagMs) return true;
     return dirty / (clean + dirty) >= this.config.minCleanableDirtyRatio;
   }
 
@@ -1061,12 +1077,13 @@ export class DiskPartitionLog implements PartitionLog {
    * second was a large part of both brokers' event loops. close() writes whatever is still waiting.
    */
   private persistFlushedIndexes(): void {
-    for (const seg of this.indexesAwaitingFlush) {
+    // a copy: a write that fails puts its segment back into the set
+    for (const seg of [...this.indexesAwaitingFlush]) {
       if (seg.closing) {
         this.indexesAwaitingFlush.delete(seg); // removed, truncated away or replaced by compaction
         continue;
       }
-      if (seg.nextOffset > this.recoveryPoint) break;
+      if (seg.nextOffset > this.recoveryPoint) continue;
       this.indexesAwaitingFlush.delete(seg);
       if (seg.indexesDirty) this.persistIndexesInBackground(seg);
     }
@@ -1081,7 +1098,10 @@ export class DiskPartitionLog implements PartitionLog {
     const [offsetIndex, timeIndex] = seg.serializeIndexes();
     this.indexesInBackground.set(seg, 2);
     const landed = (ok: boolean): void => {
-      if (!ok) seg.indexesDirty = true;
+      if (!ok) {
+        seg.indexesDirty = true;
+        if (!seg.closing) this.indexesAwaitingFlush.add(seg); // tried again after the next fsync
+      }
       const left = (this.indexesInBackground.get(seg) ?? 1) - 1;
       if (left <= 0) this.indexesInBackground.delete(seg);
       else this.indexesInBackground.set(seg, left);
@@ -1103,10 +1123,25 @@ export class DiskPartitionLog implements PartitionLog {
     writeFileAtomic(this.fs, path, this.epochs.serialize(), true);
   }
 
+  /**
+   * Recovery trusts the index files of segments below the checkpointed recovery point. A closed segment whose
+   * index files on disk may be older than its indexes (a write not landed or failed: e.g. the segment that was
+   * active at the last clean close, grown and rolled since) must therefore stay above it, so that a crash has its
+   * indexes rebuilt rather than trusted.
+   */
   private persistRecoveryPoint(): void {
-    if (this.recoveryPoint === this.persistedRecoveryPoint) return;
-    writeOffsetCheckpoint(this.fs, this.dir, RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint, false);
-    this.persistedRecoveryPoint = this.recoveryPoint;
+    let point = this.recoveryPoint;
+    const active = this.active;
+    for (const seg of this.segments) {
+      if (seg === active || seg.baseOffset >= point) break;
+      if (seg.indexFilesMayExist && (seg.indexesDirty || this.indexesInBackground.has(seg))) {
+        point = seg.baseOffset;
+        break;
+      }
+    }
+    if (point === this.persistedRecoveryPoint) return;
+    writeOffsetCheckpoint(this.fs, this.dir, RECOVERY_POINT_CHECKPOINT_FILE, point, false);
+    this.persistedRecoveryPoint = point;
   }
 
   /** Records the first storage failure; from then on the log refuses everything until reopened. */

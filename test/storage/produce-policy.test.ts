@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { Compression, initCompression } from '../../src/protocol/compression.js';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
 import { buildRecordBatch, decodeRecords, RecordBatch } from '../../src/protocol/record-batch.js';
+import { defaultStorageFs } from '../../src/storage/fs.js';
 import { batch, config, open, readAll, tempDir, TOPIC_ID } from './helpers.js';
 
 const tp = { topic: 'policy', partition: 0 };
@@ -161,6 +162,18 @@ describe('segment.jitter.ms and segment.index.bytes', () => {
     assert.deepEqual(segmentBases(capped), [0, 2]);
   });
 
+  it('rolls a compacted topic\'s active segment within max.compaction.lag.ms', async (t) => {
+    const storage = await open(t, tempDir(t));
+    const compacted = storage.openLog(tp, TOPIC_ID, config({ cleanupPolicy: 'compact', segmentMs: 10_000, maxCompactionLagMs: 1000 }));
+    const deleting = storage.openLog({ topic: 'plain', partition: 0 }, TOPIC_ID, config({ segmentMs: 10_000, maxCompactionLagMs: 1000 }));
+    for (const log of [compacted, deleting]) {
+      log.append(batch({ values: ['a'], keys: ['k'] }), { leaderEpoch: 0, nowMs: NOW });
+      log.append(batch({ values: ['b'], keys: ['k'] }), { leaderEpoch: 0, nowMs: NOW + 1500 });
+    }
+    assert.deepEqual(segmentBases(compacted), [0, 1]);
+    assert.deepEqual(segmentBases(deleting), [0]);
+  });
+
   it('rolls when an index is full at segment.index.bytes', async (t) => {
     const storage = await open(t, tempDir(t));
     // Index entries for every batch but a segment's first (as in Kafka); 24 bytes hold three offset entries
@@ -178,12 +191,20 @@ describe('segment.jitter.ms and segment.index.bytes', () => {
 
 describe('flush.messages and flush.ms', () => {
   it('starts an fsync once flush.messages records are unflushed, and says so to the producer', async (t) => {
-    const storage = await open(t, tempDir(t));
+    let fsyncs = 0;
+    const fs = {
+      ...defaultStorageFs,
+      fsync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+        fsyncs++;
+        defaultStorageFs.fsync(fd, cb);
+      },
+    };
+    const storage = await open(t, tempDir(t), { fs });
     const log = storage.openLog(tp, TOPIC_ID, config({ flushMessages: 3 }));
     const r1 = log.append(batch(['a', 'b']), { leaderEpoch: 0 });
-    assert.equal(r1.flushDue, false);
+    assert.deepEqual([r1.flushDue, fsyncs], [false, 0]);
     const r2 = log.append(batch(['c']), { leaderEpoch: 0 });
-    assert.equal(r2.flushDue, true);
+    assert.deepEqual([r2.flushDue, fsyncs], [true, 1], 'the append itself started the fsync');
     await log.flush();
     assert.equal(log.append(batch(['d']), { leaderEpoch: 0 }).flushDue, false, 'counting starts again after the fsync');
   });

@@ -3,7 +3,8 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Compression } from '../../src/protocol/compression.js';
-import { batch, config, open, readAll, tempDir, TOPIC_ID, waitFor } from './helpers.js';
+import { defaultStorageFs } from '../../src/storage/fs.js';
+import { batch, config, open, readAll, tempDir, tick, TOPIC_ID, waitFor } from './helpers.js';
 
 const tp = { topic: 'events', partition: 1 };
 const segName = (base: number, ext = 'log') => `${String(base).padStart(20, '0')}.${ext}`;
@@ -167,6 +168,68 @@ describe('crash recovery', () => {
       assert.equal(res.batches[0]!.readUInt32BE(4), offset);
     }
     assert.deepEqual(readAll(last, orphan).map((r) => r.value!.toString().replace(/\.+$/, '')), Array.from({ length: 40 }, (_, i) => `b${orphan + i}`));
+  });
+
+  it('keeps the checkpointed recovery point below a segment whose older index files on disk were not yet replaced', async (t) => {
+    const dataDir = tempDir(t);
+    const cfg = config({ segmentBytes: 2000, indexIntervalBytes: 100 });
+    const put = (l: ReturnType<Awaited<ReturnType<typeof open>>['openLog']>, from: number, to: number) => {
+      for (let i = from; i < to; i++) l.append(batch({ values: [`v${i}`.padEnd(40, '.')], timestamp: Date.now() + i }), { leaderEpoch: 0 });
+    };
+    let storage = await open(t, dataDir);
+    let log = storage.openLog(tp, TOPIC_ID, cfg);
+    put(log, 0, 5); // one segment, still active at the clean close: its index files describe 5 records
+    await storage.close();
+
+    // the reopened log grows that segment and rolls it; the new index files of that segment never land
+    const fs = {
+      ...defaultStorageFs,
+      writeFile: (p: string, d: Buffer | string, cb: (err: NodeJS.ErrnoException | null) => void, o?: { sync?: boolean }) => {
+        if (/^0{20}\.(time)?index\./.test(p.slice(p.lastIndexOf('/') + 1))) {
+          setImmediate(() => cb(Object.assign(new Error('EIO'), { code: 'EIO' })));
+          return;
+        }
+        defaultStorageFs.writeFile!(p, d, cb, o);
+      },
+    };
+    storage = await open(t, dataDir, { fs });
+    log = storage.openLog(tp, TOPIC_ID, cfg);
+    put(log, 5, 40);
+    assert.ok(segmentFiles(log.dir).length >= 2);
+    await log.flush();
+    await tick();
+    log.maintain(Date.now());
+    const checkpointed = Number(readFileSync(join(log.dir, 'recovery-point-offset-checkpoint'), 'utf8').split('\n')[1]);
+    assert.equal(checkpointed, 0, 'the recovery point stays at the segment whose index files are stale');
+    const maxBefore = log.offsetOfMaxTimestamp();
+    // crash: no close. Recovery rebuilds that segment's indexes instead of trusting the five-record ones.
+    const again = await open(t, dataDir);
+    const reopened = again.openLog(tp, TOPIC_ID, cfg);
+    assert.deepEqual(reopened.offsetOfMaxTimestamp(), maxBefore);
+    const last = readAll(reopened).at(-1)!;
+    assert.equal(reopened.offsetForTimestamp(last.timestamp)?.offset, last.offset);
+  });
+
+  it('does not raise the recovery point past a truncation made while an fsync was in flight', async (t) => {
+    const held: (() => void)[] = [];
+    const fs = {
+      ...defaultStorageFs,
+      fsync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+        held.push(() => defaultStorageFs.fsync(fd, cb));
+      },
+    };
+    const storage = await open(t, tempDir(t), { fs });
+    const log = storage.openLog(tp, TOPIC_ID, config({ flushMessages: 3 }));
+    log.append(batch(['a', 'b']), { leaderEpoch: 0 });
+    const flushed = log.flush(); // its round covers offsets 0-1
+    log.truncateTo(0);
+    for (const go of held.splice(0)) go();
+    await flushed;
+    // nothing below offset 0 is left to be durable: the next three records reach flush.messages again
+    assert.equal(log.append(batch(['c', 'd']), { leaderEpoch: 0 }).flushDue, false);
+    assert.equal(log.append(batch(['e']), { leaderEpoch: 0 }).flushDue, true);
+    for (const go of held.splice(0)) go();
+    await log.flush().catch(() => undefined);
   });
 
   it('does not trust an index that points into the middle of batches', async (t) => {
