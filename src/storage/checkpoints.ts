@@ -8,6 +8,12 @@ export const LEADER_EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
 /** everything below this offset was fsynced; recovery after a crash scans only from the segment holding it */
 export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
+/**
+ * compaction's clean mark: closed segments below it were compacted and nothing was appended there since, so they
+ * count as clean in min.cleanable.dirty.ratio (Kafka keeps the same in cleaner-offset-checkpoint). Not fsynced:
+ * losing it costs one compaction of segments that were clean already, never correctness.
+ */
+export const CLEANER_OFFSET_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 /** written last by a clean close, removed on open: its absence means the log may have a torn tail */
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 export const PRODUCER_SNAPSHOT_SUFFIX = '.snapshot';

@@ -15,9 +15,11 @@ import {
 } from '../protocol/record-batch.js';
 import {
   CLEAN_SHUTDOWN_FILE,
+  CLEANER_OFFSET_CHECKPOINT_FILE,
   LEADER_EPOCH_CHECKPOINT_FILE,
   LOG_START_OFFSET_CHECKPOINT_FILE,
   offsetCheckpointText,
+  readOffsetCheckpoint,
   RECOVERY_POINT_CHECKPOINT_FILE,
   writeOffsetCheckpoint,
 } from './checkpoints.js';
@@ -166,6 +168,9 @@ export class DiskPartitionLog implements PartitionLog {
     deps.background.supersede(join(dir, LOG_START_OFFSET_CHECKPOINT_FILE));
     writeOffsetCheckpoint(deps.fs, dir, LOG_START_OFFSET_CHECKPOINT_FILE, log.startOffset, false);
     log.persistRecoveryPoint();
+    // a restart does not make compacted segments dirty again (a mark past the log end: a crash cut the log)
+    const cleaned = readOffsetCheckpoint(deps.fs, dir, CLEANER_OFFSET_CHECKPOINT_FILE);
+    if (cleaned !== null) log.cleanedUpTo = Math.min(cleaned, log.endOffset);
     return log;
   }
 
@@ -910,7 +915,12 @@ export class DiskPartitionLog implements PartitionLog {
    */
   private truncatedRounds(offset: number): void {
     if (this.running !== null) this.running.endOffset = Math.min(this.running.endOffset, offset);
-    this.cleanedUpTo = Math.min(this.cleanedUpTo, offset);
+    if (this.cleanedUpTo > offset) this.setCleanedUpTo(offset);
+  }
+
+  private setCleanedUpTo(offset: number): void {
+    this.cleanedUpTo = offset;
+    this.deps.background.write(join(this.dir, CLEANER_OFFSET_CHECKPOINT_FILE), offsetCheckpointText(offset));
   }
 
   private rebuildProducerState(): void {
@@ -1015,7 +1025,7 @@ export class DiskPartitionLog implements PartitionLog {
       },
       swap,
     );
-    this.cleanedUpTo = firstUncleanable;
+    this.setCleanedUpTo(firstUncleanable);
     this.nextTombstoneDueMs = result.nextTombstoneDueMs;
     // Cached batches of rewritten segments would still show the records compaction removed.
     this.tailCache.dropBefore(firstUncleanable);
@@ -1024,8 +1034,9 @@ export class DiskPartitionLog implements PartitionLog {
   /**
    * Kafka's cleaner choice for one log: compact when the dirty part (closed segments past the last compaction, up
    * to `firstUncleanable`) is at least min.cleanable.dirty.ratio of the cleanable bytes, or when its oldest record
-   * (by its segment's first record time) is older than max.compaction.lag.ms. Rewriting a large clean log for a sliver of new
-   * data on every maintenance pass is what the ratio prevents. After a restart everything counts as dirty.
+   * (by its segment's first record time) is older than max.compaction.lag.ms. Rewriting a large clean log for a
+   * sliver of new data on every maintenance pass is what the ratio prevents. The clean mark survives a restart
+   * (CLEANER_OFFSET_CHECKPOINT_FILE).
    */
   private compactionDue(count: number, firstUncleanable: number, nowMs: number): boolean {
     if (firstUncleanable <= this.cleanedUpTo) return false;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Compression } from '../../src/protocol/compression.js';
 import { RecordBatch } from '../../src/protocol/record-batch.js';
@@ -78,6 +79,34 @@ describe('compaction', () => {
       const after = readAll(log).length;
       assert.equal(after < before, c.cleansAgain, `${c.name}: ${before} -> ${after} records`);
     }
+  });
+
+  it('remembers what it cleaned across a restart, so a sliver of new data does not make the whole log dirty', async (t) => {
+    const dataDir = tempDir(t);
+    const keys = Array.from({ length: 40 }, (_, i) => `key${i}`);
+    let storage = await open(t, dataDir);
+    let log = storage.openLog(tp, TOPIC_ID, compacted);
+    for (const round of [1, 2]) for (const key of keys) put(log, key, `${key}-v${round}`.padEnd(40, '.'));
+    log.maintain(10_000);
+    await storage.close();
+    assert.ok(readdirSync(log.dir).includes('cleaner-offset-checkpoint'));
+
+    storage = await open(t, dataDir);
+    log = storage.openLog(tp, TOPIC_ID, compacted);
+    for (const key of keys.slice(0, 4)) put(log, key, `${key}-v3`.padEnd(40, '.'));
+    put(log, 'roll', 'x'.padEnd(300, '.'));
+    const before = readAll(log).length;
+    log.maintain(16_000);
+    assert.equal(readAll(log).length, before, 'under min.cleanable.dirty.ratio: not cleaned again');
+    // losing the mark costs one cleaning, nothing else
+    await storage.close();
+    rmSync(join(log.dir, 'cleaner-offset-checkpoint'));
+    storage = await open(t, dataDir);
+    log = storage.openLog(tp, TOPIC_ID, compacted);
+    log.maintain(20_000);
+    assert.ok(readAll(log).length < before);
+    const latest = latestByKey(log);
+    for (const key of keys.slice(0, 4)) assert.equal(latest.get(key)!.value, `${key}-v3`.padEnd(40, '.'));
   });
 
   it('keeps tombstones for delete.retention.ms after the first cleaning, then removes them', async (t) => {
