@@ -260,12 +260,7 @@ export function decodeRecords(batch: RecordBatch | Buffer): DecodedRecord[] {
   const baseOffset = view.baseOffset;
   const baseTimestamp = view.baseTimestamp;
   const logAppendTime = view.timestampType === 'LogAppendTime' ? view.maxTimestamp : -1;
-  let body = view.buf.subarray(view.pos + RECORD_BATCH_OVERHEAD, view.pos + size);
-  try {
-    body = decompress(view.compression, body);
-  } catch (err) {
-    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, (err as Error).message);
-  }
+  const body = recordsSection(view);
   if (count < 0 || count > body.length) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `bad record count ${count}`);
   const records: DecodedRecord[] = [];
   const r = new Reader(body);

@@ -130,10 +130,10 @@ export class BackgroundFileWriter {
    * Replaces `path` with `data` in the background. `landed(ok)` is told whether this content reached the file
    * (false: it failed, or was superseded, also by a later write() of the path made while this one waited).
    * `fresh`: the caller knows `path` has no file yet (the first index files of a segment this process created:
-   * none can exist, see LogSegment.create). Then the temporary file is not synced and the current file gets no second name: renaming to a new
-   * name frees no blocks and makes ext4 force nothing out, so both would be threadpool work for nothing. A wrong
-   * `fresh` costs a stall in the rename, not correctness. A write that waits behind another one of the path is
-   * never fresh.
+   * none can exist, see LogSegment.create). Then the temporary file is not synced and the current file gets no
+   * second name: renaming to a new name frees no blocks and makes ext4 force nothing out, so both would be
+   * threadpool work for nothing. A wrong `fresh` costs a stall in the rename, not correctness. A write that waits
+   * behind another one of the path is never fresh.
    */
   write(path: string, data: Buffer | string, landed?: (ok: boolean) => void, fresh = false): void {
     const fs = this.fs;

@@ -127,7 +127,7 @@ export class DiskPartitionLog implements PartitionLog {
   private readonly unsynced = new Set<LogSegment>();
   /** segments whose index files are being written in the background: writes not landed yet */
   private readonly indexesInBackground = new Map<LogSegment, number>();
-  /** rolled segments whose index files wait for an fsync to cover them (roll order) */
+  /** rolled segments whose index files wait for an fsync to cover them */
   private readonly indexesAwaitingFlush = new Set<LogSegment>();
   private running: FlushRound | null = null;
   private queued: FlushRound | null = null;
@@ -418,7 +418,10 @@ export class DiskPartitionLog implements PartitionLog {
     return nowMs - seg.rollBaseMs > segmentMs - seg.rollJitterMs;
   }
 
-  /** Closes the active segment (writing its indexes) and starts a new one at `baseOffset`. */
+  /**
+   * Closes the active segment and starts a new one at `baseOffset`; the closed one's index files are written once
+   * an fsync covers it (persistFlushedIndexes).
+   */
   private roll(baseOffset: number): LogSegment {
     const old = this.active;
     if (old.baseOffset === baseOffset) return old; // nothing written since it started
@@ -872,7 +875,7 @@ export class DiskPartitionLog implements PartitionLog {
       }
       this.endOffset = offset;
       this.recoveryPoint = Math.min(this.recoveryPoint, offset);
-      this.truncatedRounds(offset);
+      this.afterTruncation(offset);
       this.writeSeq++;
       const epochsChanged = this.epochs.truncateFromEnd(offset);
       if (this.epochs.truncateFromStart(this.startOffset) || epochsChanged) this.persistEpochs();
@@ -896,7 +899,7 @@ export class DiskPartitionLog implements PartitionLog {
       this.startOffset = offset;
       this.endOffset = offset;
       this.recoveryPoint = offset;
-      this.truncatedRounds(offset);
+      this.afterTruncation(offset);
       this.writeLogStartNow(offset);
       this.persistRecoveryPoint();
       this.writeSeq++;
@@ -913,7 +916,7 @@ export class DiskPartitionLog implements PartitionLog {
    * After a truncation to `offset`: an fsync round in flight covers at most what is left of the log, and
    * compaction's clean mark (cleanedUpTo) lies no further either (Kafka truncates its cleaner checkpoint too).
    */
-  private truncatedRounds(offset: number): void {
+  private afterTruncation(offset: number): void {
     if (this.running !== null) this.running.endOffset = Math.min(this.running.endOffset, offset);
     if (this.cleanedUpTo > offset) this.setCleanedUpTo(offset);
   }
