@@ -13,6 +13,27 @@ export class KafkaError extends Error {
   }
 }
 
+/** One refused record of a produced batch: its index in the batch, and why (ProduceResponse recordErrors, KIP-467). */
+export interface RecordError {
+  batchIndex: number;
+  message: string;
+}
+
+/**
+ * A produced batch refused because of some of its records (Kafka's RecordValidationException): the whole batch is
+ * refused, and the response names the records at fault so a client can say which ones they were.
+ */
+export class RecordValidationError extends KafkaError {
+  override name = 'RecordValidationError';
+  constructor(
+    code: number,
+    message: string,
+    readonly recordErrors: RecordError[],
+  ) {
+    super(code, message);
+  }
+}
+
 export function errorName(code: number): string {
   return ERROR_INFO.get(code)?.[0] ?? `UNKNOWN_ERROR_${code}`;
 }

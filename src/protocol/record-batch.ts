@@ -212,6 +212,12 @@ export class RecordBatch {
     writeInt64(this.buf, timestampMs, this.pos + MAX_TIMESTAMP_OFFSET);
     this.updateCrc();
   }
+
+  /** Clears the LogAppendTime flag (maxTimestamp stays) and recomputes the CRC. */
+  setCreateTime(): void {
+    this.buf.writeInt16BE(this.attributes & ~TIMESTAMP_TYPE_MASK, this.pos + ATTRIBUTES_OFFSET);
+    this.updateCrc();
+  }
 }
 
 export function incrementSequence(sequence: number, increment: number): number {

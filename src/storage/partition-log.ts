@@ -28,7 +28,7 @@ import { BackgroundFileWriter, storageError, writeFileAtomic, type RetiredPath }
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { ProducerStateEntry, ProducerStateManager } from './producer-state.js';
 import { loadLog, snapshotFileName } from './recovery.js';
-import { checkTimestamps, recompressBatches } from './produce-policy.js';
+import { checkKeys, checkTimestamps, checkTimestampType, recompressBatches } from './produce-policy.js';
 import { LogSegment } from './segment.js';
 import { TailCache, type TailRing } from './tail-cache.js';
 import type {
@@ -249,12 +249,14 @@ export class DiskPartitionLog implements PartitionLog {
           );
         }
         if (view.isControl) throw new KafkaError(ErrorCode.INVALID_RECORD, 'clients may not write control batches');
+        if (view.producerId >= 0 && view.baseSequence < 0) {
+          throw new KafkaError(ErrorCode.INVALID_RECORD, `invalid sequence number ${view.baseSequence} in a batch of producer id ${view.producerId}`);
+        }
+        checkTimestampType(view, config);
         if (config.messageTimestampType === 'CreateTime') checkTimestamps(view, nowMs, config);
         if (config.compression !== null && view.compression !== config.compression) recompress = true;
         // Only compacted topics pay for this: the records have to be decompressed to see their keys.
-        if (compacted && decodeRecords(view).some((r) => r.key === null)) {
-          throw new KafkaError(ErrorCode.INVALID_RECORD, 'compacted topic cannot accept a record without a key');
-        }
+        if (compacted) checkKeys(view);
       }
       if (view.producerId >= 0) hasProducerBatch = true;
       pos += size;
@@ -322,6 +324,7 @@ export class DiskPartitionLog implements PartitionLog {
           view.baseOffset = offset;
           view.partitionLeaderEpoch = opts.leaderEpoch;
           if (logAppendTime) view.setLogAppendTime(nowMs);
+          else if (view.timestampType === 'LogAppendTime') view.setCreateTime(); // a CreateTime topic (checkTimestampType)
           offset += view.lastOffsetDelta + 1;
           pos += LOG_OVERHEAD + view.batchLength;
         }

@@ -1,11 +1,16 @@
 // What a topic's configuration asks of produced batches beyond framing and CRC (Kafka's LogValidator):
 // - message.timestamp.before.max.ms / after.max.ms: a CreateTime record whose timestamp is further from the broker
 //   clock than that is refused with INVALID_TIMESTAMP, and with it the whole batch.
+// - a producer does not flag its batch LogAppendTime: refused with INVALID_TIMESTAMP on a LogAppendTime topic;
+//   on a CreateTime topic the flag is dropped (PartitionLog.append), as Kafka rewrites the batch's timestamp type.
+// - cleanup.policy=compact: every record needs a key (INVALID_RECORD).
 // - compression.type naming a codec: batches produced with another codec are stored recompressed.
+// Refusals name the records at fault (RecordValidationError: the response's recordErrors, KIP-467), found by
+// decoding the batch then, so the accepting path reads no more than it did.
 // Only produce (offsets 'assign') applies these; a shadow stores what its source accepted.
-import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { ErrorCode, KafkaError, RecordValidationError, type RecordError } from '../protocol/errors.js';
 import { compressionName } from '../protocol/compression.js';
-import { frameSizeAt, minRecordTimestamp, NO_TIMESTAMP, recompressBatch, RecordBatch } from '../protocol/record-batch.js';
+import { decodeRecords, frameSizeAt, minRecordTimestamp, NO_TIMESTAMP, recompressBatch, RecordBatch } from '../protocol/record-batch.js';
 import type { LogConfig } from './types.js';
 
 /**
@@ -16,19 +21,59 @@ import type { LogConfig } from './types.js';
 export function checkTimestamps(view: RecordBatch, nowMs: number, config: LogConfig): void {
   const { timestampBeforeMaxMs: before, timestampAfterMaxMs: after } = config;
   const max = view.maxTimestamp;
-  if (max !== NO_TIMESTAMP && max - nowMs > after) throw outOfRange(max, nowMs, config);
-  if (before >= Number.MAX_SAFE_INTEGER) return;
-  const min = minRecordTimestamp(view);
-  if (min !== NO_TIMESTAMP && nowMs - min > before) throw outOfRange(min, nowMs, config);
+  let refuse = max !== NO_TIMESTAMP && max - nowMs > after;
+  if (!refuse && before < Number.MAX_SAFE_INTEGER) {
+    const min = minRecordTimestamp(view);
+    refuse = min !== NO_TIMESTAMP && nowMs - min > before;
+  }
+  if (!refuse) return;
+  const low = before >= Number.MAX_SAFE_INTEGER ? -Infinity : nowMs - before;
+  const high = after >= Number.MAX_SAFE_INTEGER ? Infinity : nowMs + after;
+  const range = `[${Number.isFinite(low) ? low : '-∞'}, ${Number.isFinite(high) ? high : '∞'}]`;
+  const errors: RecordError[] = [];
+  decodeRecords(view).forEach((r, i) => {
+    if (r.timestamp !== NO_TIMESTAMP && (r.timestamp < low || r.timestamp > high)) {
+      errors.push({ batchIndex: i, message: `timestamp ${r.timestamp} is out of range ${range}` });
+    }
+  });
+  const first = errors[0]?.message ?? `batch maxTimestamp ${max} is out of range ${range}`;
+  throw new RecordValidationError(
+    ErrorCode.INVALID_TIMESTAMP,
+    `${errors.length || 'a'} record${errors.length === 1 ? '' : 's'} refused: ${first} ` +
+      '(the topic accepts record timestamps within message.timestamp.before.max.ms / after.max.ms of the broker clock)',
+    errors,
+  );
 }
 
-function outOfRange(timestamp: number, nowMs: number, config: LogConfig): KafkaError {
-  const low = config.timestampBeforeMaxMs >= Number.MAX_SAFE_INTEGER ? '-∞' : String(nowMs - config.timestampBeforeMaxMs);
-  const high = config.timestampAfterMaxMs >= Number.MAX_SAFE_INTEGER ? '∞' : String(nowMs + config.timestampAfterMaxMs);
-  return new KafkaError(
+/**
+ * Refuses a batch the producer flagged LogAppendTime where Kafka does: on a LogAppendTime topic, and on a CreateTime
+ * topic when its timestamp is missing (elsewhere the flag is dropped when the batch is stored).
+ */
+export function checkTimestampType(view: RecordBatch, config: LogConfig): void {
+  if (view.timestampType !== 'LogAppendTime') return;
+  if (config.messageTimestampType === 'CreateTime' && view.maxTimestamp !== NO_TIMESTAMP) return;
+  const errors: RecordError[] = [];
+  for (let i = 0; i < view.recordCount; i++) {
+    errors.push({ batchIndex: i, message: 'a producer may not set the timestamp type LogAppendTime' });
+  }
+  throw new RecordValidationError(
     ErrorCode.INVALID_TIMESTAMP,
-    `record timestamp ${timestamp} is out of range: the topic accepts [${low}, ${high}] ` +
-      '(message.timestamp.before.max.ms, message.timestamp.after.max.ms)',
+    'the batch is flagged LogAppendTime: producers send CreateTime batches, and the broker sets log append times',
+    errors,
+  );
+}
+
+/** Refuses a batch with a record without a key (cleanup.policy=compact); decodes the records to see their keys. */
+export function checkKeys(view: RecordBatch): void {
+  const errors: RecordError[] = [];
+  decodeRecords(view).forEach((r, i) => {
+    if (r.key === null) errors.push({ batchIndex: i, message: 'a compacted topic cannot accept a record without a key' });
+  });
+  if (errors.length === 0) return;
+  throw new RecordValidationError(
+    ErrorCode.INVALID_RECORD,
+    `compacted topic cannot accept a record without a key (${errors.length} of ${view.recordCount} records have none)`,
+    errors,
   );
 }
 

@@ -4,6 +4,8 @@
 //   a truncated frame            -> nothing is answered; the broker waits for the rest, and forgets it on close
 //   a 2 GiB length prefix        -> closed at once, before anything is allocated for it
 //   a batch with a wrong CRC     -> CORRUPT_MESSAGE for that partition; the connection stays usable
+//   two batches for a partition  -> INVALID_RECORD for it (Kafka accepts one batch per partition)
+//   records refused by the topic -> the error names them in recordErrors (KIP-467)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
@@ -158,6 +160,43 @@ describe('bad input', () => {
     const ok = ProduceResponse.read(res2, 7).responses[0]!.partitionResponses[0]!;
     assert.equal(ok.errorCode, ErrorCode.NONE);
     assert.equal(ok.baseOffset, 0);
+    c.socket.destroy();
+    await bystanderStillServed();
+  });
+
+  it('refuses two batches for one partition, and names the records a topic refuses', async () => {
+    const c = await RawConn.open(broker.port);
+    await c.request(frame(3, 4, 1, 1, (w) => MetadataRequest.write(w, 4, { topics: [{ name: 'one-batch' }], allowAutoTopicCreation: true })));
+    const produce = async (records: Buffer, corr: number) => {
+      const req = frame(0, 8, corr, 1, (w) =>
+        ProduceRequest.write(w, 8, { acks: 1, timeoutMs: 5000, topicData: [{ name: 'one-batch', partitionData: [{ index: 0, records }] }] }),
+      );
+      const r = new Reader(await c.request(req));
+      assert.equal(r.int32(), corr);
+      return ProduceResponse.read(r, 8).responses[0]!.partitionResponses[0]!;
+    };
+    const now = Date.now();
+    const one = (value: string, timestamp = now) => buildRecordBatch({ records: [{ key: 'k', value, timestamp }] });
+
+    const two = await produce(Buffer.concat([one('a'), one('b')]), 2);
+    assert.equal(two.errorCode, ErrorCode.INVALID_RECORD);
+    assert.match(two.errorMessage ?? '', /one batch per partition/);
+
+    // the default message.timestamp.after.max.ms is an hour: the second record is two hours ahead
+    const ahead = buildRecordBatch({
+      records: [
+        { key: 'k', value: 'now', timestamp: now },
+        { key: 'k', value: 'ahead', timestamp: now + 2 * 3_600_000 },
+      ],
+    });
+    const refused = await produce(ahead, 3);
+    assert.equal(refused.errorCode, ErrorCode.INVALID_TIMESTAMP);
+    assert.deepEqual(refused.recordErrors.map((e) => e.batchIndex), [1]);
+    assert.match(refused.recordErrors[0]!.batchIndexErrorMessage ?? '', /out of range/);
+
+    const ok = await produce(one('c'), 4);
+    assert.equal(ok.errorCode, ErrorCode.NONE);
+    assert.equal(ok.baseOffset, 0, 'nothing of the refused requests was written');
     c.socket.destroy();
     await bystanderStillServed();
   });

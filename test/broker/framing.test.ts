@@ -226,16 +226,14 @@ describe('a reused produce frame buffer against a real broker', () => {
         const partitionData: { index: number; records: Buffer }[] = [];
         for (const index of [0, 1, 2]) {
           if (!huge && index > 0 && rand(3) === 0) continue;
-          const parts: Buffer[] = [];
-          for (let b = 0, n = 1 + rand(2); b < n; b++) {
-            const records = Array.from({ length: 1 + rand(huge ? 4 : 20) }, () => {
-              const size = huge ? 200_000 : rand(rand(4) === 0 ? 40_000 : 600);
-              return { key: `k${recordNo}`, value: `${recordNo++}:`.padEnd(size, String.fromCharCode(97 + rand(26))) };
-            });
-            parts.push(buildRecordBatch({ records }));
-          }
-          sent[index]!.push(...parts);
-          partitionData.push({ index, records: Buffer.concat(parts) });
+          // one batch per partition, as Kafka requires
+          const records = Array.from({ length: 1 + rand(huge ? 4 : 20) }, () => {
+            const size = huge ? 200_000 : rand(rand(4) === 0 ? 40_000 : 600);
+            return { key: `k${recordNo}`, value: `${recordNo++}:`.padEnd(size, String.fromCharCode(97 + rand(26))) };
+          });
+          const batch = buildRecordBatch({ records });
+          sent[index]!.push(batch);
+          partitionData.push({ index, records: batch });
         }
         const version = i % 2 === 0 ? 9 : 3;
         frames.push(request(0, version, correlationId++, version >= 9, (w) => ProduceRequest.write(w, version, { acks: 1, timeoutMs: 5000, topicData: [{ name: topic, partitionData }] })));

@@ -1,10 +1,12 @@
 // Topic configs that act on produced batches and on when segments roll and logs flush: message.timestamp.*,
-// compression.type (with its levels), segment.jitter.ms, segment.index.bytes, flush.messages and flush.ms.
+// compression.type (with its levels), segment.jitter.ms, segment.index.bytes, flush.messages and flush.ms; and the
+// rest of Kafka's checks of a producer's batch (timestamp type, keys on compacted topics, sequence numbers), with
+// the refused records named as Kafka names them (recordErrors).
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Compression, initCompression } from '../../src/protocol/compression.js';
-import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
+import { ErrorCode, KafkaError, RecordValidationError } from '../../src/protocol/errors.js';
 import { buildRecordBatch, decodeRecords, RecordBatch } from '../../src/protocol/record-batch.js';
 import { defaultStorageFs } from '../../src/storage/fs.js';
 import { batch, config, open, readAll, tempDir, TOPIC_ID } from './helpers.js';
@@ -15,6 +17,18 @@ const NOW = 1_700_000_000_000;
 
 function rejects(fn: () => unknown, code: number, text?: RegExp) {
   assert.throws(fn, (err: unknown) => err instanceof KafkaError && err.code === code && (!text || text.test(err.message)));
+}
+
+/** The error `fn` throws, which must be a RecordValidationError with `code`. */
+function recordErrorsOf(fn: () => unknown, code: number): RecordValidationError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof RecordValidationError, `expected a RecordValidationError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    return err;
+  }
+  assert.fail('the append was accepted');
 }
 
 /** base offsets of the segment files in a log directory */
@@ -48,6 +62,19 @@ describe('message.timestamp.before.max.ms / after.max.ms', () => {
     assert.equal(log.logEndOffset, 1, 'only the first batch was appended');
   });
 
+  it('names the records out of range (recordErrors), as Kafka does', async (t) => {
+    const storage = await open(t, tempDir(t));
+    const log = storage.openLog(tp, TOPIC_ID, config({ timestampAfterMaxMs: HOUR, timestampBeforeMaxMs: HOUR }));
+    const spec = { values: ['a', 'b', 'c', 'd'], timestamps: [NOW, NOW + 2 * HOUR, NOW - 1000, NOW - 2 * HOUR] };
+    for (const compression of [Compression.none, Compression.gzip]) {
+      const err = recordErrorsOf(() => log.append(batch({ ...spec, compression }), { leaderEpoch: 0, nowMs: NOW }), ErrorCode.INVALID_TIMESTAMP);
+      assert.deepEqual(err.recordErrors.map((e) => e.batchIndex), [1, 3]);
+      assert.match(err.recordErrors[0]!.message, new RegExp(`timestamp ${NOW + 2 * HOUR} is out of range \\[${NOW - HOUR}, ${NOW + HOUR}\\]`));
+      assert.match(err.message, /^2 records refused/);
+    }
+    assert.equal(log.logEndOffset, 0);
+  });
+
   it('does not apply to LogAppendTime topics or to replicated (preserve) appends', async (t) => {
     const storage = await open(t, tempDir(t));
     const strict = { timestampAfterMaxMs: 0, timestampBeforeMaxMs: 0 };
@@ -58,6 +85,54 @@ describe('message.timestamp.before.max.ms / after.max.ms', () => {
     const shadow = storage.openLog({ topic: 'mirror', partition: 0 }, TOPIC_ID, config(strict));
     shadow.append(batch({ values: ['x'], timestamp: NOW - 10 * HOUR }), { leaderEpoch: 0, nowMs: NOW, offsets: 'preserve' });
     assert.equal(shadow.logEndOffset, 1);
+  });
+});
+
+describe("a producer's batch", () => {
+  const logAppendTimeBatch = (ts: number) =>
+    buildRecordBatch({ records: [{ key: null, value: 'x', timestamp: ts }, { key: null, value: 'y', timestamp: ts }], timestampType: 'LogAppendTime' });
+
+  it('flagged LogAppendTime: refused on a LogAppendTime topic, stored as CreateTime on a CreateTime topic', async (t) => {
+    const storage = await open(t, tempDir(t));
+    const at = { leaderEpoch: 0, nowMs: NOW };
+    const appendTime = storage.openLog(tp, TOPIC_ID, config({ messageTimestampType: 'LogAppendTime' }));
+    const err = recordErrorsOf(() => appendTime.append(logAppendTimeBatch(NOW), at), ErrorCode.INVALID_TIMESTAMP);
+    assert.deepEqual(err.recordErrors.map((e) => e.batchIndex), [0, 1]);
+    assert.equal(appendTime.logEndOffset, 0);
+
+    const createTime = storage.openLog({ topic: 'create', partition: 0 }, TOPIC_ID, config());
+    // without a timestamp there is nothing to keep: refused there too
+    recordErrorsOf(() => createTime.append(logAppendTimeBatch(-1), at), ErrorCode.INVALID_TIMESTAMP);
+    createTime.append(logAppendTimeBatch(NOW - 5), at);
+    const [stored] = storedBatches(createTime as never);
+    assert.equal(stored!.timestampType, 'CreateTime');
+    assert.equal(stored!.maxTimestamp, NOW - 5);
+    assert.deepEqual(
+      decodeRecords(stored!).map((r) => r.timestamp),
+      [NOW - 5, NOW - 5],
+    );
+    assert.ok(stored!.verifyCrc(), 'the CRC was recomputed for the new attributes');
+  });
+
+  it('without keys on a compacted topic: refused, naming each keyless record', async (t) => {
+    const storage = await open(t, tempDir(t));
+    const log = storage.openLog(tp, TOPIC_ID, config({ cleanupPolicy: 'compact' }));
+    const err = recordErrorsOf(
+      () => log.append(batch({ values: ['a', 'b', 'c'], keys: ['k', null, null] }), { leaderEpoch: 0 }),
+      ErrorCode.INVALID_RECORD,
+    );
+    assert.deepEqual(err.recordErrors.map((e) => e.batchIndex), [1, 2]);
+    assert.match(err.message, /2 of 3 records/);
+    log.append(batch({ values: ['a'], keys: ['k'] }), { leaderEpoch: 0 });
+    assert.equal(log.logEndOffset, 1);
+  });
+
+  it('with a producer id but no sequence number: refused with INVALID_RECORD', async (t) => {
+    const storage = await open(t, tempDir(t));
+    const log = storage.openLog(tp, TOPIC_ID, config());
+    rejects(() => log.append(batch({ values: ['a'], producerId: 7, producerEpoch: 0, baseSequence: -1 }), { leaderEpoch: 0 }), ErrorCode.INVALID_RECORD, /sequence/);
+    log.append(batch({ values: ['a'], producerId: 7, producerEpoch: 0, baseSequence: 0 }), { leaderEpoch: 0 });
+    assert.equal(log.logEndOffset, 1);
   });
 });
 

@@ -2,7 +2,9 @@
 //
 // Behaviour:
 // - Batches are appended as received (storage rewrites only baseOffset and partitionLeaderEpoch); the CRC is
-//   checked there. Per-partition failures are error codes in the response.
+//   checked there. Per-partition failures are error codes in the response, with the refused records' indexes in
+//   recordErrors (v8+) when some records were at fault (storage/produce-policy.ts). One batch per partition, as
+//   Kafka requires of magic 2.
 // - acks=1 answers after the write to the page cache (unless the append reached the topic's flush.messages: then
 //   after the fsync it started, as Kafka flushes before answering); acks=-1 (all) after an fsync that covers the
 //   write (one fsync serves every request appended before it started); acks=0 sends no response at all, and on an error
@@ -22,7 +24,8 @@
 import * as Req from '../../protocol/generated/messages/ProduceRequest.js';
 import * as Res from '../../protocol/generated/messages/ProduceResponse.js';
 import type { Input } from '../../protocol/primitives.js';
-import { ErrorCode, KafkaError, errorCodeOf } from '../../protocol/errors.js';
+import { ErrorCode, KafkaError, RecordValidationError, errorCodeOf } from '../../protocol/errors.js';
+import { frameSizeAt } from '../../protocol/record-batch.js';
 import type { PartitionLog } from '../../storage/types.js';
 import { defineHandler } from '../registry.js';
 import { authorizationEnabled, authorizeTopics } from '../../security/authorizer-helpers.js';
@@ -82,6 +85,14 @@ export default defineHandler<Req.ProduceRequest, Res.ProduceResponse>(Req, Res, 
           failed = true;
           return resp;
         }
+        const first = frameSizeAt(pd.records, 0);
+        if (first > 0 && first < pd.records.length) {
+          // Kafka's LogValidator: with magic 2 (every Produce from v3) a partition gets exactly one batch.
+          resp.errorCode = ErrorCode.INVALID_RECORD;
+          resp.errorMessage = 'more than one record batch for the partition: a produce request carries one batch per partition';
+          failed = true;
+          return resp;
+        }
         try {
           // Synchronous, and the log keeps no view of pd.records afterwards (PartitionLog.append).
           const result = partitions.append(log, pd.records, { leaderEpoch: 0, offsets: 'assign' });
@@ -92,6 +103,9 @@ export default defineHandler<Req.ProduceRequest, Res.ProduceResponse>(Req, Res, 
         } catch (err) {
           resp.errorCode = errorCodeOf(err);
           resp.errorMessage = err instanceof Error ? err.message : String(err);
+          if (err instanceof RecordValidationError) {
+            resp.recordErrors = err.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
+          }
           failed = true;
           if (!(err instanceof KafkaError)) logger.error({ err, topic: log.topic, partition: log.partition }, 'append failed');
         }
