@@ -13,6 +13,9 @@
 // sessions; a new one may take the slot of one unused for EVICTION_MS, else of a smaller one (Kafka's rule for
 // non-follower sessions), else it is not created and the client goes on with full fetches.
 
+import type { TopicRecord } from '../cluster/types.js';
+import type { PartitionLog } from '../storage/types.js';
+
 /** A session unused this long may lose its slot to a new session (Kafka's min.incremental.fetch.session.eviction.ms). */
 export const EVICTION_MS = 120_000;
 
@@ -34,6 +37,20 @@ export interface SessionPartition extends PartitionRequest {
   highWatermark: number;
   lastStableOffset: number;
   logStartOffset: number;
+  /** the session's key of the partition */
+  readonly key: string;
+  /**
+   * The topic and log the partition resolves to, as the Fetch handler last found them (SessionLogs); the session
+   * listens for appends to `log` while it holds the partition.
+   */
+  record: TopicRecord | undefined;
+  log: PartitionLog | undefined;
+}
+
+/** What keeps a session's partitions resolved to logs and listened to (the Fetch handler's SessionLogs). */
+export interface SessionAttachment {
+  /** the partition left the session (forgotten, or the session left the cache) */
+  detach(p: SessionPartition): void;
 }
 
 export class FetchSession {
@@ -41,6 +58,24 @@ export class FetchSession {
   readonly partitions = new Map<string, SessionPartition>();
   /** the epoch the next request must carry */
   epoch = 1;
+  /** partitions added since the handler last resolved the session's logs */
+  readonly added: SessionPartition[] = [];
+  /** the broker's topic generation the partitions were resolved at (-1: never) */
+  resolvedGeneration = -1;
+  /** the distinct topic names of the partitions, as resolved (authorization checks them per request) */
+  topicNames: string[] = [];
+  attachment: SessionAttachment | null = null;
+  /** counts appends to the session's logs (onAppend): a request compares it across its reads */
+  dataSeq = 0;
+  /** the session left the cache */
+  disposed = false;
+  private waiters: (() => void)[] = [];
+
+  /** Called on every append to a log of the session (and when a log's readable end moves otherwise). */
+  readonly onAppend = (): void => {
+    this.dataSeq++;
+    if (this.waiters.length > 0) this.wakeWaiters();
+  };
 
   constructor(
     readonly id: number,
@@ -54,8 +89,22 @@ export class FetchSession {
     const key = partitionKey(this.usesTopicIds, p.topic, p.topicId, p.partition);
     const cached = this.partitions.get(key);
     if (cached === undefined) {
-      const added = { ...p, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 };
+      const added: SessionPartition = {
+        topic: p.topic,
+        topicId: p.topicId,
+        partition: p.partition,
+        fetchOffset: p.fetchOffset,
+        partitionMaxBytes: p.partitionMaxBytes,
+        currentLeaderEpoch: p.currentLeaderEpoch,
+        highWatermark: -1,
+        lastStableOffset: -1,
+        logStartOffset: -1,
+        key,
+        record: undefined,
+        log: undefined,
+      };
       this.partitions.set(key, added);
+      this.added.push(added);
       return added;
     }
     cached.fetchOffset = p.fetchOffset;
@@ -65,7 +114,44 @@ export class FetchSession {
   }
 
   forget(topic: string, topicId: string, partition: number): void {
-    this.partitions.delete(partitionKey(this.usesTopicIds, topic, topicId, partition));
+    const key = partitionKey(this.usesTopicIds, topic, topicId, partition);
+    const p = this.partitions.get(key);
+    if (p === undefined) return;
+    this.partitions.delete(key);
+    this.attachment?.detach(p);
+    // the distinct topic names stay as they are until the next resolution: one too many only widens a check
+  }
+
+  /** Resolves when a log of the session gets an append, after `timeoutMs`, or when the session leaves the cache. */
+  waitForData(timeoutMs: number): Promise<void> {
+    if (this.disposed) return new Promise((resolve) => setTimeout(resolve, Math.max(0, timeoutMs)));
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        const i = this.waiters.indexOf(finish);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve();
+      };
+      const timer = setTimeout(finish, Math.max(0, timeoutMs));
+      this.waiters.push(finish);
+    });
+  }
+
+  private wakeWaiters(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) w();
+  }
+
+  /** The session left the cache: its partitions are detached and a request waiting on it goes on. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.attachment !== null) for (const p of this.partitions.values()) this.attachment.detach(p);
+    this.wakeWaiters();
   }
 
   /**
@@ -87,9 +173,8 @@ export class FetchSession {
 
   /** Moves a partition behind all others in the fetch order (it just returned records). */
   moveToEnd(p: SessionPartition): void {
-    const key = partitionKey(this.usesTopicIds, p.topic, p.topicId, p.partition);
-    this.partitions.delete(key);
-    this.partitions.set(key, p);
+    this.partitions.delete(p.key);
+    this.partitions.set(p.key, p);
   }
 
   /** Kafka's FetchMetadata.nextEpoch: wraps to 1 after 2^31 - 1. */
@@ -130,6 +215,7 @@ export class FetchSessionCache {
   }
 
   remove(id: number): void {
+    this.sessions.get(id)?.dispose();
     this.sessions.delete(id);
   }
 
@@ -156,7 +242,7 @@ export class FetchSessionCache {
     }
     const victim = lru !== undefined && now - lru.lastUsedMs >= EVICTION_MS ? lru : smallest !== undefined && smallest.partitions.size < size ? smallest : undefined;
     if (victim === undefined) return false;
-    this.sessions.delete(victim.id);
+    this.remove(victim.id);
     return true;
   }
 }

@@ -12,12 +12,14 @@ interface TopicState {
   logs: PartitionLog[];
 }
 
-type Waiter = () => void;
+/** Told of appends to a log (and of other moves of its readable end); see listen(). */
+type Listener = () => void;
 
 export class PartitionManager {
   private readonly byName = new Map<string, TopicState>();
   private readonly byId = new Map<string, TopicState>();
-  private readonly waiters = new Map<PartitionLog, Set<Waiter>>();
+  private readonly listeners = new Map<PartitionLog, Set<Listener>>();
+  private generationValue = 0;
   private readonly storage: Storage;
   private readonly topics: TopicRegistry;
   private readonly brokerConfigs: Readonly<Record<string, string>>;
@@ -33,6 +35,12 @@ export class PartitionManager {
   /** Opens (and recovers) the logs of every known topic. */
   start(): void {
     for (const record of this.topics.list()) this.sync(record.name);
+  }
+
+  /** Changes whenever a topic or a log may have been added, replaced or removed (see sync): resolutions cached by
+   * name or id are stale then. */
+  get generation(): number {
+    return this.generationValue;
   }
 
   topic(name: string): TopicRecord | undefined {
@@ -64,6 +72,7 @@ export class PartitionManager {
    * changes, or (when the topic is gone) deletes its logs. Call after every topic change.
    */
   sync(name: string): void {
+    this.generationValue++;
     const record = this.topics.get(name);
     const state = this.byName.get(name);
     if (!record) {
@@ -109,15 +118,33 @@ export class PartitionManager {
     return result;
   }
 
-  /** Wakes waiters of a log whose readable end moved for another reason (truncation, deletion). */
+  /** Tells the listeners of a log whose readable end moved for another reason (truncation, deletion). */
   wake(log: PartitionLog): void {
-    const set = this.waiters.get(log);
-    if (!set) return;
-    this.waiters.delete(log);
-    for (const w of set) w();
+    const set = this.listeners.get(log);
+    if (set === undefined) return;
+    if (set.size === 1) {
+      for (const l of set) l();
+      return;
+    }
+    // a listener may remove itself or others as it runs
+    for (const l of [...set]) l();
   }
 
-  /** Resolves when any of the logs gets new data, or after timeoutMs. */
+  /** Calls `listener` on every append to `log` until unlisten (fetch sessions listen to their logs throughout). */
+  listen(log: PartitionLog, listener: Listener): void {
+    let set = this.listeners.get(log);
+    if (set === undefined) this.listeners.set(log, (set = new Set()));
+    set.add(listener);
+  }
+
+  unlisten(log: PartitionLog, listener: Listener): void {
+    const set = this.listeners.get(log);
+    if (set === undefined) return;
+    set.delete(listener);
+    if (set.size === 0) this.listeners.delete(log);
+  }
+
+  /** Resolves when any of the logs gets new data, or after timeoutMs (a fetch without a session). */
   waitForData(logs: readonly PartitionLog[], timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       let done = false;
@@ -125,15 +152,11 @@ export class PartitionManager {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        for (const log of logs) this.waiters.get(log)?.delete(finish);
+        for (const log of logs) this.unlisten(log, finish);
         resolve();
       };
       const timer = setTimeout(finish, Math.max(0, timeoutMs));
-      for (const log of logs) {
-        let set = this.waiters.get(log);
-        if (!set) this.waiters.set(log, (set = new Set()));
-        set.add(finish);
-      }
+      for (const log of logs) this.listen(log, finish);
     });
   }
 }

@@ -151,6 +151,41 @@ describe('fetch sessions', () => {
     assert.equal(answered(await fetch(fetchRequest({ name: 'fs-late', id: ZERO_UUID }, false, full.sessionId, 3, []), 12)).size, 0);
   });
 
+  it('follows a topic deleted and created again under its name (sessions by name)', async () => {
+    const t = { name: 'fs-again', id: ZERO_UUID };
+    await client.createTopics([{ name: t.name, numPartitions: 1 }]);
+    await client.produce(t.name, 0, buildRecordBatch({ records: [{ key: null, value: 'a' }, { key: null, value: 'b' }, { key: null, value: 'c' }] }), { acks: 1 });
+    const full = await fetch(fetchRequest(t, false, 0, 0, [{ partition: 0, fetchOffset: 3 }]), 12);
+    assert.notEqual(full.sessionId, 0);
+    assert.equal(answered(full).get(0)![0], 3);
+
+    await client.deleteTopics([t.name]);
+    await client.createTopics([{ name: t.name, numPartitions: 1 }]);
+    await client.produce(t.name, 0, buildRecordBatch({ records: [{ key: null, value: 'new' }] }), { acks: 1 });
+    // the session's offset 3 is past the new log's end (1): the answer comes from the new log, not the old one
+    const after = await fetch(fetchRequest(t, false, full.sessionId, 1, []), 12);
+    const p = after.responses[0]!.partitions[0]!;
+    assert.equal(p.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+    const reread = await fetch(fetchRequest(t, false, full.sessionId, 2, [{ partition: 0, fetchOffset: 0 }]), 12);
+    assert.deepEqual(answered(reread).get(0), [1, answered(reread).get(0)![1]]);
+    assert.ok(answered(reread).get(0)![1] > 0, 'the new topic\'s record');
+  });
+
+  it('wakes a long poll for a partition the same incremental request adds', async () => {
+    const full = await fetch(fetchRequest(topic, true, 0, 0, [{ partition: 0, fetchOffset: 3 }]));
+    assert.notEqual(full.sessionId, 0);
+    const ends = answered(await fetch(fetchRequest(topic, true, 0, -1, all))); // high watermarks, sessionless
+    const end2 = ends.get(2)![0];
+    const polling = fetch(fetchRequest(topic, true, full.sessionId, 1, [{ partition: 2, fetchOffset: end2 }], [], 5_000));
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await produce(2, 1);
+    const woke = await polling;
+    assert.ok(Date.now() - started < 2_000, 'answered on the append, not at maxWaitMs');
+    assert.deepEqual([...answered(woke).keys()], [2]);
+    assert.ok(answered(woke).get(2)![1] > 0);
+  });
+
   it('opens no session when the cache has no slots, and none for fetches before v7', async () => {
     const old = await fetch(fetchRequest(topic, false, 0, 0, all), 6);
     assert.equal(answered(old).size, PARTITIONS);
@@ -189,6 +224,29 @@ describe('fetch session cache', () => {
     assert.equal(cache.get(a.id), undefined);
     assert.ok(cache.get(c.id));
     assert.equal(cache.size, 2);
+  });
+
+  it('lets a session wait for appends, and detaches its partitions when forgotten or when it leaves the cache', async () => {
+    const cache = new FetchSessionCache(1);
+    const s = cache.create(true, 2)!;
+    const detached: number[] = [];
+    s.attachment = { detach: (p) => detached.push(p.partition) };
+    for (const partition of [0, 1, 2]) s.upsert({ topic: '', topicId: 't', partition, fetchOffset: 0, partitionMaxBytes: 1, currentLeaderEpoch: -1 });
+    assert.deepEqual(s.added.map((p) => p.partition), [0, 1, 2]);
+
+    const waiting = s.waitForData(10_000);
+    const seq = s.dataSeq;
+    s.onAppend();
+    await waiting; // resolved by the append, long before its timeout
+    assert.equal(s.dataSeq, seq + 1);
+
+    s.forget('', 't', 1);
+    assert.deepEqual(detached, [1]);
+    const stillWaiting = s.waitForData(10_000);
+    cache.remove(s.id);
+    await stillWaiting; // the session left the cache: the request waiting on it goes on
+    assert.deepEqual(detached.sort(), [0, 1, 2]);
+    assert.ok(s.disposed);
   });
 
   it('wraps the epoch to 1', () => {

@@ -14,8 +14,10 @@
 //   once, and the connection writes it up to the first part still being read (RequestContext.deferPart). Sending
 //   the first partitions thus overlaps reading the later ones; a read that fails by then closes the connection.
 // - Incremental fetch sessions (v7+, KIP-227; rules in fetch-sessions.ts): a full fetch with epoch 0 opens one;
-//   an incremental fetch reads every partition of its session and answers only those with records, an error, or
-//   offsets that moved since the last answer. Partitions that returned records move behind the others.
+//   an incremental fetch looks at every partition of its session and answers only those with records, an error,
+//   or offsets that moved since the last answer (answerIncremental: an unchanged, caught-up partition costs a few
+//   comparisons). Partitions that returned records move behind the others. A session listens for appends to its
+//   logs for as long as it holds them, so its long polls register nothing per partition.
 // - Authorization (Kafka's handleFetchRequest), only with an authorizer configured, once per request before the
 //   long poll and once per distinct topic: a consumer needs READ on each topic; a follower (replica id >= 0) needs
 //   CLUSTER_ACTION on the cluster instead, and without it every partition is refused. Per partition: an unknown
@@ -58,9 +60,14 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
     const opened = openSession(ctx.services.fetchSessions, req, version);
     if (typeof opened === 'number') return { throttleTimeMs: 0, errorCode: opened, sessionId: 0, responses: [] };
     const { session, incremental } = opened;
-    // with a session, each of these is the session's entry for the partition
-    const wanted: PartitionRequest[] = incremental ? [...session!.partitions.values()] : requestedPartitions(req, session);
-    const readable = authorizationEnabled(ctx) ? readableTopics(ctx, req, wanted, version) : null; // null = every topic
+    if (incremental) {
+      attachSession(session!, partitions);
+      return answerIncremental(ctx, req, version, session!);
+    }
+    // A full fetch. With a session (it opened one), each of these is the session's entry for the partition.
+    const wanted: PartitionRequest[] = requestedPartitions(req, session);
+    if (session !== undefined) attachSession(session, partitions);
+    const readable = authorizationEnabled(ctx) ? readableTopics(ctx, req, topicNamesOf(wanted, partitions, version)) : null; // null = every topic
     const targets: Target[] = [];
     // one response topic per run of partitions of the same topic, in fetch order
     const topicsOut: Input<Res.FetchableTopicResponse>[] = [];
@@ -71,17 +78,11 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
       if (last === undefined || last.topicId !== w.topicId || last.topic !== w.topic) {
         record = version >= 13 ? partitions.topicById(w.topicId) : partitions.topic(w.topic);
         // a name the principal may not read is refused whether or not the topic exists (as in Kafka)
-        const name = version >= 13 ? record?.name : w.topic;
-        denied = readable !== null && name !== undefined && readable !== 'all' && !readable.has(name);
+        denied = isDenied(readable, version >= 13 ? record?.name : w.topic);
         topicsOut.push({ topic: w.topic, topicId: w.topicId, partitions: [] });
       }
       const log = record && !denied ? partitions.log(record.name, w.partition) : undefined;
-      let error: number = ErrorCode.NONE;
-      if (version >= 13 && !record) error = ErrorCode.UNKNOWN_TOPIC_ID;
-      else if (denied) error = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-      else if (!log) error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      else if (w.currentLeaderEpoch > LEADER_EPOCH) error = ErrorCode.UNKNOWN_LEADER_EPOCH;
-      else if (w.currentLeaderEpoch >= 0 && w.currentLeaderEpoch < LEADER_EPOCH) error = ErrorCode.FENCED_LEADER_EPOCH;
+      const error = partitionError(w, record, log, denied, version);
       targets.push({ topicIndex: topicsOut.length - 1, partition: w, log, error, cached: session !== undefined ? (w as SessionPartition) : undefined });
     }
 
@@ -98,20 +99,16 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
         for (let i = 0; i < targets.length; i++) {
           const t = targets[i]!;
           const out = outs[i]!;
-          // A session response carries what changed since the last one; a full response carries everything.
-          const changed =
-            t.cached === undefined ||
+          // A full response carries every partition; a session it opened records what it told.
+          if (t.cached !== undefined) {
             session!.mustRespond(t.cached, out.errorCode!, out.records?.length ?? 0, out.highWatermark!, out.lastStableOffset!, out.logStartOffset!);
-          if (incremental && !changed) continue;
+          }
           (topicsOut[t.topicIndex]!.partitions as Input<Res.PartitionData>[]).push(out);
-          // partitions that returned records go behind the others next time
-          if (incremental && (out.records?.length ?? 0) > 0) session!.moveToEnd(t.cached!);
         }
         for (const { part, filled } of fills) ctx.deferPart(part, filled);
         // The buffers go back to the pool once the socket has the bytes and no read still writes into them.
         ctx.onResponseDone(() => settled(fills).then(() => lease.releaseAll()));
-        const responses = incremental ? topicsOut.filter((t) => (t.partitions as unknown[]).length > 0) : topicsOut;
-        return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses };
+        return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses: topicsOut };
       }
       // Not enough yet: this round's reads are dropped (once finished) and done again after the wait.
       if (fills.length > 0) await settled(fills);
@@ -124,6 +121,129 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
     }
   },
 });
+
+/**
+ * An incremental fetch: the partitions of the session with something to tell — records, an error, or offsets
+ * that moved since the last answer. Each round looks at every partition of the session, but one that is caught up
+ * and unchanged (nothing past its fetch offset, the offsets as last told, no error) costs a few comparisons and no
+ * allocation: at hundreds of partitions polled hundreds of times a second (a shadow link's sessions) most of them
+ * are, and building a read and an answer for each was a fifth of the source broker's event loop. The session
+ * listens for appends to its logs all along (attachSession), so waiting costs nothing per partition either.
+ */
+async function answerIncremental(
+  ctx: RequestContext,
+  req: Req.FetchRequest,
+  version: number,
+  session: FetchSession,
+): Promise<Input<Res.FetchResponse>> {
+  const { logger } = ctx.services;
+  const readCommitted = req.isolationLevel === 1;
+  const readable = authorizationEnabled(ctx) ? readableTopics(ctx, req, session.topicNames) : null;
+  const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+  const lease = new Lease(ctx.services.readBuffers);
+  for (;;) {
+    const seq = session.dataSeq;
+    const targets: Target[] = [];
+    for (const p of session.partitions.values()) {
+      const log = p.log;
+      const denied = readable !== null && isDenied(readable, session.usesTopicIds ? p.record?.name : p.topic);
+      const error = partitionError(p, p.record, log, denied, version);
+      if (
+        error === ErrorCode.NONE &&
+        p.fetchOffset === log!.logEndOffset &&
+        p.highWatermark === log!.highWatermark &&
+        p.lastStableOffset === log!.lastStableOffset &&
+        p.logStartOffset === log!.logStartOffset
+      ) {
+        continue; // caught up and nothing moved: not in this answer
+      }
+      targets.push({ topicIndex: -1, partition: p, log: denied ? undefined : log, error, cached: p });
+    }
+    if (targets.length > 0 || Date.now() >= deadline) {
+      const { outs, bytes, anyError, fills } = await readAll(targets, req, readCommitted, logger, lease.alloc);
+      if (bytes >= req.minBytes || anyError || Date.now() >= deadline) {
+        // one response topic per run of partitions of the same topic, in the session's fetch order
+        const responses: Input<Res.FetchableTopicResponse>[] = [];
+        for (let i = 0; i < targets.length; i++) {
+          const p = targets[i]!.cached!;
+          const out = outs[i]!;
+          const records = out.records?.length ?? 0;
+          if (!session.mustRespond(p, out.errorCode!, records, out.highWatermark!, out.lastStableOffset!, out.logStartOffset!)) continue;
+          const last = responses[responses.length - 1];
+          if (last === undefined || last.topicId !== p.topicId || last.topic !== p.topic) {
+            responses.push({ topic: p.topic, topicId: p.topicId, partitions: [out] });
+          } else (last.partitions as Input<Res.PartitionData>[]).push(out);
+          // partitions that returned records go behind the others next time
+          if (records > 0) session.moveToEnd(p);
+        }
+        for (const { part, filled } of fills) ctx.deferPart(part, filled);
+        ctx.onResponseDone(() => settled(fills).then(() => lease.releaseAll()));
+        return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session.id, responses };
+      }
+      // Not enough yet: this round's reads are dropped (once finished) and done again after the wait.
+      if (fills.length > 0) await settled(fills);
+      lease.releaseAll();
+    }
+    // An append during this round's reads (they may go to the threadpool) has been counted: look again at once.
+    if (session.dataSeq !== seq) continue;
+    const left = deadline - Date.now();
+    if (left > 0) await session.waitForData(left);
+  }
+}
+
+/**
+ * Keeps a session's partitions resolved to their topics and logs, and the session listening for appends to those
+ * logs: every partition again when topics changed since the last request (PartitionManager.generation), else only
+ * the partitions added since. A partition leaving the session (forgotten, or the session evicted) stops listening.
+ */
+function attachSession(session: FetchSession, partitions: RequestContext['services']['partitions']): void {
+  if (session.attachment === null) {
+    session.attachment = {
+      detach: (p) => {
+        if (p.log !== undefined) partitions.unlisten(p.log, session.onAppend);
+      },
+    };
+  }
+  const generation = partitions.generation;
+  let changed: Iterable<SessionPartition>;
+  if (session.resolvedGeneration !== generation) changed = session.partitions.values();
+  else if (session.added.length > 0) changed = session.added;
+  else return;
+  for (const p of changed) {
+    if (session.partitions.get(p.key) !== p) continue; // added and forgotten in the same request
+    const record = session.usesTopicIds ? partitions.topicById(p.topicId) : partitions.topic(p.topic);
+    const log = record ? partitions.log(record.name, p.partition) : undefined;
+    if (log !== p.log) {
+      if (p.log !== undefined) partitions.unlisten(p.log, session.onAppend);
+      if (log !== undefined) partitions.listen(log, session.onAppend);
+    }
+    p.record = record;
+    p.log = log;
+  }
+  session.added.length = 0;
+  session.resolvedGeneration = generation;
+  const names = new Set<string>();
+  for (const p of session.partitions.values()) {
+    const name = session.usesTopicIds ? p.record?.name : p.topic;
+    if (name !== undefined) names.add(name);
+  }
+  session.topicNames = [...names];
+}
+
+/** The error a partition gets before anything is read (the order is Kafka's). */
+function partitionError(w: PartitionRequest, record: TopicRecord | undefined, log: PartitionLog | undefined, denied: boolean, version: number): number {
+  if (version >= 13 && !record) return ErrorCode.UNKNOWN_TOPIC_ID;
+  if (denied) return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  if (!log) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  if (w.currentLeaderEpoch > LEADER_EPOCH) return ErrorCode.UNKNOWN_LEADER_EPOCH;
+  if (w.currentLeaderEpoch >= 0 && w.currentLeaderEpoch < LEADER_EPOCH) return ErrorCode.FENCED_LEADER_EPOCH;
+  return ErrorCode.NONE;
+}
+
+/** A topic name the principal may not read (`readable` null: no authorization) */
+function isDenied(readable: Set<string> | 'all' | null, name: string | undefined): boolean {
+  return readable !== null && name !== undefined && readable !== 'all' && !readable.has(name);
+}
 
 /**
  * The fetch session this request works in (fetch-sessions.ts has the rules), or the error code that answers it.
@@ -185,20 +305,24 @@ function wantedOf(t: Req.FetchTopic, p: Req.FetchPartition): PartitionRequest {
   };
 }
 
-/**
- * The topics this fetch may read: 'all' for a follower with CLUSTER_ACTION, else the requested topics the
- * principal may READ (none for a follower without CLUSTER_ACTION). Unknown topic ids are left out: they are
- * answered UNKNOWN_TOPIC_ID before any check, as in Kafka.
- */
-function readableTopics(ctx: RequestContext, req: Req.FetchRequest, wanted: PartitionRequest[], version: number): Set<string> | 'all' {
-  const follower = req.replicaId >= 0 || req.replicaState.replicaId >= 0;
-  if (follower) return authorizeCluster(ctx, 'CLUSTER_ACTION') ? 'all' : new Set<string>();
-  const { partitions } = ctx.services;
+/** The distinct topic names of the partitions (v13+ names them by id: unknown ids are left out). */
+function topicNamesOf(wanted: PartitionRequest[], partitions: RequestContext['services']['partitions'], version: number): string[] {
   const names: string[] = [];
   for (const w of wanted) {
     const name = version >= 13 ? partitions.topicById(w.topicId)?.name : w.topic;
     if (name !== undefined && names[names.length - 1] !== name) names.push(name);
   }
+  return names;
+}
+
+/**
+ * The topics this fetch may read: 'all' for a follower with CLUSTER_ACTION, else those of `names` the principal
+ * may READ (none for a follower without CLUSTER_ACTION). Unknown topic ids are not among the names: they are
+ * answered UNKNOWN_TOPIC_ID before any check, as in Kafka.
+ */
+function readableTopics(ctx: RequestContext, req: Req.FetchRequest, names: string[]): Set<string> | 'all' {
+  const follower = req.replicaId >= 0 || req.replicaState.replicaId >= 0;
+  if (follower) return authorizeCluster(ctx, 'CLUSTER_ACTION') ? 'all' : new Set<string>();
   return authorizeTopics(ctx, 'READ', names);
 }
 
