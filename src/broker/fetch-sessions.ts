@@ -40,14 +40,14 @@ export interface SessionPartition extends PartitionRequest {
   /** the session's key of the partition */
   readonly key: string;
   /**
-   * The topic and log the partition resolves to, as the Fetch handler last found them (SessionLogs); the session
-   * listens for appends to `log` while it holds the partition.
+   * The topic and log the partition resolves to, as the Fetch handler last found them (attachSession in
+   * handlers/01-fetch.ts); the session listens for appends to `log` while it holds the partition.
    */
   record: TopicRecord | undefined;
   log: PartitionLog | undefined;
 }
 
-/** What keeps a session's partitions resolved to logs and listened to (the Fetch handler's SessionLogs). */
+/** What keeps a session's partitions resolved to logs and listened to (the Fetch handler's attachSession). */
 export interface SessionAttachment {
   /** the partition left the session (forgotten, or the session left the cache) */
   detach(p: SessionPartition): void;

@@ -79,7 +79,7 @@ export class PartitionManager {
       if (state) {
         this.byName.delete(name);
         this.byId.delete(state.record.topicId);
-        for (const log of state.logs) this.wake(log);
+        this.forgetLogs(state.logs);
         this.storage.deleteTopic(name);
         this.logger.info({ topic: name }, 'deleted topic');
       }
@@ -89,6 +89,7 @@ export class PartitionManager {
       // recreated under the same name: the old logs belong to another topic id
       this.byName.delete(name);
       this.byId.delete(state.record.topicId);
+      this.forgetLogs(state.logs);
       this.storage.deleteTopic(name);
       return this.sync(name);
     }
@@ -128,6 +129,17 @@ export class PartitionManager {
     }
     // a listener may remove itself or others as it runs
     for (const l of [...set]) l();
+  }
+
+  /**
+   * Logs going away: their listeners are told (a long poll answers with the error now) and dropped, so that a
+   * fetch session that never comes back does not keep the closed logs reachable through this map.
+   */
+  private forgetLogs(logs: readonly PartitionLog[]): void {
+    for (const log of logs) {
+      this.wake(log);
+      this.listeners.delete(log);
+    }
   }
 
   /** Calls `listener` on every append to `log` until unlisten (fetch sessions listen to their logs throughout). */
