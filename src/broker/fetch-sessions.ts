@@ -15,6 +15,7 @@
 
 import type { TopicRecord } from '../cluster/types.js';
 import type { PartitionLog } from '../storage/types.js';
+import { wokenOrTimedOut } from './partitions.js';
 
 /** A session unused this long may lose its slot to a new session (Kafka's min.incremental.fetch.session.eviction.ms). */
 export const EVICTION_MS = 120_000;
@@ -124,19 +125,13 @@ export class FetchSession {
 
   /** Resolves when a log of the session gets an append, after `timeoutMs`, or when the session leaves the cache. */
   waitForData(timeoutMs: number): Promise<void> {
-    if (this.disposed) return new Promise((resolve) => setTimeout(resolve, Math.max(0, timeoutMs)));
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        const i = this.waiters.indexOf(finish);
+    if (this.disposed) return wokenOrTimedOut(timeoutMs, () => () => {});
+    return wokenOrTimedOut(timeoutMs, (wake) => {
+      this.waiters.push(wake);
+      return () => {
+        const i = this.waiters.indexOf(wake);
         if (i >= 0) this.waiters.splice(i, 1);
-        resolve();
       };
-      const timer = setTimeout(finish, Math.max(0, timeoutMs));
-      this.waiters.push(finish);
     });
   }
 

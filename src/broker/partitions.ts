@@ -158,17 +158,32 @@ export class PartitionManager {
 
   /** Resolves when any of the logs gets new data, or after timeoutMs (a fetch without a session). */
   waitForData(logs: readonly PartitionLog[], timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        for (const log of logs) this.unlisten(log, finish);
-        resolve();
+    return wokenOrTimedOut(timeoutMs, (wake) => {
+      for (const log of logs) this.listen(log, wake);
+      return () => {
+        for (const log of logs) this.unlisten(log, wake);
       };
-      const timer = setTimeout(finish, Math.max(0, timeoutMs));
-      for (const log of logs) this.listen(log, finish);
     });
   }
+}
+
+/**
+ * Resolves at the first call of the `wake` that `subscribe` registers, or after `timeoutMs`, whichever comes first;
+ * then undoes the registration (subscribe's return value) and the timer. The waits of long-polling fetches.
+ */
+export function wokenOrTimedOut(timeoutMs: number, subscribe: (wake: () => void) => () => void): Promise<void> {
+  return new Promise((resolve) => {
+    let unsubscribe: (() => void) | null = null;
+    let done = false;
+    const wake = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      unsubscribe?.();
+      resolve();
+    };
+    const timer = setTimeout(wake, Math.max(0, timeoutMs));
+    unsubscribe = subscribe(wake);
+    if (done) unsubscribe(); // woken during subscribe itself
+  });
 }

@@ -52,10 +52,9 @@ export function checkTimestamps(view: RecordBatch, nowMs: number, config: LogCon
 export function checkTimestampType(view: RecordBatch, config: LogConfig): void {
   if (view.timestampType !== 'LogAppendTime') return;
   if (config.messageTimestampType === 'CreateTime' && view.maxTimestamp !== NO_TIMESTAMP) return;
-  const errors: RecordError[] = [];
-  for (let i = 0; i < view.recordCount; i++) {
-    errors.push({ batchIndex: i, message: 'a producer may not set the timestamp type LogAppendTime' });
-  }
+  // one error per record, as Kafka lists them: counted by decoding, not from the header's record count, which a
+  // small batch could claim to be billions
+  const errors = decodeRecords(view).map((_, i) => ({ batchIndex: i, message: 'a producer may not set the timestamp type LogAppendTime' }));
   throw new RecordValidationError(
     ErrorCode.INVALID_TIMESTAMP,
     'the batch is flagged LogAppendTime: producers send CreateTime batches, and the broker sets log append times',

@@ -114,6 +114,17 @@ describe("a producer's batch", () => {
     assert.ok(stored!.verifyCrc(), 'the CRC was recomputed for the new attributes');
   });
 
+  it('flagged LogAppendTime and claiming a billion records: refused as corrupt, without a billion record errors', async (t) => {
+    const storage = await open(t, tempDir(t));
+    const log = storage.openLog(tp, TOPIC_ID, config({ messageTimestampType: 'LogAppendTime' }));
+    const lying = logAppendTimeBatch(NOW);
+    lying.writeInt32BE(999_999_999, 23); // lastOffsetDelta
+    lying.writeInt32BE(1_000_000_000, 57); // recordCount, consistent with it
+    new RecordBatch(lying).updateCrc();
+    rejects(() => log.append(lying, { leaderEpoch: 0, nowMs: NOW }), ErrorCode.CORRUPT_MESSAGE);
+    assert.equal(log.logEndOffset, 0);
+  });
+
   it('without keys on a compacted topic: refused, naming each keyless record', async (t) => {
     const storage = await open(t, tempDir(t));
     const log = storage.openLog(tp, TOPIC_ID, config({ cleanupPolicy: 'compact' }));
