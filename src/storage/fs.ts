@@ -26,6 +26,7 @@ export const defaultStorageFs: StorageFs = {
   // synced before the callback: the temporary file of a background write is renamed over another next (see
   // BackgroundFileWriter), and the rename must find no unwritten data to flush
   writeFile: (path, data, cb, opts) => nodeFs.writeFile(path, data, { flush: opts?.sync !== false }, cb),
+  open: (path, flags, cb) => nodeFs.open(path, flags, cb),
   link: (existing, newPath, cb) => nodeFs.link(existing, newPath, cb),
   existsSync: (path) => nodeFs.existsSync(path),
   readFileSync: (path) => nodeFs.readFileSync(path),

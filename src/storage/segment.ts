@@ -45,6 +45,12 @@ export interface ScanResult {
 /** Visitor of a scan: the batch view is only valid during the call (it points into a reused read buffer). */
 export type BatchVisitor = (batch: RecordBatch, position: number, size: number) => boolean | void;
 
+/** An empty file, open, in a log's directory under a temporary name: the file of its next segment. */
+export interface SpareFile {
+  path: string;
+  fd: number;
+}
+
 export class LogSegment {
   readonly baseOffset: number;
   readonly dir: string;
@@ -95,9 +101,20 @@ export class LogSegment {
    * removed segment's are renamed away with it (markDeleted), background writes of them are superseded, and
    * recovery removes index files whose segment file is gone (a crash between the two) before anything is created.
    */
-  static create(fs: StorageFs, dir: string, baseOffset: number): LogSegment {
+  static create(fs: StorageFs, dir: string, baseOffset: number, spare?: SpareFile): LogSegment {
     const seg = new LogSegment(fs, dir, baseOffset, -1, 0);
-    seg.fd = fs.openSync(seg.logPath, 'w+');
+    seg.fd = -1;
+    if (spare !== undefined) {
+      // An empty file created ahead of time in this directory (PartitionLog's spare): renamed to the segment's
+      // name, its open fd kept. A rename costs no inode allocation; should it fail, the file is created here.
+      try {
+        fs.renameSync(spare.path, seg.logPath);
+        seg.fd = spare.fd;
+      } catch {
+        fs.closeSync(spare.fd);
+      }
+    }
+    if (seg.fd < 0) seg.fd = fs.openSync(seg.logPath, 'w+');
     seg.indexFilesMayExist = false;
     return seg;
   }

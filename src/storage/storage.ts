@@ -117,6 +117,7 @@ class LogStorage implements Storage {
     if (this.timer) clearInterval(this.timer);
     await Promise.allSettled([...this.opened.values()].map((log) => log.flush()));
     await this.deps.background.idle();
+    await Promise.all([...this.opened.values()].map((log) => log.sparesSettled()));
     for (const log of this.opened.values()) log.close();
     this.opened.clear();
     for (const pending of this.pendingDeletes) {

@@ -232,6 +232,12 @@ export interface StorageFs {
    * `sync: false` skips the sync (a file renamed to a name that has no file yet: ext4 forces nothing out then).
    */
   writeFile?(path: string, data: Buffer | string, cb: (err: NodeJS.ErrnoException | null) => void, opts?: { sync?: boolean }): void;
+  /**
+   * Asynchronous open on the threadpool: the file of a log's next segment is created ahead of its roll (a spare),
+   * because creating a file can take milliseconds (ext4 looks for a free inode, on a journal-less filesystem past
+   * every recently deleted one); without it a roll creates its segment file synchronously.
+   */
+  open?(path: string, flags: string, cb: (err: NodeJS.ErrnoException | null, fd: number) => void): void;
   /** Asynchronous hard link on the threadpool (BackgroundFileWriter keeps a replaced file's old content alive with it). */
   link?(existing: string, newPath: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
   existsSync(path: string): boolean;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
 import { defaultStorageFs } from '../../src/storage/fs.js';
@@ -55,6 +56,70 @@ describe('segments, retention, DeleteRecords, truncation', () => {
     await storage.close();
     const after = readdirSync(log.dir);
     for (const b of rolledSince) assert.ok(after.includes(`${String(b).padStart(20, '0')}.index`), `close wrote the indexes of ${b}`);
+  });
+
+  it('creates the next segment file on the threadpool once the active one is half full; the roll only renames it', async (t) => {
+    const dir = tempDir(t);
+    const created: string[] = [];
+    const spares: string[] = [];
+    let failOpens = false;
+    let handedOver = 0;
+    const fs = {
+      ...defaultStorageFs,
+      openSync: (path: string, flags: string) => {
+        if (flags === 'w+') created.push(path);
+        return defaultStorageFs.openSync(path, flags);
+      },
+      open: (path: string, flags: string, cb: (err: NodeJS.ErrnoException | null, fd: number) => void) => {
+        spares.push(path);
+        if (failOpens) setImmediate(() => cb(Object.assign(new Error('EMFILE'), { code: 'EMFILE' }), -1));
+        else {
+          defaultStorageFs.open!(path, flags, (err, fd) => {
+            cb(err, fd);
+            handedOver++;
+          });
+        }
+      },
+    };
+    const storage = await open(t, dir, { fs });
+    const log = storage.openLog(tp, TOPIC_ID, config({ segmentBytes: 1000 }));
+    const put = (i: number) => log.append(batch([`payload-${i}`.padEnd(80, '-')]), { leaderEpoch: 0 });
+    put(0);
+    assert.deepEqual(spares, [], 'no spare while the segment is less than half full');
+    for (let i = 1; i < 5; i++) put(i);
+    assert.equal(spares.length, 1, 'one spare once half full');
+    await waitFor('the spare', () => handedOver === 1);
+    assert.ok(readdirSync(log.dir).some((n) => n.endsWith('.log.tmp')));
+    created.length = 0;
+    for (let i = 5; logFiles(log.dir).length === 1; i++) put(i);
+    assert.deepEqual(created, [], 'the roll created no file on the event loop');
+    assert.ok(!readdirSync(log.dir).some((n) => n.endsWith('.log.tmp')), 'the spare became the new segment');
+
+    // a spare that cannot be created: the roll creates its file itself
+    failOpens = true;
+    const before = logFiles(log.dir).length;
+    for (let i = 100; logFiles(log.dir).length === before; i++) {
+      put(i);
+      await tick();
+    }
+    assert.equal(created.length, 1);
+    assert.match(String(created[0]), /\.log$/);
+    assert.equal(spares.length, 2, 'a failed spare is not tried again before the next segment');
+    failOpens = false;
+
+    // a spare left behind (a crash) is removed at the next open, and close removes one in place
+    for (let i = 200; handedOver === 1; i++) {
+      put(i);
+      await tick();
+    }
+    const records = readAll(log).length;
+    await storage.close();
+    assert.ok(!readdirSync(log.dir).some((n) => n.endsWith('.tmp')), 'close removed the spare');
+    writeFileSync(join(log.dir, 'next-1.log.tmp'), '');
+    const again = await open(t, dir);
+    const reopened = again.openLog(tp, TOPIC_ID, config({ segmentBytes: 1000 }));
+    assert.ok(!readdirSync(reopened.dir).some((n) => n.endsWith('.tmp')));
+    assert.equal(readAll(reopened).length, records);
   });
 
   it('rolls by segment.ms, on append and on maintain', async (t) => {
