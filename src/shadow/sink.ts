@@ -84,6 +84,8 @@ export class LogSink implements ReplicationSink {
   private pendingLogStart = -1;
   private lastFollowAt = 0;
   private followTimer: NodeJS.Timeout | null = null;
+  /** a follow waits in the append queue */
+  private followQueued = false;
 
   constructor(
     private readonly topic: string,
@@ -153,8 +155,11 @@ export class LogSink implements ReplicationSink {
    * at most once per FOLLOW_INTERVAL_MS: each move writes and fsyncs the partition's log-start and leader-epoch
    * checkpoints on the broker's main thread, and a source with small segments (or a DeleteRecords loop) moves its
    * log start on every fetch answer. A move asked for meanwhile is applied when the interval is over (the latest
-   * one wins). Emptying the log (the source's start passed the shadow's end) is applied at once: the next append
-   * depends on it.
+   * one wins). A move is applied from the append queue, taking turns with appends: retention or DeleteRecords at
+   * the source moves the log start of many partitions at once, their answers arrive in one fetch response, and
+   * following them in that turn (~1 ms each: checkpoint, segment files renamed away) stalled the shadow for 200-300
+   * ms at 256 partitions. Emptying the log (the source's start passed the shadow's end) is applied at once: the
+   * next append depends on it.
    */
   async prefixTruncate(newLogStart: number): Promise<void> {
     const log = this.log;
@@ -168,14 +173,30 @@ export class LogSink implements ReplicationSink {
     this.pendingLogStart = Math.max(this.pendingLogStart, newLogStart);
     const wait = this.lastFollowAt + FOLLOW_INTERVAL_MS - Date.now();
     if (wait <= 0) {
-      this.followNow();
+      this.queueFollow();
     } else if (this.followTimer === null) {
       this.followTimer = setTimeout(() => {
         this.followTimer = null;
-        this.followNow();
+        this.queueFollow();
       }, wait);
       this.followTimer.unref();
     }
+  }
+
+  private queueFollow(): void {
+    if (this.followQueued) return;
+    this.followQueued = true;
+    appendQueue.add({
+      pos: 0,
+      step: () => {
+        this.followQueued = false;
+        this.followNow();
+        return true;
+      },
+      resolve: () => undefined,
+      // a log that cannot move its start has failed: its next append reports that to the replicator
+      reject: () => undefined,
+    });
   }
 
   private followNow(): void {
