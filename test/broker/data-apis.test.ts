@@ -154,6 +154,42 @@ describe('data-path APIs', () => {
     assert.equal(tooFar.topics[0]!.partitions[0]!.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
   });
 
+  it('a DeleteRecords of many partitions lets other connections be answered while it works through them', async () => {
+    const topic = 'trimmed-wide';
+    const n = 60;
+    await client.createTopics([{ name: topic, numPartitions: n }]);
+    await Promise.all(Array.from({ length: n }, (_, p) => client.produce(topic, p, buildRecordBatch({ records: [{ value: `v${p}` }] }))));
+    // each partition's log start move made to cost a millisecond, as it does on a loaded machine
+    for (let p = 0; p < n; p++) {
+      const log = broker.services.partitions.log(topic, p)!;
+      const deleteRecordsBefore = log.deleteRecordsBefore.bind(log);
+      log.deleteRecordsBefore = (offset: number) => {
+        const until = performance.now() + 1;
+        while (performance.now() < until) {
+          // busy
+        }
+        return deleteRecordsBefore(offset);
+      };
+    }
+    const other = new KafkaClient({ brokers: `127.0.0.1:${broker.port}`, clientId: 'data-apis-other' });
+    try {
+      await other.request(ApiKey.ApiVersions, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
+      const order: string[] = [];
+      const trim = client
+        .request(ApiKey.DeleteRecords, { topics: [{ name: topic, partitions: Array.from({ length: n }, (_, p) => ({ partitionIndex: p, offset: 1 })) }], timeoutMs: 5000 })
+        .then((res) => {
+          order.push('DeleteRecords');
+          return res;
+        });
+      const meanwhile = other.request(ApiKey.ApiVersions, { clientSoftwareName: 'test', clientSoftwareVersion: '1' }).then(() => order.push('ApiVersions'));
+      const [res] = await Promise.all([trim, meanwhile]);
+      assert.deepEqual(order, ['ApiVersions', 'DeleteRecords']);
+      assert.deepEqual(res.topics[0]!.partitions.map((p) => [p.partitionIndex, p.errorCode, p.lowWatermark]), Array.from({ length: n }, (_, p) => [p, ErrorCode.NONE, 1]));
+    } finally {
+      await other.close();
+    }
+  });
+
   it('InitProducerId hands out ids that stay unique across a restart, and bumps a presented epoch', async () => {
     const a = await client.request(ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 });
     const b = await client.request(ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 });
