@@ -152,9 +152,9 @@ export class LogSink implements ReplicationSink {
 
   /**
    * Follows the source's log start. Moving it inside the log (retention or DeleteRecords on the source) is applied
-   * at most once per FOLLOW_INTERVAL_MS: each move writes and fsyncs the partition's log-start and leader-epoch
-   * checkpoints on the broker's main thread, and a source with small segments (or a DeleteRecords loop) moves its
-   * log start on every fetch answer. A move asked for meanwhile is applied when the interval is over (the latest
+   * at most once per FOLLOW_INTERVAL_MS: each move writes the partition's log-start checkpoint and renames the
+   * segments below it away, and a source with small segments (or a DeleteRecords loop) moves its log start on
+   * every fetch answer. A move asked for meanwhile is applied when the interval is over (the latest
    * one wins). A move is applied from the append queue, taking turns with appends: retention or DeleteRecords at
    * the source moves the log start of many partitions at once, their answers arrive in one fetch response, and
    * following them in that turn (~1 ms each: checkpoint, segment files renamed away) stalled the shadow for 200-300
