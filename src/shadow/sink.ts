@@ -14,12 +14,16 @@ const APPEND_CHUNK = 512 * 1024;
 /** how long the queued pieces of large appends may run before the event loop gets a turn */
 const SLICE_MS = 2;
 
-/** The rest of one large append: its batches from `pos`, appended a piece at a time. */
-interface PendingAppend {
-  pos: number;
-  step(): boolean; // appends the next piece; true when nothing is left
+/** Work that takes turns in the AppendQueue: `step` runs one piece and says whether nothing is left. */
+interface QueuedWork {
+  step(): boolean;
   resolve(): void;
   reject(err: unknown): void;
+}
+
+/** The rest of one large append: its batches from `pos`, appended a piece at a time. */
+interface PendingAppend extends QueuedWork {
+  pos: number;
 }
 
 /**
@@ -28,14 +32,14 @@ interface PendingAppend {
  * waits here, so a partition with a few new records (and the shadow's own consumers, and the next Fetch response)
  * is never behind more than one slice of another partition's megabytes. Before this, each partition yielded on
  * its own with setImmediate, and one turn ran every partition's piece back to back: 16 partitions × 512 KiB made
- * turns of 20-40 ms, the tail of the replication latency.
+ * turns of 20-40 ms, the tail of the replication latency. A partition's log-start follow takes its turn here too.
  */
 class AppendQueue {
-  private readonly jobs: PendingAppend[] = [];
+  private readonly jobs: QueuedWork[] = [];
   private head = 0;
   private scheduled = false;
 
-  add(job: PendingAppend): void {
+  add(job: QueuedWork): void {
     this.jobs.push(job);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -187,7 +191,6 @@ export class LogSink implements ReplicationSink {
     if (this.followQueued) return;
     this.followQueued = true;
     appendQueue.add({
-      pos: 0,
       step: () => {
         this.followQueued = false;
         this.followNow();

@@ -103,7 +103,6 @@ export class LogSegment {
    */
   static create(fs: StorageFs, dir: string, baseOffset: number, spare?: SpareFile): LogSegment {
     const seg = new LogSegment(fs, dir, baseOffset, -1, 0);
-    seg.fd = -1;
     if (spare !== undefined) {
       // An empty file created ahead of time in this directory (PartitionLog's spare): renamed to the segment's
       // name, its open fd kept. A rename costs no inode allocation; should it fail, the file is created here.
