@@ -27,6 +27,7 @@ import { frameFetchedBatches } from '../../src/shadow/replication/replicator.js'
 import { PartitionReplicator } from '../../src/shadow/replication/replicator.js';
 import type { ReplicationSink, ReplicationSource } from '../../src/shadow/replication/types.js';
 import { Secret, type SourceClientOptions } from '../../src/shadow/types.js';
+import { NodeFetcher } from '../../src/shadow/source/fetcher.js';
 import { createSourceCluster, SourceConnectError, SourceUnsupportedError, type SourceCluster } from '../../src/shadow/source/index.js';
 import { startUmbra, type UmbraBroker } from '../helpers/umbra.js';
 import { freePort, isKafkaAvailable, startKafka, type KafkaBroker } from '../helpers/kafka.js';
@@ -206,6 +207,7 @@ describe('shadow source client against an Umbra source', () => {
       { name: 'idle', numPartitions: 2 },
       { name: 'replicated', numPartitions: 8 },
       { name: 'sessions', numPartitions: 40 },
+      { name: 'parked', numPartitions: 60 },
     ]);
     for (const c of created) assert.equal(c.errorCode, 0, `${c.name}: ${c.errorMessage}`);
   });
@@ -489,6 +491,69 @@ describe('shadow source client against an Umbra source', () => {
       await Promise.all(Array.from({ length: N }, (_, p) => client.produce('sessions', p, batch('all', 1))));
       await waitFor(() => ends.every((e, p) => e === (p === 17 ? 3 : 1)), `every partition reads its records (${ends.join(' ')})`);
     } finally {
+      ac.abort(new Error('done'));
+      await Promise.all(readers);
+    }
+  });
+
+  it('a busy partition does not stir the idle ones: they stay parked in the session, not handed back and queued again', async () => {
+    const N = 60;
+    const BUSY = 7;
+    const s = open({ fetchWaitMaxMs: 2000 });
+    const ac = new AbortController();
+    const ends = Array.from({ length: N }, () => 0);
+    const answers = Array.from({ length: N }, () => 0);
+    const readers = Array.from({ length: N }, async (_, i) => {
+      const p = s.partition('parked', i);
+      while (!ac.signal.aborted) {
+        const a = await p.fetch(ends[i]!, 1024 * 1024, ac.signal).catch(() => null);
+        if (a === null) return;
+        assert.equal(a.error ?? 0, 0);
+        answers[i]!++;
+        const framed = frameFetchedBatches(a.records);
+        if (framed.batches.length > 0) ends[i] = framed.batches[framed.batches.length - 1]!.nextOffset;
+      }
+    });
+    // every fetch that goes (back) into a node's queue
+    const enqueue = NodeFetcher.prototype.enqueue;
+    let queued = 0;
+    NodeFetcher.prototype.enqueue = function (this: NodeFetcher, ...args: Parameters<NodeFetcher['enqueue']>) {
+      queued++;
+      return enqueue.apply(this, args);
+    };
+    try {
+      // the first (full) fetch answers every partition; then they long-poll
+      const t0 = Date.now();
+      while (!answers.every((a) => a >= 1)) {
+        assert.ok(Date.now() - t0 < 5000, `every partition gets its first answer (${answers.join(' ')})`);
+        await sleep(5);
+      }
+      await sleep(100);
+      const queuedBefore = queued;
+      const answersBefore = answers.reduce((a, b) => a + b, 0);
+      const ROUNDS = 20;
+      for (let r = 1; r <= ROUNDS; r++) {
+        await client.produce('parked', BUSY, batch(`r${r}`, 1));
+        const started = Date.now();
+        while (ends[BUSY] !== r) {
+          assert.ok(Date.now() - started < 3000, `round ${r}: the busy partition's record reaches its reader`);
+          await sleep(2);
+        }
+      }
+      const handedOut = answers.reduce((a, b) => a + b, 0) - answersBefore;
+      // only the busy partition was answered (once per record), and only its next fetches went into the queue; the
+      // 59 idle partitions rode every one of those requests without being handed back or queued again
+      assert.equal(handedOut, ROUNDS, `answers per partition: ${answers.join(' ')}`);
+      assert.ok(queued - queuedBefore <= ROUNDS + 1, `${queued - queuedBefore} fetches queued for ${ROUNDS} answers`);
+      // and an idle partition still gets its record at once
+      await client.produce('parked', 42, batch('idle', 1));
+      const started = Date.now();
+      while (ends[42] !== 1) {
+        assert.ok(Date.now() - started < 1000, 'an idle partition reads its record without waiting for the long poll');
+        await sleep(2);
+      }
+    } finally {
+      NodeFetcher.prototype.enqueue = enqueue;
       ac.abort(new Error('done'));
       await Promise.all(readers);
     }

@@ -16,16 +16,18 @@
 //
 // Long polls are the fetcher's business, not the replicator's. An empty answer is handed back only when the
 // source's offsets moved (log start, LSO, high watermark: the replicator wants them for lag and retention) or after
-// `idleAnswerMs` as a backstop beat; meanwhile the partition rides the next request, and every answer it gets
+// `idleAnswerMs` as a backstop beat; meanwhile the partition rides the lane's next request, and every answer it gets
 // there counts as the source being alive (PartitionFetchState.heardAt, ReplicationSource.lastHeardAtMs). So an
 // idle partition stays inside a long poll almost all the time, and its first new record ends that poll at once. An
-// answer that is empty although the source has data past the offset (the response was full) puts the partition
-// first in the next one.
+// answer that is empty although the source has data past the offset (the response was full) makes the lane's next
+// request go without waiting.
 //
-// Each lane keeps an incremental fetch session (KIP-227) at the source when it offers them (Fetch v7+): a request
-// names only the partitions whose fetch changed and those to forget, and the answer only the partitions with news;
-// the others are answered from what the session last told (LaneSession). A long poll answered with nothing at all
-// goes out again as it is (NodeFetcher.pollAgain), so 1,000 idle partitions cost two near-empty requests a second.
+// A fetch rides its lane until it is answered (Lane): between requests it stays parked there, and each lane keeps
+// an incremental fetch session (KIP-227) at the source when it offers them (Fetch v7+), so a request names only the
+// partitions whose fetch changed (joined, new offset) and those whose fetch left (forgotten), the answer only the
+// partitions with news, and dispatching it touches only those: at 256 busy partitions an answer with records for
+// a few of them costs a few, not 256. A long poll answered with nothing at all goes out again as it is
+// (NodeFetcher.pollAgain), so 1,000 idle partitions cost two near-empty requests a second.
 //
 // One partition is never in two requests at once (an aborted fetch still occupies its partition until its request
 // answers, at most fetch_wait_max_ms; a fetch issued after it waits in PartitionFetchState.waiting).
@@ -109,8 +111,8 @@ export class PartitionFetchState {
   partialAt = -1;
   /** when the source last answered this partition without an error (epoch ms; 0 before any); see heardAt() */
   heardAtMs = 0;
-  /** the session of the lane whose request carries the partition now: its long polls answered with nothing count too */
-  via: LaneSession | null = null;
+  /** the lane the partition's fetch rides now: its answers count too, even those that leave the partition out */
+  via: { readonly heardAtMs: number } | null = null;
   /** source offsets in the last answer handed to the replicator */
   answeredHighWatermark = -1;
   answeredLastStableOffset = -1;
@@ -142,6 +144,8 @@ export class FetchWaiter {
   /** times it came back empty although the source had data past its offset */
   starved = 0;
   node: NodeFetcher | null = null;
+  /** the lane it rides while 'sent' (in the lane's request in flight, or parked for its next one) */
+  lane: Lane | null = null;
   /** the topic id the request names (v13+), from the route */
   topicId = ZERO_UUID;
   private readonly onAbort: () => void;
@@ -177,55 +181,84 @@ export class FetchWaiter {
     this.rejectFn(err);
   }
 }
-
-class Lane {
-  conn: BrokerConnection | null = null;
-  busy = false;
-  readonly session = new LaneSession();
-
-  get open(): boolean {
-    return this.conn !== null && !this.conn.isClosed;
-  }
+/** A topic of a lane's fetch session. */
+interface SessionTopic {
+  readonly name: string;
+  topicId: string;
+  readonly partitions: Map<number, SessionEntry>;
 }
 
 /** What a lane's fetch session holds for one partition, and what the source last told about it there. */
 interface SessionEntry {
+  readonly topic: SessionTopic;
+  readonly partition: number;
   fetchOffset: number;
   partitionMaxBytes: number;
-  topicId: string;
   highWatermark: number;
   lastStableOffset: number;
   logStartOffset: number;
-  /** the last request (LaneSession.round) that named the partition's waiter */
-  round: number;
+  /** the fetch riding the lane for this partition; null once it left (the next request forgets the partition) */
+  waiter: FetchWaiter | null;
+  /** the response (Lane.responses) that last carried the partition */
+  toldIn: number;
 }
 
 /**
- * A lane's incremental fetch session (KIP-227) at the source: the partitions of its last request, so the next one
- * names only the partitions whose fetch changed (new offset, added) and those to forget, and the answer carries
- * only partitions with news. A partition left out of the answer is answered from `entries` (nothing moved). The
- * session's partitions are always exactly those of the request in flight: a partition not in the next request is
- * forgotten, so the source never reads for a partition nobody waits for.
+ * A fetch connection, the fetches riding it, and its incremental fetch session (KIP-227) at the source.
+ *
+ * A fetch that joins a lane rides every request of it until it is answered: a partition with nothing new stays in
+ * the lane between requests (parked), so the next request names only the partitions whose fetch changed (joined,
+ * new offset) and those whose fetch left (forgotten), and dispatching an answer touches only the partitions it
+ * carries. The session's partitions are exactly the lane's fetches (a partition whose fetch left is forgotten by the
+ * next request), so the source never reads for a partition nobody waits for.
  */
-class LaneSession {
+class Lane {
+  conn: BrokerConnection | null = null;
+  /** a request is in flight */
+  busy = false;
   /** the session's id at the source; 0: none */
-  id = 0;
+  sessionId = 0;
   /** the epoch the next incremental request carries; 0: the next request is a full one asking for a session */
   epoch = 0;
   /** the session names topics by id (v13+) */
   usesTopicIds = false;
-  readonly entries = new Map<string, SessionEntry>();
-  /** requests built, to tell the entries of this one from those to forget */
-  round = 0;
-  /** when a long poll of this session was last answered with nothing (every partition in it heard from the source) */
+  readonly topics = new Map<string, SessionTopic>();
+  readonly topicsById = new Map<string, SessionTopic>();
+  /** fetches riding the lane: in its request in flight, or parked for its next one */
+  members = 0;
+  /** members whose topic has no id: the requests name topics (v12 at most) */
+  membersWithoutId = 0;
+  /** entries whose fetch left since the last request was built */
+  readonly departed: SessionEntry[] = [];
+  /** members aborted while their request was in flight: they leave once it answers */
+  readonly aborted: FetchWaiter[] = [];
+  /** a member came back empty although the source has data for it: the next request does not wait */
+  hot = false;
+  /** the earliest idle beat due among the members (a lower bound) */
+  nextBeat = Infinity;
+  /** responses dispatched, to tell the partitions a response carried (SessionEntry.toldIn) */
+  responses = 0;
+  /** when a request of the lane was last answered without an error: every member heard from the source then */
   heardAtMs = 0;
-  /** a partition of the request in flight was aborted: its answer must be handed out, not polled again */
-  aborted = false;
 
-  /** Starts over: the next request is a full one, which also closes the old session at the source. */
-  reset(): void {
+  get open(): boolean {
+    return this.conn !== null && !this.conn.isClosed;
+  }
+
+  /** Starts the session over: the next request is a full one, which also closes the old session at the source. */
+  resetSession(): void {
     this.epoch = 0;
-    this.entries.clear();
+  }
+
+  entryOf(w: FetchWaiter): SessionEntry | undefined {
+    return this.topics.get(w.state.topic)?.partitions.get(w.state.partition);
+  }
+
+  /** Calls `fn` for each member (fn may make members leave). */
+  forEachMember(fn: (w: FetchWaiter, e: SessionEntry) => void): void {
+    for (const t of this.topics.values()) {
+      for (const e of t.partitions.values()) if (e.waiter !== null) fn(e.waiter, e);
+    }
   }
 }
 
@@ -239,22 +272,6 @@ const SESSION_ERRORS: ReadonlySet<number> = new Set([
 const NOTHING_CHANGED: { topics: Input<FetchTopic>[]; forgotten: Input<ForgottenTopic>[] } = { topics: [], forgotten: [] };
 /** Fetch v7 brought sessions */
 const FIRST_SESSION_VERSION = 7;
-
-interface TopicGroup {
-  topic: string;
-  topicId: string;
-  waiters: FetchWaiter[];
-  /** the waiters by partition, built when an answer is not where the request put it (a session answer) */
-  byPartition?: Map<number, FetchWaiter>;
-}
-
-/** The waiter of a partition in a group: where the request put it, else looked up. */
-function waiterOf(g: TopicGroup, position: number, partition: number): FetchWaiter | undefined {
-  const w = g.waiters[position];
-  if (w !== undefined && w.state.partition === partition) return w;
-  g.byPartition ??= new Map(g.waiters.map((x) => [x.state.partition, x]));
-  return g.byPartition.get(partition);
-}
 
 export class NodeFetcher {
   private queue: FetchWaiter[] = [];
@@ -283,24 +300,36 @@ export class NodeFetcher {
     return n;
   }
 
-  /** Queues a fetch for the next request; `front` for one the last response had no room for. */
-  enqueue(w: FetchWaiter, front = false): void {
+  /** Queues a fetch for the next request. */
+  enqueue(w: FetchWaiter): void {
     w.phase = 'queued';
     w.node = this;
-    if (front) this.queue.unshift(w);
-    else this.queue.push(w);
+    this.queue.push(w);
     this.kick();
   }
 
-  /** Takes a queued fetch back (it was aborted); false when it is no longer queued. */
+  /**
+   * Takes an aborted fetch back: true when it was queued or parked in a lane (it is out now), false when its
+   * request is in flight (it leaves when that answers, and its answer is dropped) or it is elsewhere.
+   */
   remove(w: FetchWaiter): boolean {
-    const i = this.queue.indexOf(w);
-    if (i < 0) return false;
-    this.queue.splice(i, 1);
-    return true;
+    if (w.phase === 'queued') {
+      const i = this.queue.indexOf(w);
+      if (i < 0) return false;
+      this.queue.splice(i, 1);
+      return true;
+    }
+    const lane = w.lane;
+    if (w.phase !== 'sent' || lane === null) return false;
+    if (!lane.busy) {
+      this.leave(lane, w);
+      return true;
+    }
+    lane.aborted.push(w);
+    return false;
   }
 
-  /** Fails queued fetches and closes the connections (requests in flight fail with `err`). */
+  /** Fails queued and parked fetches and closes the connections (requests in flight fail with `err`). */
   close(err: KafkaError): void {
     this.closed = true;
     const queued = this.queue;
@@ -309,7 +338,16 @@ export class NodeFetcher {
       w.phase = 'done';
       this.host.reject(w, err);
     }
-    for (const l of this.lanes) l.conn?.close(err);
+    for (const l of this.lanes) {
+      if (!l.busy) {
+        l.forEachMember((w) => {
+          this.leave(l, w);
+          w.phase = 'done';
+          this.host.reject(w, err);
+        });
+      }
+      l.conn?.close(err);
+    }
   }
 
   private kick(): void {
@@ -321,59 +359,130 @@ export class NodeFetcher {
 
   private pump(): void {
     this.scheduled = false;
-    while (!this.closed && this.queue.length > 0) {
-      const lane = this.freeLane();
-      if (lane === undefined) return;
+    while (!this.closed) {
       if (this.longPolls < this.maxLongPolls) {
+        // A long poll carries everything waiting: the queue and the fetches parked in every idle lane, gathered in
+        // the idle lane holding most of them (so the fewest move).
+        let lane: Lane | undefined;
+        let parked = 0;
+        let hot = false;
+        for (const l of this.lanes) {
+          if (l.busy) continue;
+          parked += l.members;
+          if (l.hot) hot = true;
+          if (lane === undefined || l.members > lane.members || (l.members === lane.members && l.open && !lane.open)) lane = l;
+        }
+        if (this.queue.length + parked === 0) return;
         // Only cold fetches waiting while a quick fetch is in flight: wait for it (a few ms, SHORT_POLL_MS at
         // most) so both groups go out in one long poll. Sent apart, the group on the last lane would find the
         // long-poll slots taken each time it returns, and keep polling briefly for as long as the source is idle.
-        if (this.quickFetches > 0 && !this.queue.some((w) => !w.cold)) return;
-        const batch = this.queue;
+        if (this.quickFetches > 0 && !hot && !this.queue.some((w) => !w.cold)) return;
+        lane ??= this.newLane();
+        if (lane === undefined) return;
+        const joining = this.queue;
         this.queue = [];
-        void this.send(lane, batch, true, this.host.settings.fetchWaitMaxMs);
+        for (const l of this.lanes) if (l !== lane && !l.busy && l.members > 0) this.moveMembers(l, joining);
+        void this.send(lane, joining, true, this.host.settings.fetchWaitMaxMs);
         continue;
       }
-      // Every long-poll slot is taken: the last lane takes everything waiting. With a fetch that may have data
-      // now it does not wait at all; with only cold ones (they missed the long polls in flight) it polls briefly,
-      // so their data is noticed within SHORT_POLL_MS instead of after a whole fetch_wait_max_ms.
-      const batch = this.queue;
+      // Every long-poll slot is taken: an idle lane sends its own parked fetches and everything queued. With a
+      // fetch that may have data now it does not wait at all; with only cold ones (they missed the long polls in
+      // flight) it polls briefly, so their data is noticed within SHORT_POLL_MS instead of a whole fetch_wait_max_ms.
+      let lane: Lane | undefined;
+      for (const l of this.lanes) {
+        if (l.busy) continue;
+        if (l.members > 0) {
+          lane = l;
+          break;
+        }
+        if (this.queue.length > 0 && (lane === undefined || (l.open && !lane.open))) lane = l;
+      }
+      if (lane === undefined && this.queue.length > 0) lane = this.newLane();
+      if (lane === undefined) return;
+      const hot = lane.hot || this.queue.some((w) => !w.cold);
+      const joining = this.queue;
       this.queue = [];
-      const anyHot = batch.some((w) => !w.cold);
-      void this.send(lane, batch, false, anyHot ? 0 : Math.min(SHORT_POLL_MS, this.host.settings.fetchWaitMaxMs));
+      void this.send(lane, joining, false, hot ? 0 : Math.min(SHORT_POLL_MS, this.host.settings.fetchWaitMaxMs));
     }
   }
 
-  /** An idle lane, preferring one whose connection is open; a new one while under the limit. */
-  private freeLane(): Lane | undefined {
-    let idle: Lane | undefined;
-    for (const l of this.lanes) {
-      if (l.busy) continue;
-      if (l.open) return l;
-      idle ??= l;
-    }
-    if (idle !== undefined) return idle;
-    if (this.lanes.length < this.maxLanes) {
-      const l = new Lane();
-      this.lanes.push(l);
-      return l;
-    }
-    return undefined;
+  /** A new lane while under the limit. */
+  private newLane(): Lane | undefined {
+    if (this.lanes.length >= this.maxLanes) return undefined;
+    const l = new Lane();
+    this.lanes.push(l);
+    return l;
   }
 
-  private async send(lane: Lane, batch: FetchWaiter[], longPoll: boolean, maxWaitMs: number): Promise<void> {
+  /** A fetch rides `lane` from now on; `changed` gets its entry when the session must be told its fetch. */
+  private join(lane: Lane, w: FetchWaiter, changed: SessionEntry[]): void {
+    const st = w.state;
+    let t = lane.topics.get(st.topic);
+    if (t === undefined) {
+      t = { name: st.topic, topicId: w.topicId, partitions: new Map() };
+      lane.topics.set(st.topic, t);
+      if (w.topicId !== ZERO_UUID) lane.topicsById.set(w.topicId, t);
+    } else if (t.topicId !== w.topicId) {
+      // recreated at the source: the session starts over under the new id
+      if (lane.topicsById.get(t.topicId) === t) lane.topicsById.delete(t.topicId);
+      t.topicId = w.topicId;
+      if (w.topicId !== ZERO_UUID) lane.topicsById.set(w.topicId, t);
+      lane.resetSession();
+    }
+    const partitionMaxBytes = this.partitionMaxBytes(w);
+    let e = t.partitions.get(st.partition);
+    if (e === undefined) {
+      e = { topic: t, partition: st.partition, fetchOffset: w.fromOffset, partitionMaxBytes, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, waiter: null, toldIn: 0 };
+      t.partitions.set(st.partition, e);
+      changed.push(e);
+    } else if (e.fetchOffset !== w.fromOffset || e.partitionMaxBytes !== partitionMaxBytes) {
+      e.fetchOffset = w.fromOffset;
+      e.partitionMaxBytes = partitionMaxBytes;
+      changed.push(e);
+    }
+    e.waiter = w;
+    lane.members++;
+    if (w.topicId === ZERO_UUID) lane.membersWithoutId++;
+    if (w.deadline < lane.nextBeat) lane.nextBeat = w.deadline;
+    w.phase = 'sent';
+    w.lane = lane;
+    st.via = lane;
+  }
+
+  /** A fetch leaves `lane` (answered, failed, aborted or moved); the lane's next request forgets its partition. */
+  private leave(lane: Lane, w: FetchWaiter): void {
+    const e = lane.entryOf(w);
+    if (e !== undefined && e.waiter === w) {
+      e.waiter = null;
+      lane.departed.push(e);
+    }
+    lane.members--;
+    if (w.topicId === ZERO_UUID) lane.membersWithoutId--;
+    w.lane = null;
+    const st = w.state;
+    if (st.via === lane) {
+      // what the lane's answers told the partition becomes its own
+      if (lane.heardAtMs > st.heardAtMs) st.heardAtMs = lane.heardAtMs;
+      st.via = null;
+    }
+  }
+
+  /** The fetches parked in idle lane `from` join the request being gathered. */
+  private moveMembers(from: Lane, joining: FetchWaiter[]): void {
+    from.forEachMember((w) => {
+      this.leave(from, w);
+      joining.push(w);
+    });
+    from.hot = false;
+  }
+
+  private async send(lane: Lane, joining: FetchWaiter[], longPoll: boolean, maxWaitMs: number): Promise<void> {
     lane.busy = true;
+    lane.hot = false;
     if (longPoll) this.longPolls++;
     else this.quickFetches++;
-    const session = lane.session;
-    session.aborted = false;
-    // the earliest idle beat due among the batch: until then an empty answer may be polled again as it is
-    let beatDue = Infinity;
-    for (const w of batch) {
-      w.phase = 'sent';
-      w.state.via = session;
-      if (w.deadline < beatDue) beatDue = w.deadline;
-    }
+    const changed: SessionEntry[] = [];
+    for (const w of joining) this.join(lane, w, changed);
     const s = this.host.settings;
     try {
       if (!lane.open) {
@@ -382,32 +491,17 @@ export class NodeFetcher {
         if (this.closed) lane.conn.close(networkError('source client closed'));
       }
       const conn = lane.conn!;
-      const groups = new Map<string, TopicGroup>();
-      let allIds = true;
-      for (const w of batch) {
-        const topic = w.state.topic;
-        let g = groups.get(topic);
-        if (g === undefined) {
-          g = { topic, topicId: w.topicId, waiters: [] };
-          groups.set(topic, g);
-          if (w.topicId === ZERO_UUID) allIds = false;
-        }
-        g.waiters.push(w);
-      }
-      const list = [...groups.values()];
+      // v13+ names topics by id: only when every topic in the request has one
+      const allIds = lane.membersWithoutId === 0;
       const maxVersion = allIds ? undefined : 12;
       const useSession = conn.versionFor(ApiKey.Fetch, maxVersion) >= FIRST_SESSION_VERSION;
-      if (session.usesTopicIds !== allIds) session.reset();
+      if (lane.usesTopicIds !== allIds) lane.resetSession();
       // A long poll whose session answer is empty (nothing moved for any of its partitions) goes out again as
-      // it is, without handing its partitions back and regrouping them: an idle link costs a few bytes per poll.
+      // it is: an idle link costs a few bytes per poll.
       let again = false;
       for (;;) {
-        let incremental = useSession && session.id !== 0 && session.epoch > 0;
-        let request = again ? NOTHING_CHANGED : incremental ? this.incrementalRequest(session, list) : undefined;
-        if (request === undefined) {
-          incremental = false;
-          request = this.fullRequest(session, list);
-        }
+        const incremental = useSession && lane.sessionId !== 0 && lane.epoch > 0;
+        const request = again ? NOTHING_CHANGED : incremental ? this.incrementalRequest(lane, changed) : this.fullRequest(lane);
         this.host.counters.fetchRequests++;
         let res: FetchResponse;
         try {
@@ -422,57 +516,51 @@ export class NodeFetcher {
               maxBytes: s.fetchMaxBytes,
               isolationLevel: READ_COMMITTED,
               // a full request asks for a session (epoch 0), closing the lane's old one (its id) if there was one
-              sessionId: useSession ? session.id : 0,
-              sessionEpoch: !useSession ? -1 : incremental ? session.epoch : 0,
+              sessionId: useSession ? lane.sessionId : 0,
+              sessionEpoch: !useSession ? -1 : incremental ? lane.epoch : 0,
               topics: request.topics,
               forgottenTopicsData: request.forgotten,
               rackId: '',
             },
-            // v13+ names topics by id: only when every topic in the request has one
             { ...(maxVersion === undefined ? {} : { maxVersion }), timeoutMs: s.requestTimeoutMs + maxWaitMs },
           );
         } catch (err) {
           // whether the source saw the request is unknown: the next one starts the session over
-          session.reset();
+          lane.resetSession();
           throw err;
         }
-        if (!useSession) session.id = 0;
+        if (!useSession) lane.sessionId = 0;
         else if (res.errorCode !== ErrorCode.NONE) {
-          session.reset();
+          lane.resetSession();
           if (SESSION_ERRORS.has(res.errorCode)) {
-            // the source lost the session (restart, eviction) or we got out of step: ask again with a full fetch
+            // the source lost the session (restart, eviction) or we got out of step: the lane's fetches stay, and
+            // its next request (a full one) asks for a new session
             this.host.logger?.debug({ node: this.nodeId, error: res.errorCode }, 'source fetch session lost; starting a new one');
-            for (const w of batch) {
-              if (w.phase !== 'sent') continue;
-              if (w.settled) {
-                w.phase = 'done';
-                this.host.release(w);
-              } else this.enqueue(w, true);
-            }
             return;
           }
-        } else if (incremental) session.epoch = session.epoch === 0x7fffffff ? 1 : session.epoch + 1;
+        } else if (incremental) lane.epoch = lane.epoch === 0x7fffffff ? 1 : lane.epoch + 1;
         else {
-          session.id = res.sessionId;
-          session.epoch = res.sessionId === 0 ? 0 : 1;
-          session.usesTopicIds = allIds;
+          lane.sessionId = res.sessionId;
+          lane.epoch = res.sessionId === 0 ? 0 : 1;
+          lane.usesTopicIds = allIds;
         }
-        const inSession = useSession && session.id !== 0 && res.errorCode === ErrorCode.NONE;
-        again = longPoll && incremental && inSession && res.responses.length === 0 && this.pollAgain(session, beatDue);
+        const inSession = useSession && lane.sessionId !== 0 && res.errorCode === ErrorCode.NONE;
+        again = longPoll && incremental && inSession && res.responses.length === 0 && this.pollAgain(lane);
         if (again) continue;
-        this.dispatch(res, list, batch, inSession ? session : undefined);
+        this.dispatch(res, lane, joining, incremental && res.errorCode === ErrorCode.NONE);
         return;
       }
     } catch (err) {
-      this.fail(batch, err);
+      this.fail(lane, err);
     } finally {
-      // what the lane's empty answers told each partition becomes its own (their answers were stamped already)
-      for (const w of batch) {
-        const st = w.state;
-        if (st.via !== session) continue;
-        if (session.heardAtMs > st.heardAtMs) st.heardAtMs = session.heardAtMs;
-        st.via = null;
+      // members aborted while the request was in flight: their answers (if any) were dropped
+      for (const w of lane.aborted) {
+        if (w.lane !== lane) continue;
+        this.leave(lane, w);
+        w.phase = 'done';
+        this.host.release(w);
       }
+      lane.aborted.length = 0;
       lane.busy = false;
       if (longPoll) this.longPolls--;
       else this.quickFetches--;
@@ -482,14 +570,15 @@ export class NodeFetcher {
 
   /**
    * After an empty session answer to a long poll: whether the same long poll may go out again at once, because
-   * nothing is waiting to join it (queued, or in a quick fetch whose partitions would join it when back), no
-   * partition in it was aborted, and none is due for its idle beat. Every partition in it heard from the source.
+   * nothing is waiting to join it (queued, parked in another lane, or in a quick fetch whose partitions would join
+   * it when back), no member was aborted, and none is due for its idle beat. Every member heard from the source.
    */
-  private pollAgain(session: LaneSession, beatDue: number): boolean {
-    if (this.closed || this.queue.length > 0 || this.quickFetches > 0 || session.aborted) return false;
+  private pollAgain(lane: Lane): boolean {
+    if (this.closed || this.queue.length > 0 || this.quickFetches > 0 || lane.aborted.length > 0) return false;
+    for (const l of this.lanes) if (l !== lane && !l.busy && l.members > 0) return false;
     const now = Date.now();
-    if (now >= beatDue) return false;
-    session.heardAtMs = now;
+    if (now >= lane.nextBeat) return false;
+    lane.heardAtMs = now;
     return true;
   }
 
@@ -500,74 +589,67 @@ export class NodeFetcher {
     return w.fromOffset === w.state.partialAt ? w.maxBytes : Math.min(w.maxBytes, this.host.settings.fetchPartitionMaxBytes);
   }
 
-  /** A full request of every waiter in `groups`; the lane's session (if the source opens one) will hold them. */
-  private fullRequest(session: LaneSession, groups: TopicGroup[]): { topics: Input<FetchTopic>[]; forgotten: Input<ForgottenTopic>[] } {
-    session.entries.clear();
-    const topics = groups.map((g) => ({
-      topic: g.topic,
-      topicId: g.topicId,
-      partitions: g.waiters.map((w) => {
-        const partitionMaxBytes = this.partitionMaxBytes(w);
-        session.entries.set(w.state.key, {
-          fetchOffset: w.fromOffset,
-          partitionMaxBytes,
-          topicId: g.topicId,
-          highWatermark: -1,
-          lastStableOffset: -1,
-          logStartOffset: -1,
-          round: session.round,
-        });
-        return fetchPartition(w.state.partition, w.fromOffset, partitionMaxBytes);
-      }),
-    }));
+  /** A full request of every member; the session the source opens for it (if any) will hold them. */
+  private fullRequest(lane: Lane): { topics: Input<FetchTopic>[]; forgotten: Input<ForgottenTopic>[] } {
+    lane.departed.length = 0;
+    const topics: Input<FetchTopic>[] = [];
+    for (const [name, t] of lane.topics) {
+      const partitions: Input<FetchPartition>[] = [];
+      for (const [partition, e] of t.partitions) {
+        if (e.waiter === null) {
+          t.partitions.delete(partition);
+          continue;
+        }
+        // a new session knows nothing yet: its first answer carries every partition
+        e.highWatermark = -1;
+        e.lastStableOffset = -1;
+        e.logStartOffset = -1;
+        partitions.push(fetchPartition(partition, e.fetchOffset, e.partitionMaxBytes));
+      }
+      if (partitions.length === 0) this.dropTopic(lane, t);
+      else topics.push({ topic: name, topicId: t.topicId, partitions });
+    }
     return { topics, forgotten: [] };
   }
 
   /**
-   * An incremental request: the waiters whose fetch differs from what the session holds, and the session's
-   * partitions nobody waits for now (forgotten). Afterwards the session holds exactly the waiters of `groups`.
-   * Undefined when a topic's id changed (recreated at the source): then a full request starts the session over.
+   * An incremental request: the partitions whose fetch the session does not hold yet (`changed`: joined, or at a
+   * new offset), and those whose fetch left the lane (forgotten). Afterwards the session holds exactly the members.
    */
-  private incrementalRequest(session: LaneSession, groups: TopicGroup[]): { topics: Input<FetchTopic>[]; forgotten: Input<ForgottenTopic>[] } | undefined {
+  private incrementalRequest(lane: Lane, changed: SessionEntry[]): { topics: Input<FetchTopic>[]; forgotten: Input<ForgottenTopic>[] } {
+    const named = new Map<SessionTopic, Input<FetchPartition>[]>();
+    for (const e of changed) {
+      if (e.waiter === null) continue;
+      let list = named.get(e.topic);
+      if (list === undefined) named.set(e.topic, (list = []));
+      list.push(fetchPartition(e.partition, e.fetchOffset, e.partitionMaxBytes));
+    }
+    const forgotten = new Map<SessionTopic, number[]>();
+    for (const e of lane.departed) {
+      const t = e.topic;
+      // a fetch that took the partition's place since, or an entry dropped already
+      if (e.waiter !== null || t.partitions.get(e.partition) !== e) continue;
+      t.partitions.delete(e.partition);
+      let list = forgotten.get(t);
+      if (list === undefined) forgotten.set(t, (list = []));
+      list.push(e.partition);
+      if (t.partitions.size === 0) this.dropTopic(lane, t);
+    }
+    lane.departed.length = 0;
+    if (named.size === 0 && forgotten.size === 0) return NOTHING_CHANGED;
     const topics: Input<FetchTopic>[] = [];
-    const round = ++session.round;
-    for (const g of groups) {
-      let partitions: Input<FetchPartition>[] | undefined;
-      for (const w of g.waiters) {
-        const key = w.state.key;
-        const partitionMaxBytes = this.partitionMaxBytes(w);
-        const e = session.entries.get(key);
-        if (e !== undefined && e.topicId !== g.topicId) return undefined;
-        if (e !== undefined) e.round = round;
-        if (e !== undefined && e.fetchOffset === w.fromOffset && e.partitionMaxBytes === partitionMaxBytes) continue;
-        if (e === undefined) {
-          session.entries.set(key, { fetchOffset: w.fromOffset, partitionMaxBytes, topicId: g.topicId, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, round });
-        } else {
-          e.fetchOffset = w.fromOffset;
-          e.partitionMaxBytes = partitionMaxBytes;
-        }
-        partitions ??= [];
-        partitions.push(fetchPartition(w.state.partition, w.fromOffset, partitionMaxBytes));
-      }
-      if (partitions !== undefined) topics.push({ topic: g.topic, topicId: g.topicId, partitions });
-    }
-    const forgotten = new Map<string, Input<ForgottenTopic>>();
-    for (const [key, e] of session.entries) {
-      if (e.round === round) continue;
-      session.entries.delete(key);
-      const cut = key.lastIndexOf('/');
-      const topic = key.slice(0, cut);
-      let f = forgotten.get(topic);
-      if (f === undefined) {
-        f = { topic, topicId: e.topicId, partitions: [] };
-        forgotten.set(topic, f);
-      }
-      (f.partitions as number[]).push(Number(key.slice(cut + 1)));
-    }
-    return { topics, forgotten: [...forgotten.values()] };
+    for (const [t, partitions] of named) topics.push({ topic: t.name, topicId: t.topicId, partitions });
+    const forgottenTopics: Input<ForgottenTopic>[] = [];
+    for (const [t, partitions] of forgotten) forgottenTopics.push({ topic: t.name, topicId: t.topicId, partitions });
+    return { topics, forgotten: forgottenTopics };
   }
 
-  private dispatch(res: FetchResponse, groups: TopicGroup[], batch: FetchWaiter[], session: LaneSession | undefined): void {
+  private dropTopic(lane: Lane, t: SessionTopic): void {
+    if (lane.topics.get(t.name) === t) lane.topics.delete(t.name);
+    if (lane.topicsById.get(t.topicId) === t) lane.topicsById.delete(t.topicId);
+  }
+
+  private dispatch(res: FetchResponse, lane: Lane, joined: FetchWaiter[], incremental: boolean): void {
     // The pooled buffer the response was read into, if any (every partition's records are views of it): each answer
     // with records takes a reference, and the decoding reference is given back once all are handed out.
     let frame: PooledFrame | undefined;
@@ -578,81 +660,98 @@ export class NodeFetcher {
       }
     }
     try {
-      this.dispatchAnswers(res, groups, batch, frame, session);
+      this.dispatchAnswers(res, lane, joined, incremental, frame);
     } finally {
       frame?.release();
     }
   }
 
   /**
-   * Hands out the answers of a response. With a session, every partition the response carries updates what the
-   * session was told, and a partition it leaves out is answered from that (no records, nothing moved).
+   * Hands out the answers of a response. Only the partitions it carries are looked at, besides the fetches that
+   * joined with this request: an incremental answer leaves out the partitions with nothing new, whose fetches stay
+   * parked in the lane (the session tells nothing moved), and a full answer must carry every member.
    */
-  private dispatchAnswers(res: FetchResponse, groups: TopicGroup[], batch: FetchWaiter[], frame: PooledFrame | undefined, session: LaneSession | undefined): void {
+  private dispatchAnswers(res: FetchResponse, lane: Lane, joined: FetchWaiter[], incremental: boolean, frame: PooledFrame | undefined): void {
     const now = Date.now();
     if (res.errorCode !== ErrorCode.NONE) {
       this.host.counters.errors++;
-      for (const w of batch) {
-        if (w.phase !== 'sent') continue;
+      lane.forEachMember((w) => {
+        this.leave(lane, w);
         w.phase = 'done';
         this.host.resolve(w, errorAnswer(res.errorCode, `Fetch from source node ${this.nodeId}`));
-      }
+      });
       return;
     }
-    const responses = res.responses;
+    const seq = ++lane.responses;
     // Answers with records are handed out smallest first: their appends run in this order, so a partition with a
     // few new records is not kept waiting behind megabytes of others (the sink yields between pieces of a large
     // answer, so the large ones interleave after that).
     const withRecords: { w: FetchWaiter; p: PartitionData }[] = [];
-    for (let ti = 0; ti < responses.length; ti++) {
-      const t = responses[ti]!;
-      // brokers answer in request order; look the topic up only when they do not
-      let g: TopicGroup | undefined = groups[ti];
-      if (g === undefined || !sameTopic(g, t.topic, t.topicId)) g = groups.find((x) => sameTopic(x, t.topic, t.topicId));
-      if (g === undefined) continue;
-      const parts = t.partitions;
-      for (let pi = 0; pi < parts.length; pi++) {
-        const p = parts[pi]!;
-        // a session answer leaves out partitions with nothing new, so positions only hold for full answers
-        const w = waiterOf(g, pi, p.partitionIndex);
-        if (w === undefined || w.phase !== 'sent') continue;
-        if (session !== undefined) {
-          const e = session.entries.get(w.state.key);
-          if (e !== undefined) {
-            e.highWatermark = p.highWatermark;
-            e.lastStableOffset = p.lastStableOffset;
-            e.logStartOffset = p.logStartOffset;
-          }
-        }
+    for (const t of res.responses) {
+      const topic = t.topic !== '' ? lane.topics.get(t.topic) : lane.topicsById.get(t.topicId);
+      if (topic === undefined) continue;
+      for (const p of t.partitions) {
+        const e = topic.partitions.get(p.partitionIndex);
+        const w = e?.waiter;
+        if (w == null) continue;
+        e!.toldIn = seq;
+        e!.highWatermark = p.highWatermark;
+        e!.lastStableOffset = p.lastStableOffset;
+        e!.logStartOffset = p.logStartOffset;
         if (p.errorCode === ErrorCode.NONE && p.records !== null && p.records.length > 0 && !w.settled) withRecords.push({ w, p });
-        else this.answer(w, p, now, frame);
+        else this.answer(lane, w, p, now, frame);
       }
     }
     if (withRecords.length > 1) withRecords.sort((a, b) => a.p.records!.length - b.p.records!.length);
-    for (const { w, p } of withRecords) this.answer(w, p, now, frame);
-    for (const w of batch) {
-      if (w.phase !== 'sent') continue;
-      const e = session?.entries.get(w.state.key);
-      if (e !== undefined && e.highWatermark >= 0) {
-        this.answerUnchanged(w, e, now);
-        continue;
+    for (const { w, p } of withRecords) this.answer(lane, w, p, now, frame);
+    if (incremental) {
+      // what the session knew of a joined fetch left out of the answer holds: nothing moved
+      for (const w of joined) {
+        if (w.lane !== lane) continue;
+        const e = lane.entryOf(w)!;
+        if (e.toldIn === seq) continue;
+        if (e.highWatermark >= 0) this.answerUnchanged(lane, w, e, now);
+        else this.leftOut(lane, w);
       }
-      w.phase = 'done';
-      this.host.resolve(w, errorAnswer(ErrorCode.UNKNOWN_SERVER_ERROR, `source node ${this.nodeId} left ${w.state.key} out of its Fetch response`));
+    } else {
+      lane.forEachMember((w, e) => {
+        if (e.toldIn !== seq) this.leftOut(lane, w);
+      });
     }
+    lane.heardAtMs = now;
+    if (now >= lane.nextBeat) this.beat(lane, now);
   }
 
-  private answer(w: FetchWaiter, p: PartitionData, now: number, frame: PooledFrame | undefined): void {
+  /** Members due for their idle beat get an empty answer (nothing moved at the source meanwhile). */
+  private beat(lane: Lane, now: number): void {
+    let next = Infinity;
+    lane.forEachMember((w, e) => {
+      if (w.deadline <= now && !w.settled) this.answerEmpty(lane, w, e.highWatermark, e.lastStableOffset, e.logStartOffset, now);
+      if (w.lane === lane && w.deadline < next) next = w.deadline;
+    });
+    lane.nextBeat = next;
+  }
+
+  private leftOut(lane: Lane, w: FetchWaiter): void {
+    this.leave(lane, w);
+    w.phase = 'done';
+    this.host.resolve(w, errorAnswer(ErrorCode.UNKNOWN_SERVER_ERROR, `source node ${this.nodeId} left ${w.state.key} out of its Fetch response`));
+  }
+
+  private answer(lane: Lane, w: FetchWaiter, p: PartitionData, now: number, frame: PooledFrame | undefined): void {
     const st = w.state;
     const records = p.records ?? EMPTY;
     this.host.counters.bytesFetched += records.length;
-    w.phase = 'done';
     if (w.settled) {
       // aborted while in flight: the answer is dropped (the replicator fetches again from its own position)
+      this.leave(lane, w);
+      w.phase = 'done';
       this.host.release(w);
       return;
     }
     if (p.errorCode !== ErrorCode.NONE) {
+      this.leave(lane, w);
+      w.phase = 'done';
       this.host.counters.errors++;
       if (ROUTING_ERRORS.has(p.errorCode)) this.host.invalidateRoute(st.topic);
       this.host.resolve(w, {
@@ -668,65 +767,63 @@ export class NodeFetcher {
     st.lastStableOffset = p.lastStableOffset;
     st.heardAtMs = now;
     if (records.length > 0) {
+      this.leave(lane, w);
+      w.phase = 'done';
       st.partialAt = frameSizeAt(records, 0) === Framing.TRUNCATED ? w.fromOffset : -1;
       const answer: SourceFetch = { records, highWatermark: p.highWatermark, lastStableOffset: p.lastStableOffset, logStartOffset: p.logStartOffset };
       if (frame !== undefined) answer.release = frame.lease();
       this.host.resolve(w, answer);
       return;
     }
-    this.answerEmpty(w, p.highWatermark, p.lastStableOffset, p.logStartOffset, now);
+    this.answerEmpty(lane, w, p.highWatermark, p.lastStableOffset, p.logStartOffset, now);
   }
 
-  /** A session partition the response left out: nothing moved since the session last told its offsets. */
-  private answerUnchanged(w: FetchWaiter, e: SessionEntry, now: number): void {
-    w.phase = 'done';
-    if (w.settled) {
-      this.host.release(w);
-      return;
-    }
+  /** A joined fetch the answer left out: nothing moved since the session last told its offsets. */
+  private answerUnchanged(lane: Lane, w: FetchWaiter, e: SessionEntry, now: number): void {
+    if (w.settled) return; // aborted: leaves when the request is over (Lane.aborted)
     w.state.lastStableOffset = e.lastStableOffset;
     w.state.heardAtMs = now;
-    this.answerEmpty(w, e.highWatermark, e.lastStableOffset, e.logStartOffset, now);
+    this.answerEmpty(lane, w, e.highWatermark, e.lastStableOffset, e.logStartOffset, now);
   }
 
-  /** An answer without records: handed back only when the source's offsets moved or the idle beat is due. */
-  private answerEmpty(w: FetchWaiter, highWatermark: number, lastStableOffset: number, logStartOffset: number, now: number): void {
+  /**
+   * An answer without records: handed back only when the source's offsets moved or the idle beat is due; else the
+   * fetch stays in the lane for its next request.
+   */
+  private answerEmpty(lane: Lane, w: FetchWaiter, highWatermark: number, lastStableOffset: number, logStartOffset: number, now: number): void {
     const st = w.state;
-    // The source has data past the fetch offset but the response was full: go again, first in line.
+    // The source has data past the fetch offset but the response was full: the next request goes without waiting.
     if (lastStableOffset > w.fromOffset && w.starved < MAX_STARVED) {
       w.starved++;
       w.cold = false;
-      this.enqueue(w, true);
+      lane.hot = true;
       return;
     }
     const moved = highWatermark !== st.answeredHighWatermark || lastStableOffset !== st.answeredLastStableOffset || logStartOffset !== st.answeredLogStartOffset;
     if (moved || now >= w.deadline) {
+      this.leave(lane, w);
+      w.phase = 'done';
       this.host.resolve(w, { records: EMPTY, highWatermark, lastStableOffset, logStartOffset });
       return;
     }
     w.cold = true;
-    this.enqueue(w);
   }
 
-  private fail(batch: FetchWaiter[], err: unknown): void {
+  private fail(lane: Lane, err: unknown): void {
     this.host.counters.errors++;
     const error = err instanceof KafkaError ? err : networkError(`Fetch from source node ${this.nodeId} failed: ${String(err)}`);
-    this.host.logger?.debug({ node: this.nodeId, err: error.message, partitions: batch.length }, 'source fetch request failed');
+    this.host.logger?.debug({ node: this.nodeId, err: error.message, partitions: lane.members }, 'source fetch request failed');
     const topics = new Set<string>();
-    for (const w of batch) {
-      if (w.phase !== 'sent') continue;
+    lane.forEachMember((w) => {
+      this.leave(lane, w);
       w.phase = 'done';
       topics.add(w.state.topic);
       if (w.settled) this.host.release(w);
       else this.host.reject(w, error);
-    }
+    });
     // the node may be gone: route these topics afresh
     if (error.code === ErrorCode.NETWORK_EXCEPTION || error.code === ErrorCode.REQUEST_TIMED_OUT) for (const t of topics) this.host.invalidateRoute(t);
   }
-}
-
-function sameTopic(g: TopicGroup, name: string, topicId: string): boolean {
-  return name !== '' ? g.topic === name : g.topicId === topicId;
 }
 
 function fetchPartition(partition: number, fetchOffset: number, partitionMaxBytes: number): Input<FetchPartition> {

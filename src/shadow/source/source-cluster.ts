@@ -649,14 +649,15 @@ export class KafkaSourceCluster implements SourceCluster, FetcherHost {
         break;
       }
       case 'queued':
+      case 'sent':
+        // queued, or parked in a lane between its requests: out now; in a request in flight: its answer releases it
         if (w.node?.remove(w)) {
           w.phase = 'done';
           this.release(w);
         }
         break;
       default:
-        // routing: place() releases it; sent: its request's answer does (and is not polled again meanwhile)
-        if (w.phase === 'sent' && st.via !== null) st.via.aborted = true;
+        // routing: place() releases it
         break;
     }
   }
