@@ -581,6 +581,28 @@ describe('shadow source client against an Umbra source', () => {
     const lo = p.listOffsets('latest', ac2.signal);
     ac2.abort();
     await rejectsWithin(lo, 100);
+
+    // a run of fetches under one signal (a replicator's) listens for its abort once, not once per fetch, and the
+    // abort still ends the fetch in flight
+    const ac3 = new AbortController();
+    const add = ac3.signal.addEventListener.bind(ac3.signal);
+    let listening = 0;
+    ac3.signal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => {
+      if (args[0] === 'abort') listening++;
+      return add(...args);
+    }) as AbortSignal['addEventListener'];
+    let offset = 2;
+    for (let i = 0; i < 10; i++) {
+      const f = p.fetch(offset, 1024 * 1024, ac3.signal);
+      await client.produce('idle', 0, batch(`run-${i}`, 1));
+      const got = frameFetchedBatches((await f).records).batches;
+      offset = got[got.length - 1]!.nextOffset;
+    }
+    assert.equal(offset, 12);
+    assert.equal(listening, 1, 'listeners added to the signal for 10 fetches');
+    const last = p.fetch(offset, 1024 * 1024, ac3.signal);
+    setTimeout(() => ac3.abort(new Error('stopped')), 50);
+    assert.match(((await rejectsWithin(last, 300)) as Error).message, /stopped/);
   });
 
   it('answers routing errors per partition and follows a topic created, deleted and recreated at the source', async () => {
