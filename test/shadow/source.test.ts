@@ -182,6 +182,27 @@ async function rejectsWithin(p: Promise<unknown>, ms: number): Promise<unknown> 
   return error;
 }
 
+/**
+ * Reads partitions 0..n-1 of `topic` until `signal` aborts, each from where its last answer ended: `ends` holds each
+ * partition's next offset, `answers` how many answers it got; `readers` settle once the signal aborted.
+ */
+function readEvery(s: SourceCluster, topic: string, n: number, signal: AbortSignal): { ends: number[]; answers: number[]; readers: Promise<void>[] } {
+  const ends = Array.from({ length: n }, () => 0);
+  const answers = Array.from({ length: n }, () => 0);
+  const readers = Array.from({ length: n }, async (_, i) => {
+    const p = s.partition(topic, i);
+    while (!signal.aborted) {
+      const a = await p.fetch(ends[i]!, 1024 * 1024, signal).catch(() => null);
+      if (a === null) return;
+      assert.equal(a.error ?? 0, 0);
+      answers[i]!++;
+      const framed = frameFetchedBatches(a.records);
+      if (framed.batches.length > 0) ends[i] = framed.batches[framed.batches.length - 1]!.nextOffset;
+    }
+  });
+  return { ends, answers, readers };
+}
+
 describe('shadow source client against an Umbra source', () => {
   let broker: UmbraBroker;
   let client: KafkaClient;
@@ -454,17 +475,7 @@ describe('shadow source client against an Umbra source', () => {
     const N = 40;
     const s = open({ fetchWaitMaxMs: 100 });
     const ac = new AbortController();
-    const ends = Array.from({ length: N }, () => 0);
-    const readers = Array.from({ length: N }, async (_, i) => {
-      const p = s.partition('sessions', i);
-      while (!ac.signal.aborted) {
-        const a = await p.fetch(ends[i]!, 1024 * 1024, ac.signal).catch(() => null);
-        if (a === null) return;
-        assert.equal(a.error ?? 0, 0);
-        const framed = frameFetchedBatches(a.records);
-        if (framed.batches.length > 0) ends[i] = framed.batches[framed.batches.length - 1]!.nextOffset;
-      }
-    });
+    const { ends, readers } = readEvery(s, 'sessions', N, ac.signal);
     const waitFor = async (cond: () => boolean, what: string): Promise<number> => {
       const started = Date.now();
       while (!cond()) {
@@ -501,19 +512,7 @@ describe('shadow source client against an Umbra source', () => {
     const BUSY = 7;
     const s = open({ fetchWaitMaxMs: 2000 });
     const ac = new AbortController();
-    const ends = Array.from({ length: N }, () => 0);
-    const answers = Array.from({ length: N }, () => 0);
-    const readers = Array.from({ length: N }, async (_, i) => {
-      const p = s.partition('parked', i);
-      while (!ac.signal.aborted) {
-        const a = await p.fetch(ends[i]!, 1024 * 1024, ac.signal).catch(() => null);
-        if (a === null) return;
-        assert.equal(a.error ?? 0, 0);
-        answers[i]!++;
-        const framed = frameFetchedBatches(a.records);
-        if (framed.batches.length > 0) ends[i] = framed.batches[framed.batches.length - 1]!.nextOffset;
-      }
-    });
+    const { ends, answers, readers } = readEvery(s, 'parked', N, ac.signal);
     // every fetch that goes (back) into a node's queue
     const enqueue = NodeFetcher.prototype.enqueue;
     let queued = 0;
