@@ -10,6 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,6 +188,8 @@ async function rejectsWithin(p: Promise<unknown>, ms: number): Promise<unknown> 
  * partition's next offset, `answers` how many answers it got; `readers` settle once the signal aborted.
  */
 function readEvery(s: SourceCluster, topic: string, n: number, signal: AbortSignal): { ends: number[]; answers: number[]; readers: Promise<void>[] } {
+  // every partition listens for this one signal's abort (a replicator has a signal of its own)
+  setMaxListeners(n + 10, signal);
   const ends = Array.from({ length: n }, () => 0);
   const answers = Array.from({ length: n }, () => 0);
   const readers = Array.from({ length: n }, async (_, i) => {
