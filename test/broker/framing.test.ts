@@ -162,8 +162,12 @@ class RawConn {
   async waitFor(count: number): Promise<void> {
     while (this.responses.length < count) {
       await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-        this.socket.once('close', resolve);
+        const done = (): void => {
+          this.socket.off('close', done);
+          resolve();
+        };
+        this.waiter = done;
+        this.socket.once('close', done);
       });
       if (this.socket.destroyed && this.responses.length < count) throw new Error(`connection closed after ${this.responses.length} of ${count} responses`);
     }
