@@ -118,15 +118,15 @@ export class PartitionFetchState {
   answeredLastStableOffset = -1;
   answeredLogStartOffset = -1;
 
+  /** the abort signals this partition's fetches were given, each with its listener */
+  private readonly watched = new Map<AbortSignal, () => void>();
+
   constructor(
     readonly topic: string,
     readonly partition: number,
   ) {
     this.key = `${topic}/${partition}`;
   }
-
-  /** the abort signals this partition's fetches were given, each with its listener */
-  private readonly watched = new Map<AbortSignal, () => void>();
 
   /** When the source last answered this partition: itself, or in an empty answer to the long poll it rides now. */
   heardAt(): number {
@@ -209,6 +209,7 @@ export class FetchWaiter {
     this.rejectFn(err);
   }
 }
+
 /** A topic of a lane's fetch session. */
 interface SessionTopic {
   readonly name: string;
@@ -369,8 +370,7 @@ export class NodeFetcher {
     for (const l of this.lanes) {
       if (!l.busy) {
         l.forEachMember((w) => {
-          this.leave(l, w);
-          w.phase = 'done';
+          this.finish(l, w);
           this.host.reject(w, err);
         });
       }
@@ -495,6 +495,12 @@ export class NodeFetcher {
     }
   }
 
+  /** A fetch leaves `lane` for good: answered, failed or dropped. */
+  private finish(lane: Lane, w: FetchWaiter): void {
+    this.leave(lane, w);
+    w.phase = 'done';
+  }
+
   /** The fetches parked in idle lane `from` join the request being gathered. */
   private moveMembers(from: Lane, joining: FetchWaiter[]): void {
     from.forEachMember((w) => {
@@ -584,8 +590,7 @@ export class NodeFetcher {
       // members aborted while the request was in flight: their answers (if any) were dropped
       for (const w of lane.aborted) {
         if (w.lane !== lane) continue;
-        this.leave(lane, w);
-        w.phase = 'done';
+        this.finish(lane, w);
         this.host.release(w);
       }
       lane.aborted.length = 0;
@@ -704,8 +709,7 @@ export class NodeFetcher {
     if (res.errorCode !== ErrorCode.NONE) {
       this.host.counters.errors++;
       lane.forEachMember((w) => {
-        this.leave(lane, w);
-        w.phase = 'done';
+        this.finish(lane, w);
         this.host.resolve(w, errorAnswer(res.errorCode, `Fetch from source node ${this.nodeId}`));
       });
       return;
@@ -761,8 +765,7 @@ export class NodeFetcher {
   }
 
   private leftOut(lane: Lane, w: FetchWaiter): void {
-    this.leave(lane, w);
-    w.phase = 'done';
+    this.finish(lane, w);
     this.host.resolve(w, errorAnswer(ErrorCode.UNKNOWN_SERVER_ERROR, `source node ${this.nodeId} left ${w.state.key} out of its Fetch response`));
   }
 
@@ -772,14 +775,12 @@ export class NodeFetcher {
     this.host.counters.bytesFetched += records.length;
     if (w.settled) {
       // aborted while in flight: the answer is dropped (the replicator fetches again from its own position)
-      this.leave(lane, w);
-      w.phase = 'done';
+      this.finish(lane, w);
       this.host.release(w);
       return;
     }
     if (p.errorCode !== ErrorCode.NONE) {
-      this.leave(lane, w);
-      w.phase = 'done';
+      this.finish(lane, w);
       this.host.counters.errors++;
       if (ROUTING_ERRORS.has(p.errorCode)) this.host.invalidateRoute(st.topic);
       this.host.resolve(w, {
@@ -795,8 +796,7 @@ export class NodeFetcher {
     st.lastStableOffset = p.lastStableOffset;
     st.heardAtMs = now;
     if (records.length > 0) {
-      this.leave(lane, w);
-      w.phase = 'done';
+      this.finish(lane, w);
       st.partialAt = frameSizeAt(records, 0) === Framing.TRUNCATED ? w.fromOffset : -1;
       const answer: SourceFetch = { records, highWatermark: p.highWatermark, lastStableOffset: p.lastStableOffset, logStartOffset: p.logStartOffset };
       if (frame !== undefined) answer.release = frame.lease();
@@ -829,8 +829,7 @@ export class NodeFetcher {
     }
     const moved = highWatermark !== st.answeredHighWatermark || lastStableOffset !== st.answeredLastStableOffset || logStartOffset !== st.answeredLogStartOffset;
     if (moved || now >= w.deadline) {
-      this.leave(lane, w);
-      w.phase = 'done';
+      this.finish(lane, w);
       this.host.resolve(w, { records: EMPTY, highWatermark, lastStableOffset, logStartOffset });
       return;
     }
@@ -843,8 +842,7 @@ export class NodeFetcher {
     this.host.logger?.debug({ node: this.nodeId, err: error.message, partitions: lane.members }, 'source fetch request failed');
     const topics = new Set<string>();
     lane.forEachMember((w) => {
-      this.leave(lane, w);
-      w.phase = 'done';
+      this.finish(lane, w);
       topics.add(w.state.topic);
       if (w.settled) this.host.release(w);
       else this.host.reject(w, error);
