@@ -100,6 +100,7 @@ export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions
       partitions: config.offsetsTopicNumPartitions,
       configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(config.offsetsTopicSegmentBytes) },
     });
+    await partitions.ready(OFFSETS_TOPIC); // created on the first start: the group coordinator reads its logs
 
     const producerIds = new ProducerIdManager(store);
     let maxProducerId = -1;

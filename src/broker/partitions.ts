@@ -9,7 +9,14 @@ import type { AppendOptions, AppendResult, LogConfig, PartitionLog, Storage } fr
 
 interface TopicState {
   record: TopicRecord;
+  /** by partition; a hole while the partition's log is being created */
   logs: PartitionLog[];
+}
+
+interface Creation {
+  topicId: string;
+  /** settles (never rejects) once the log is there, or its creation failed or was cancelled */
+  done: Promise<void>;
 }
 
 /** Told of appends to a log (and of other moves of its readable end); see listen(). */
@@ -20,6 +27,10 @@ export class PartitionManager {
   private readonly byId = new Map<string, TopicState>();
   private readonly listeners = new Map<PartitionLog, Set<Listener>>();
   private generationValue = 0;
+  /** false while start() opens what is on disk; new logs are created in the background after */
+  private started = false;
+  /** logs being created, by topic name and partition */
+  private readonly creating = new Map<string, Map<number, Creation>>();
   private readonly storage: Storage;
   private readonly topics: TopicRegistry;
   private readonly brokerConfigs: Readonly<Record<string, string>>;
@@ -32,9 +43,25 @@ export class PartitionManager {
     this.logger = opts.logger;
   }
 
-  /** Opens (and recovers) the logs of every known topic. */
+  /**
+   * Opens (and recovers) the logs of every known topic, synchronously: nothing is served before. From then on,
+   * logs of new partitions are created in the background (see sync).
+   */
   start(): void {
     for (const record of this.topics.list()) this.sync(record.name);
+    this.started = true;
+  }
+
+  /**
+   * Settles once no log of `name` is being created. CreateTopics, CreatePartitions, Metadata's auto-creation and
+   * a shadow link answer or go on after it, as before, while other clients were served meanwhile.
+   */
+  async ready(name: string): Promise<void> {
+    for (;;) {
+      const pending = this.creating.get(name);
+      if (pending === undefined) return;
+      await Promise.all([...pending.values()].map((c) => c.done));
+    }
   }
 
   /** Changes whenever a topic or a log may have been added, replaced or removed (see sync): resolutions cached by
@@ -98,6 +125,7 @@ export class PartitionManager {
     for (let p = 0; p < record.partitions; p++) {
       const existing = logs[p];
       if (existing) existing.updateConfig(config);
+      else if (this.started) this.create(record, p, config);
       else logs[p] = this.storage.openLog({ topic: name, partition: p }, record.topicId, config);
     }
     const next: TopicState = { record, logs };
@@ -105,10 +133,47 @@ export class PartitionManager {
     this.byId.set(record.topicId, next);
   }
 
+  /**
+   * Creates the log of a partition the broker did not have, off the event loop (Storage.createLog): until it is
+   * there, the partition answers as one without a leader yet (Metadata: LEADER_NOT_AVAILABLE; Produce and Fetch:
+   * UNKNOWN_TOPIC_OR_PARTITION), as a Kafka partition does until its leader has its log.
+   */
+  private create(record: TopicRecord, p: number, config: LogConfig): void {
+    const name = record.name;
+    let pending = this.creating.get(name);
+    if (pending === undefined) this.creating.set(name, (pending = new Map()));
+    if (pending.get(p)?.topicId === record.topicId) return; // on its way (sync runs more than once per change)
+    const creation: Creation = { topicId: record.topicId, done: Promise.resolve() };
+    const topics = pending;
+    creation.done = this.storage
+      .createLog({ topic: name, partition: p }, record.topicId, config)
+      .then(
+        (log) => {
+          const state = this.byName.get(name);
+          // deleted or recreated meanwhile: storage closed the log with the old topic's others
+          if (state === undefined || state.record.topicId !== record.topicId || state.logs[p] !== undefined) return;
+          state.logs[p] = log;
+          if (state.record !== record) log.updateConfig(this.logConfigFor(state.record)); // changed meanwhile
+          this.generationValue++;
+        },
+        (err: unknown) => {
+          if (this.byName.get(name)?.record.topicId !== record.topicId) return; // cancelled by its deletion
+          // left without a log: the next sync of the topic tries again
+          this.logger.error({ err, topic: name, partition: p }, 'creating the log of a new partition failed');
+        },
+      )
+      .finally(() => {
+        if (topics.get(p) === creation) topics.delete(p);
+        if (topics.size === 0 && this.creating.get(name) === topics) this.creating.delete(name);
+      });
+    pending.set(p, creation);
+  }
+
   /** Creates a topic with the broker defaults (Metadata auto-creation); the registry's change listener opens its logs. */
   async createTopic(req: { name: string; partitions?: number }): Promise<TopicRecord> {
     const record = await this.topics.create({ name: req.name, partitions: req.partitions });
     this.sync(record.name);
+    await this.ready(record.name);
     return record;
   }
 
@@ -135,8 +200,9 @@ export class PartitionManager {
    * Logs going away: their listeners are told (a long poll answers with the error now) and dropped, so that a
    * fetch session that never comes back does not keep the closed logs reachable through this map.
    */
-  private forgetLogs(logs: readonly PartitionLog[]): void {
+  private forgetLogs(logs: readonly (PartitionLog | undefined)[]): void {
     for (const log of logs) {
+      if (log === undefined) continue; // still being created: storage cancels that
       this.wake(log);
       this.listeners.delete(log);
     }

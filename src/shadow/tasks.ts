@@ -131,6 +131,7 @@ export class TopicSyncTask extends PeriodicTask {
           throw err;
         }
         partitions.sync(name);
+        await partitions.ready(name);
         this.logger.info({ topic: name, partitions: settings.partitionCount }, 'shadow topic created');
         continue;
       }
@@ -140,12 +141,14 @@ export class TopicSyncTask extends PeriodicTask {
         // claimed, but the broker stopped before creating it (or it was lost): create it now
         await topics.create({ name, partitions: settings.partitionCount, configs: synced });
         partitions.sync(name);
+        await partitions.ready(name);
         this.logger.info({ topic: name, partitions: settings.partitionCount }, 'shadow topic created (claimed before a restart)');
         continue;
       }
       if (settings.partitionCount > record.partitions) {
         await topics.addPartitions(name, settings.partitionCount);
         partitions.sync(name);
+        await partitions.ready(name);
         this.logger.info({ topic: name, from: record.partitions, to: settings.partitionCount }, 'shadow topic partitions added');
       } else if (settings.partitionCount < record.partitions) {
         notes.push(`${name}: the source has ${settings.partitionCount} partitions, the shadow ${record.partitions}`);

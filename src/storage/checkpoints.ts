@@ -27,7 +27,11 @@ export function readTopicId(fs: StorageFs, dir: string): string | null {
 }
 
 export function writeTopicId(fs: StorageFs, dir: string, topicId: string): void {
-  writeFileAtomic(fs, join(dir, PARTITION_METADATA_FILE), `version: 0\ntopic_id: ${topicId}\n`, true);
+  writeFileAtomic(fs, join(dir, PARTITION_METADATA_FILE), topicIdText(topicId), true);
+}
+
+export function topicIdText(topicId: string): string {
+  return `version: 0\ntopic_id: ${topicId}\n`;
 }
 
 /** A single-offset checkpoint: "0\n<offset>\n". */

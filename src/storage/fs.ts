@@ -17,6 +17,7 @@ export const defaultStorageFs: StorageFs = {
   mkdirSync: (path) => {
     nodeFs.mkdirSync(path, { recursive: true });
   },
+  mkdir: (path, cb) => nodeFs.mkdir(path, (err) => cb(err)),
   readdirSync: (path) => nodeFs.readdirSync(path),
   renameSync: (from, to) => nodeFs.renameSync(from, to),
   rmSync: (path) => nodeFs.rmSync(path, { recursive: true, force: true }),

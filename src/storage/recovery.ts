@@ -37,8 +37,6 @@ export interface LoadedLog {
   recoveryPoint: number;
   producers: ProducerStateManager;
   epochs: LeaderEpochCache;
-  /** the epoch cache differs from its checkpoint file */
-  epochsChanged: boolean;
   /** true when the previous close was clean */
   cleanShutdown: boolean;
   /** bytes cut off torn or corrupt tails */
@@ -168,9 +166,8 @@ export function loadLog(fs: StorageFs, dir: string, topicId: string, config: Log
   // Snapshots describe the log at a clean close; from now on the log moves on without them.
   for (const name of snapshots) fs.rmSync(join(dir, name));
 
-  let epochsChanged = rebuildState;
-  epochsChanged = epochs.truncateFromEnd(logEndOffset) || epochsChanged;
-  epochsChanged = epochs.truncateFromStart(logStartOffset) || epochsChanged;
+  epochs.truncateFromEnd(logEndOffset);
+  epochs.truncateFromStart(logStartOffset);
   producers.removeBefore(logStartOffset);
 
   fs.rmSync(join(dir, CLEAN_SHUTDOWN_FILE));
@@ -182,7 +179,6 @@ export function loadLog(fs: StorageFs, dir: string, topicId: string, config: Log
     recoveryPoint: Math.min(recoveryPoint, logEndOffset),
     producers,
     epochs,
-    epochsChanged,
     cleanShutdown,
     truncatedBytes,
   };

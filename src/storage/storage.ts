@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { initCompression } from '../protocol/compression.js';
 import { BackgroundFileWriter, defaultStorageFs, FileRemover, type RetiredPath } from './fs.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { DiskPartitionLog, type LogDeps } from './partition-log.js';
+import type { SpareFile } from './segment.js';
 import { TailRing } from './tail-cache.js';
 import type { LogConfig, PartitionLog, Storage, StorageFs, StorageOptions, TopicPartition } from './types.js';
 
@@ -31,6 +33,8 @@ class LogStorage implements Storage {
   private readonly deps: LogDeps;
   private readonly timer: NodeJS.Timeout | null = null;
   private readonly pendingDeletes = new Set<{ timer: NodeJS.Timeout; paths: RetiredPath[] }>();
+  /** logs being created (createLog), by directory name: the latest creation of each */
+  private readonly creating = new Map<string, Creation>();
   /** removes retired files one at a time, gradually (close hurries it and waits) */
   private readonly remover: FileRemover;
   private readonly onMaintenanceError: StorageOptions['onMaintenanceError'];
@@ -80,6 +84,68 @@ class LogStorage implements Storage {
     return log;
   }
 
+  /**
+   * The log of a partition created while the broker runs: a new directory's files are made on the threadpool
+   * (DiskPartitionLog.prepareNewDir), so the event loop, and every other client, does not wait for them. A directory
+   * that exists already is opened (and recovered) as openLog does. Creations of one directory run one after
+   * another; deleteTopic cancels those of its topic (the promise rejects, and what was made is removed).
+   */
+  createLog(tp: TopicPartition, topicId: string, config: LogConfig): Promise<PartitionLog> {
+    const name = partitionDirName(tp);
+    const before = this.creating.get(name);
+    const job: Creation = { topic: tp.topic, cancelled: false, settled: Promise.resolve() };
+    const created = (before?.settled ?? Promise.resolve()).then(() => this.create(name, tp, topicId, config, job));
+    job.settled = created.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.creating.set(name, job);
+    void job.settled.then(() => {
+      if (this.creating.get(name) === job) this.creating.delete(name);
+    });
+    return created;
+  }
+
+  private async create(name: string, tp: TopicPartition, topicId: string, config: LogConfig, job: Creation): Promise<PartitionLog> {
+    const cancelled = (): KafkaError => new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${name} was deleted while it was being created`);
+    if (job.cancelled) throw cancelled();
+    const existing = this.opened.get(name);
+    if (existing !== undefined && !existing.isOffline) return existing;
+    const dir = join(this.logsDir, name);
+    let spare: SpareFile | null;
+    try {
+      spare = await DiskPartitionLog.prepareNewDir(this.fs, dir, topicId);
+    } catch (err) {
+      if (job.cancelled) {
+        this.retireDir(dir);
+        throw cancelled();
+      }
+      throw err;
+    }
+    if (job.cancelled) {
+      if (spare !== null) {
+        this.fs.closeSync(spare.fd);
+        this.retireDir(dir);
+      }
+      throw cancelled();
+    }
+    if (spare === null) return this.openLog(tp, topicId, config);
+    const log = DiskPartitionLog.createPrepared(this.deps, tp.topic, tp.partition, dir, topicId, config, spare);
+    this.opened.set(name, log);
+    return log;
+  }
+
+  /** Renames a partition directory away and removes it in the background (a cancelled creation's). */
+  private retireDir(dir: string): void {
+    const target = `${dir}.${randomUUID().replace(/-/g, '')}${DELETE_DIR_SUFFIX}`;
+    try {
+      this.fs.renameSync(dir, target);
+    } catch {
+      return; // never made, or already gone
+    }
+    this.scheduleDelete([{ path: target }], 0);
+  }
+
   deleteTopic(topic: string): void {
     const pattern = new RegExp(`^${escapeRegExp(topic)}-(\\d+)$`);
     for (const [name, log] of this.opened) {
@@ -88,9 +154,12 @@ class LogStorage implements Storage {
         this.opened.delete(name);
       }
     }
+    // a directory being created is the creation's to remove once its files are made (renaming it now would leave
+    // them landing in a directory on its way out)
+    for (const job of this.creating.values()) if (job.topic === topic) job.cancelled = true;
     const renamed: string[] = [];
     for (const name of this.fs.readdirSync(this.logsDir)) {
-      if (!pattern.test(name)) continue;
+      if (!pattern.test(name) || this.creating.has(name)) continue;
       // Renamed first so a new topic of the same name starts clean; removed in the background.
       const target = join(this.logsDir, `${name}.${randomUUID().replace(/-/g, '')}${DELETE_DIR_SUFFIX}`);
       this.fs.renameSync(join(this.logsDir, name), target);
@@ -115,6 +184,8 @@ class LogStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    // logs still being created land in `opened` and are closed with the others
+    await Promise.all([...this.creating.values()].map((job) => job.settled));
     await Promise.allSettled([...this.opened.values()].map((log) => log.flush()));
     await this.deps.background.idle();
     await Promise.all([...this.opened.values()].map((log) => log.sparesSettled()));
@@ -148,6 +219,14 @@ class LogStorage implements Storage {
   private removeNow(paths: RetiredPath[]): void {
     for (const p of paths) this.remover.remove(p.path, p.fileBytes);
   }
+}
+
+interface Creation {
+  topic: string;
+  /** the topic was deleted meanwhile: the creation removes what it made */
+  cancelled: boolean;
+  /** settles (never rejects) when the creation has finished, whatever its outcome */
+  settled: Promise<void>;
 }
 
 function escapeRegExp(s: string): string {

@@ -210,6 +210,12 @@ export interface StorageFs {
   fstatSize(fd: number): number;
   closeSync(fd: number): void;
   mkdirSync(path: string): void;
+  /**
+   * Asynchronous mkdir on the threadpool, not recursive: fails with EEXIST when the directory is there (a new
+   * partition's directory is made with it, see DiskPartitionLog.prepareNewDir); without it new logs are created
+   * synchronously.
+   */
+  mkdir?(path: string, cb: (err: NodeJS.ErrnoException | null) => void): void;
   readdirSync(path: string): string[];
   renameSync(from: string, to: string): void;
   rmSync(path: string): void;
@@ -266,6 +272,11 @@ export interface Storage {
   getLog(tp: TopicPartition): PartitionLog | undefined;
   /** Opens the log (recovering it if it exists on disk) or creates it. */
   openLog(tp: TopicPartition, topicId: string, config: LogConfig): PartitionLog;
+  /**
+   * Creates the log of a partition while the broker serves: a new directory is made off the event loop (an
+   * existing one is opened as openLog does). Rejects when the topic is deleted meanwhile, or on a storage error.
+   */
+  createLog(tp: TopicPartition, topicId: string, config: LogConfig): Promise<PartitionLog>;
   /** Removes every partition directory of a topic (asynchronously deleted after renaming). */
   deleteTopic(topic: string): void;
   logs(): Iterable<PartitionLog>;

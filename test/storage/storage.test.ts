@@ -2,7 +2,25 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
+import { defaultStorageFs } from '../../src/storage/index.js';
+import type { StorageFs } from '../../src/storage/types.js';
 import { batch, config, open, readAll, tempDir, TOPIC_ID, waitFor } from './helpers.js';
+
+const OTHER_TOPIC_ID = '99999999-8888-7777-6666-555555555555';
+
+/** node:fs, counting the synchronous calls that create, sync or write whole files (event-loop file work). */
+function countingFs(): { fs: StorageFs; calls: Record<string, number> } {
+  const calls: Record<string, number> = { openSync: 0, mkdirSync: 0, fsyncSync: 0, writeFileSync: 0 };
+  const fs: StorageFs = {
+    ...defaultStorageFs,
+    openSync: (path, flags) => (calls.openSync!++, defaultStorageFs.openSync(path, flags)),
+    mkdirSync: (path) => (calls.mkdirSync!++, defaultStorageFs.mkdirSync(path)),
+    fsyncSync: (fd) => (calls.fsyncSync!++, defaultStorageFs.fsyncSync(fd)),
+    writeFileSync: (path, data) => (calls.writeFileSync!++, defaultStorageFs.writeFileSync(path, data)),
+  };
+  return { fs, calls };
+}
 
 describe('storage', () => {
   it('opens each partition once under <dataDir>/logs/<topic>-<partition>', async (t) => {
@@ -17,7 +35,8 @@ describe('storage', () => {
     assert.deepEqual(readdirSync(join(dataDir, 'logs')).sort(), ['a-0', 'a-1']);
     assert.deepEqual(
       readdirSync(a.dir).sort(),
-      ['00000000000000000000.log', 'leader-epoch-checkpoint', 'log-start-offset-checkpoint', 'partition.metadata', 'recovery-point-offset-checkpoint'].sort(),
+      // the epoch checkpoint is written by a clean close, the only time it is read after
+      ['00000000000000000000.log', 'log-start-offset-checkpoint', 'partition.metadata', 'recovery-point-offset-checkpoint'].sort(),
     );
   });
 
@@ -68,5 +87,93 @@ describe('storage', () => {
     await storage.close();
     for (const log of logs) assert.ok(existsSync(join(log.dir, '.clean-shutdown')));
     assert.deepEqual([...storage.logs()], []);
+  });
+
+  it('creates the log of a new partition with its files made off the event loop', async (t) => {
+    const dataDir = tempDir(t);
+    const { fs, calls } = countingFs();
+    const storage = await open(t, dataDir, { fs });
+    for (const k of Object.keys(calls)) calls[k] = 0;
+    const tp = { topic: 'fresh', partition: 0 };
+    const log = await storage.createLog(tp, TOPIC_ID, config());
+    assert.equal(storage.getLog(tp), log);
+    assert.equal(log.topicId, TOPIC_ID);
+    // the first append (a new epoch) writes no checkpoint either
+    log.append(batch(['a', 'b']), { leaderEpoch: 3 });
+    log.append(batch(['c']), { leaderEpoch: 4 });
+    assert.deepEqual(calls, { openSync: 0, mkdirSync: 0, fsyncSync: 0, writeFileSync: 0 });
+    assert.deepEqual(readdirSync(log.dir).sort(), ['00000000000000000000.log', 'partition.metadata']);
+    assert.deepEqual(readAll(log).map((r) => r.value?.toString()), ['a', 'b', 'c']);
+    assert.deepEqual(log.endOffsetForEpoch(3), { leaderEpoch: 3, endOffset: 2 });
+    await storage.close();
+
+    // an ordinary log from then on: the next open finds its topic id, records and epochs
+    const again = await open(t, dataDir);
+    assert.throws(
+      () => again.openLog(tp, OTHER_TOPIC_ID, config()),
+      (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.INCONSISTENT_TOPIC_ID,
+    );
+    const reopened = again.openLog(tp, TOPIC_ID, config());
+    assert.deepEqual(readAll(reopened).map((r) => r.value?.toString()), ['a', 'b', 'c']);
+    assert.deepEqual(reopened.endOffsetForEpoch(3), { leaderEpoch: 3, endOffset: 2 });
+    assert.deepEqual(reopened.endOffsetForEpoch(4), { leaderEpoch: 4, endOffset: 3 });
+  });
+
+  it('rebuilds the epochs of a log that crashed from its batches (the checkpoint is written only by a clean close)', async (t) => {
+    const dataDir = tempDir(t);
+    const first = await open(t, dataDir);
+    const tp = { topic: 'e', partition: 0 };
+    const log = first.openLog(tp, TOPIC_ID, config());
+    log.append(batch(['a']), { leaderEpoch: 1 });
+    log.append(batch(['b']), { leaderEpoch: 5 });
+    assert.ok(!existsSync(join(log.dir, 'leader-epoch-checkpoint')));
+    // a second storage over the same directory, the first never closed: what a restart after a crash finds
+    const second = await open(t, dataDir);
+    const recovered = second.openLog(tp, TOPIC_ID, config());
+    assert.deepEqual(recovered.endOffsetForEpoch(1), { leaderEpoch: 1, endOffset: 1 });
+    assert.deepEqual(recovered.endOffsetForEpoch(5), { leaderEpoch: 5, endOffset: 2 });
+  });
+
+  it('opens an existing directory when asked to create its log', async (t) => {
+    const dataDir = tempDir(t);
+    const tp = { topic: 'old', partition: 0 };
+    const first = await open(t, dataDir);
+    first.openLog(tp, TOPIC_ID, config()).append(batch(['kept']), { leaderEpoch: 0 });
+    await first.close();
+    const second = await open(t, dataDir);
+    const log = await second.createLog(tp, TOPIC_ID, config());
+    assert.deepEqual(readAll(log).map((r) => r.value?.toString()), ['kept']);
+  });
+
+  it('removes what a creation made when its topic is deleted meanwhile, and creates the name anew after', async (t) => {
+    const dataDir = tempDir(t);
+    let release: () => void = () => undefined;
+    const made = new Promise<void>((resolve) => (release = resolve));
+    let mkdirs = 0;
+    // the directory is made, but its creation is told only once released: deleted in between
+    const fs: StorageFs = {
+      ...defaultStorageFs,
+      mkdir: (path, cb) => defaultStorageFs.mkdir!(path, (err) => (++mkdirs === 1 ? void made.then(() => cb(err)) : cb(err))),
+    };
+    const storage = await open(t, dataDir, { fs });
+    const tp = { topic: 'd', partition: 0 };
+    const creating = storage.createLog(tp, TOPIC_ID, config());
+    await waitFor('the directory to be made', () => existsSync(join(dataDir, 'logs', 'd-0')));
+    storage.deleteTopic('d');
+    release();
+    await assert.rejects(creating, (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    assert.equal(storage.getLog(tp), undefined);
+    await waitFor('the directory to go', () => readdirSync(join(dataDir, 'logs')).length === 0);
+
+    // cancelled before it began: nothing is made at all
+    const early = storage.createLog(tp, TOPIC_ID, config());
+    storage.deleteTopic('d');
+    await assert.rejects(early, (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    assert.deepEqual(readdirSync(join(dataDir, 'logs')), []);
+
+    const recreated = await storage.createLog(tp, OTHER_TOPIC_ID, config());
+    assert.equal(recreated.topicId, OTHER_TOPIC_ID);
+    recreated.append(batch(['new']), { leaderEpoch: 0 });
+    assert.deepEqual(readAll(recreated).map((r) => r.value?.toString()), ['new']);
   });
 });

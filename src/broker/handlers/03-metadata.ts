@@ -122,6 +122,12 @@ function describeTopic(s: BrokerServices, record: TopicRecord): TopicEntry {
   const node = [s.nodeId];
   const partitions: Input<Res.MetadataResponsePartition>[] = [];
   for (let p = 0; p < record.partitions; p++) {
+    if (s.partitions.log(record.name, p) === undefined) {
+      // its log is still being created (a topic another client just made): no leader yet, as Kafka says until the
+      // leader has its log; clients ask again
+      partitions.push({ errorCode: ErrorCode.LEADER_NOT_AVAILABLE, partitionIndex: p, leaderId: -1, leaderEpoch: 0, replicaNodes: node, isrNodes: [], offlineReplicas: [] });
+      continue;
+    }
     partitions.push({ errorCode: ErrorCode.NONE, partitionIndex: p, leaderId: s.nodeId, leaderEpoch: 0, replicaNodes: node, isrNodes: node, offlineReplicas: [] });
   }
   return {

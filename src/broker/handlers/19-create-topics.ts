@@ -95,7 +95,11 @@ async function createOne(s: BrokerServices, t: Req.CreatableTopic, validateOnly:
   }
   // The registry's change listener opens the logs; syncing again is harmless and keeps this handler correct
   // on its own (tests that build services without the broker's wiring).
-  if (!validateOnly) s.partitions.sync(record.name);
+  if (!validateOnly) {
+    s.partitions.sync(record.name);
+    // answered once its logs are there, so the client's first produce finds them (other clients are served meanwhile)
+    await s.partitions.ready(record.name);
+  }
   if (!describable) {
     // created, but what it was created with is for principals that may describe its configs
     return {

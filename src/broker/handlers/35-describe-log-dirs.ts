@@ -22,7 +22,8 @@ export default defineHandler<Req.DescribeLogDirsRequest, Res.DescribeLogDirsResp
     for (const t of wanted) {
       const logs = partitions.logs(t.topic);
       if (logs.length === 0) continue;
-      const selected = t.partitions === null ? logs : t.partitions.map((p) => logs[p]).filter((l) => l !== undefined);
+      // a partition whose log is still being created has none to describe yet
+      const selected = (t.partitions === null ? logs : t.partitions.map((p) => logs[p])).filter((l) => l !== undefined);
       topics.push({ name: t.topic, partitions: selected.map((l) => ({ partitionIndex: l.partition, partitionSize: l.sizeInBytes, offsetLag: 0, isFutureKey: false })) });
     }
     let totalBytes = -1;

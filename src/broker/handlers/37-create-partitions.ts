@@ -50,7 +50,10 @@ export default defineHandler<Req.CreatePartitionsRequest, Res.CreatePartitionsRe
         if (readOnly !== undefined) throw new KafkaError(ErrorCode.POLICY_VIOLATION, `${readOnly}; its partition count follows the source`);
         const record = await s.topics.addPartitions(t.name, t.count, { validateOnly: req.validateOnly });
         // The registry's change listener opens the new logs; syncing again is harmless (see 19-create-topics.ts).
-        if (!req.validateOnly) s.partitions.sync(record.name);
+        if (!req.validateOnly) {
+          s.partitions.sync(record.name);
+          await s.partitions.ready(record.name);
+        }
         results.push({ name: t.name, errorCode: ErrorCode.NONE, errorMessage: null });
       } catch (err) {
         if (!(err instanceof KafkaError)) s.logger.error({ err, topic: t.name }, 'create partitions failed');
