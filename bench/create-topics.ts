@@ -8,7 +8,7 @@
 // Umbra is started as a user starts it (bin/umbra.js start); Apache Kafka 4.1 (when its jars are here, see
 // test/peers/fetch-peers.sh) with bench:broker's settings. Both on 127.0.0.1 with fresh data directories, removed
 // afterwards. For Kafka, "took records" is when every partition has accepted its record (a partition may answer
-// NOT_LEADER_OR_FOLLOWER until its leader is ready; those are sent again).
+// NOT_LEADER_OR_FOLLOWER until its leader is ready; those are sent again 50 ms later, and counted).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,7 +33,12 @@ interface Row {
   produceMs: number;
   produceWorstMs: number;
   resent: number;
+  /** error codes the first Produce got, with counts */
+  errors: string;
 }
+
+/** before sending again what a partition refused (a client's retry.backoff.ms is 100) */
+const RETRY_BACKOFF_MS = 50;
 
 const { values } = parseArgs({
   options: {
@@ -103,6 +108,7 @@ async function measure(broker: BrokerUnderTest): Promise<Row[]> {
       t0 = performance.now();
       let left = Array.from({ length: n }, (_, p) => p);
       let resent = 0;
+      const errors = new Map<number, number>();
       while (left.length > 0) {
         if (performance.now() - t0 > 60_000) throw new Error(`${broker.name}: ${left.length} partitions of ${name} took no record in 60 s`);
         const res = await producer.request(
@@ -111,15 +117,19 @@ async function measure(broker: BrokerUnderTest): Promise<Row[]> {
           (w) => ProduceRequest.write(w, pv, { transactionalId: null, acks: 1, timeoutMs: 30_000, topicData: [{ name, partitionData: left.map((p) => ({ index: p, records: record })) }] }),
           ProduceResponse.read,
         );
-        const failed = res.responses[0]!.partitionResponses.filter((p) => p.errorCode !== 0).map((p) => p.index);
+        const failed = res.responses[0]!.partitionResponses.filter((p) => p.errorCode !== 0);
+        for (const p of failed) errors.set(p.errorCode, (errors.get(p.errorCode) ?? 0) + 1);
         resent += failed.length;
-        left = failed;
+        left = failed.map((p) => p.index);
+        if (left.length > 0) await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS));
       }
-      rows.push({ broker: broker.name, partitions: n, createMs, createWorstMs, createPings, produceMs: performance.now() - t0, produceWorstMs: pinger.worst, resent });
+      const errorText = [...errors].map(([code, count]) => `${count} × error ${code}`).join(', ');
+      rows.push({ broker: broker.name, partitions: n, createMs, createWorstMs, createPings, produceMs: performance.now() - t0, produceWorstMs: pinger.worst, resent, errors: errorText });
       const r = rows[rows.length - 1]!;
       console.log(
         `  ${broker.name}, ${n} partitions: CreateTopics ${r.createMs.toFixed(0)} ms, other client's slowest round trip ${r.createWorstMs.toFixed(1)} ms ` +
-          `(${r.createPings} answered meanwhile); first Produce to every partition ${r.produceMs.toFixed(0)} ms, slowest ${r.produceWorstMs.toFixed(1)} ms`,
+          `(${r.createPings} answered meanwhile); first Produce to every partition ${r.produceMs.toFixed(0)} ms, slowest ${r.produceWorstMs.toFixed(1)} ms` +
+          (r.errors ? ` (answered with ${r.errors}, sent again ${RETRY_BACKOFF_MS} ms later)` : ''),
       );
     }
   } finally {

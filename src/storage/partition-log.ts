@@ -32,7 +32,7 @@ import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { ProducerStateManager, type ProducerStateEntry } from './producer-state.js';
 import { loadLog, snapshotFileName, type LoadedLog } from './recovery.js';
 import { checkKeys, checkTimestamps, checkTimestampType, recompressBatches } from './produce-policy.js';
-import { LogSegment, type SpareFile } from './segment.js';
+import { LOG_SUFFIX, LogSegment, segmentFileName, type SpareFile } from './segment.js';
 import { TailCache, type TailRing } from './tail-cache.js';
 import type {
   AppendOptions,
@@ -188,8 +188,9 @@ export class DiskPartitionLog implements PartitionLog {
 
   /**
    * Makes the directory of a partition that has none yet on the threadpool: the directory, its partition.metadata
-   * (synced, then renamed into place) and the file of its first segment, under a temporary name that
-   * createPrepared renames. Creating files took milliseconds each on this machine's ext4 (no journal: the inode
+   * (synced) and the file of its first segment, both under their own names: nothing is there to replace, and a
+   * crash halfway leaves what recovery handles (no or a torn partition.metadata is written again from the topic's
+   * id; an empty segment is an empty log). Creating files took milliseconds each on this machine's ext4 (no journal: the inode
    * allocator reads past every recently deleted inode), and the synchronous open of a new log made three files
    * and two fsyncs: a 1,000-partition CreateTopics held the event loop, and every other client, for seconds.
    * Resolves to null when the directory exists (open() it instead: it may hold data), or when `fs` has no
@@ -207,13 +208,10 @@ export class DiskPartitionLog implements PartitionLog {
     }
     try {
       if (topicId !== '' && topicId !== ZERO_UUID) {
-        const tmp = join(dir, `${PARTITION_METADATA_FILE}.tmp`);
-        await new Promise<void>((resolve, reject) =>
-          writeFile.call(fs, tmp, topicIdText(topicId), (err) => (err ? reject(err) : resolve()), { sync: true }),
-        );
-        fs.renameSync(tmp, join(dir, PARTITION_METADATA_FILE));
+        const path = join(dir, PARTITION_METADATA_FILE);
+        await new Promise<void>((resolve, reject) => writeFile.call(fs, path, topicIdText(topicId), (err) => (err ? reject(err) : resolve()), { sync: true }));
       }
-      const path = join(dir, `next-${++spareSeq}.log.tmp`);
+      const path = join(dir, segmentFileName(0, LOG_SUFFIX));
       const fd = await new Promise<number>((resolve, reject) => open.call(fs, path, 'w+', (err, fd) => (err ? reject(err) : resolve(fd))));
       return { path, fd };
     } catch (err) {

@@ -106,8 +106,9 @@ export class LogSegment {
     if (spare !== undefined) {
       // An empty file created ahead of time in this directory (PartitionLog's spare): renamed to the segment's
       // name, its open fd kept. A rename costs no inode allocation; should it fail, the file is created here.
+      // A new log's first segment file is made under its own name (DiskPartitionLog.prepareNewDir).
       try {
-        fs.renameSync(spare.path, seg.logPath);
+        if (spare.path !== seg.logPath) fs.renameSync(spare.path, seg.logPath);
         seg.fd = spare.fd;
       } catch {
         fs.closeSync(spare.fd);

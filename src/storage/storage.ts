@@ -15,6 +15,8 @@ export const DEFAULT_TAIL_CACHE_TOTAL_BYTES = 32 * 1024 * 1024;
 const SCAN_SCRATCH_BYTES = 1024 * 1024;
 const READ_SCRATCH_BYTES = 64 * 1024;
 const DELETE_DIR_SUFFIX = '-delete';
+/** new partition directories made at a time (createLog) */
+const CONCURRENT_CREATIONS = 8;
 
 /** Opens the storage under `opts.dataDir` (loading the zstd codec first; logs are opened one by one with openLog). */
 export async function openStorage(opts: StorageOptions): Promise<Storage> {
@@ -35,6 +37,8 @@ class LogStorage implements Storage {
   private readonly pendingDeletes = new Set<{ timer: NodeJS.Timeout; paths: RetiredPath[] }>();
   /** logs being created (createLog), by directory name: the latest creation of each */
   private readonly creating = new Map<string, Creation>();
+  private creationsRunning = 0;
+  private readonly creationsWaiting: (() => void)[] = [];
   /** removes retired files one at a time, gradually (close hurries it and waits) */
   private readonly remover: FileRemover;
   private readonly onMaintenanceError: StorageOptions['onMaintenanceError'];
@@ -113,7 +117,9 @@ class LogStorage implements Storage {
     if (existing !== undefined && !existing.isOffline) return existing;
     const dir = join(this.logsDir, name);
     let spare: SpareFile | null;
+    await this.creationSlot();
     try {
+      if (job.cancelled) throw cancelled();
       spare = await DiskPartitionLog.prepareNewDir(this.fs, dir, topicId);
     } catch (err) {
       if (job.cancelled) {
@@ -121,6 +127,8 @@ class LogStorage implements Storage {
         throw cancelled();
       }
       throw err;
+    } finally {
+      this.releaseCreationSlot();
     }
     if (job.cancelled) {
       if (spare !== null) {
@@ -133,6 +141,24 @@ class LogStorage implements Storage {
     const log = DiskPartitionLog.createPrepared(this.deps, tp.topic, tp.partition, dir, topicId, config, spare);
     this.opened.set(name, log);
     return log;
+  }
+
+  /**
+   * At most CONCURRENT_CREATIONS directories are made at a time: a 1,000-partition topic submitted every mkdir at
+   * once, ~0.3 ms of the event loop each on this machine, and their completions came back together as well.
+   */
+  private creationSlot(): Promise<void> {
+    if (this.creationsRunning < CONCURRENT_CREATIONS) {
+      this.creationsRunning++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.creationsWaiting.push(resolve));
+  }
+
+  private releaseCreationSlot(): void {
+    const next = this.creationsWaiting.shift();
+    if (next !== undefined) next(); // the slot passes on
+    else this.creationsRunning--;
   }
 
   /** Renames a partition directory away and removes it in the background (a cancelled creation's). */
