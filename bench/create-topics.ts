@@ -7,7 +7,9 @@
 //
 // Umbra is started as a user starts it (bin/umbra.js start); Apache Kafka 4.1 (when its jars are here, see
 // test/peers/fetch-peers.sh) with bench:broker's settings. Both on 127.0.0.1 with fresh data directories, removed
-// afterwards. For Kafka, "took records" is when every partition has accepted its record (a partition may answer
+// afterwards. Then the broker, holding all those partitions, is stopped (SIGTERM until it exits) and, for Umbra,
+// started again over the same data and stopped once more.
+// For Kafka, "took records" is when every partition has accepted its record (a partition may answer
 // NOT_LEADER_OR_FOLLOWER until its leader is ready; those are sent again 50 ms later, and counted).
 
 import fs from 'node:fs';
@@ -140,14 +142,33 @@ async function measure(broker: BrokerUnderTest): Promise<Row[]> {
 }
 
 const all: Row[] = [];
+const lifecycle: string[] = [];
+const total = sizes.reduce((a, b) => a + b, 0);
 for (const target of targets) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umbra-create-topics-'));
-  const broker = target === 'kafka' ? await startKafka(dir) : await startUmbra(repoRoot, dir);
+  let broker: BrokerUnderTest | null = target === 'kafka' ? await startKafka(dir) : await startUmbra(repoRoot, dir);
   try {
     console.log(`${broker.name} (${broker.how})`);
     all.push(...(await measure(broker)));
-  } finally {
+    // Then a graceful stop (SIGTERM until the process exits) holding every partition created, each with one
+    // record; for Umbra also a restart over the same data until it serves, and a stop of that one.
+    const name = broker.name;
+    let t0 = performance.now();
     await broker.stop();
+    broker = null;
+    const line = [`${name} with ${total} partitions of one record each: stop ${(performance.now() - t0).toFixed(0)} ms`];
+    if (target === 'umbra') {
+      broker = await startUmbra(repoRoot, dir);
+      line.push(`restart until it serves ${(broker.startupSeconds * 1000).toFixed(0)} ms`);
+      t0 = performance.now();
+      await broker.stop();
+      broker = null;
+      line.push(`stop again ${(performance.now() - t0).toFixed(0)} ms`);
+    }
+    lifecycle.push(line.join(', '));
+    console.log(`  ${lifecycle[lifecycle.length - 1]}`);
+  } finally {
+    await broker?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -157,5 +178,7 @@ console.log('|---|---:|---:|---:|---:|---:|');
 for (const r of all) {
   console.log(`| ${r.broker} | ${r.partitions} | ${r.createMs.toFixed(0)} | ${r.createWorstMs.toFixed(1)} | ${r.produceMs.toFixed(0)}${r.resent > 0 ? ` (${r.resent} sent again)` : ''} | ${r.produceWorstMs.toFixed(1)} |`);
 }
+console.log('');
+for (const line of lifecycle) console.log(line);
 console.log(`\ncommand: npm run bench:create-topics -- --partitions ${sizes.join(',')} --target ${values.target}${values['umbra-root'] ? ` --umbra-root ${values['umbra-root']}` : ''}`);
 console.log(`machine: ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores, Node ${process.version}`);

@@ -177,8 +177,13 @@ export class DiskPartitionLog implements PartitionLog {
   static open(deps: LogDeps, topic: string, partition: number, dir: string, topicId: string, config: LogConfig): DiskPartitionLog {
     const loaded = loadLog(deps.fs, dir, topicId, config, deps.scanScratch);
     const log = new DiskPartitionLog(deps, topic, partition, dir, config, loaded);
-    deps.background.supersede(join(dir, LOG_START_OFFSET_CHECKPOINT_FILE));
-    writeOffsetCheckpoint(deps.fs, dir, LOG_START_OFFSET_CHECKPOINT_FILE, log.startOffset, false);
+    // Each checkpoint is written only when it would change: a restart of a broker with 1,000 partitions wrote 2,000
+    // files for nothing, milliseconds each on this machine.
+    if (loaded.stored.logStartOffset !== log.startOffset) {
+      deps.background.supersede(join(dir, LOG_START_OFFSET_CHECKPOINT_FILE));
+      writeOffsetCheckpoint(deps.fs, dir, LOG_START_OFFSET_CHECKPOINT_FILE, log.startOffset, false);
+    }
+    log.persistedRecoveryPoint = loaded.stored.recoveryPoint ?? -1;
     log.persistRecoveryPoint();
     // a restart does not make compacted segments dirty again (a mark past the log end: a crash cut the log)
     const cleaned = readOffsetCheckpoint(deps.fs, dir, CLEANER_OFFSET_CHECKPOINT_FILE);
@@ -230,6 +235,7 @@ export class DiskPartitionLog implements PartitionLog {
       logStartOffset: 0,
       logEndOffset: 0,
       recoveryPoint: 0,
+      stored: { logStartOffset: null, recoveryPoint: null },
       producers: new ProducerStateManager(),
       epochs: new LeaderEpochCache(),
       cleanShutdown: false,
@@ -1320,12 +1326,81 @@ export class DiskPartitionLog implements PartitionLog {
         this.persistEpochs();
         this.writeLogStartNow(this.startOffset);
         this.recoveryPoint = this.endOffset;
-        writeOffsetCheckpoint(this.fs, this.dir, RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint, true);
+        // not synced: after a clean close the next open ignores it (and writes its own), and an older one that a
+        // power loss brings back only makes a later recovery scan more
+        writeOffsetCheckpoint(this.fs, this.dir, RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint, false);
         writeFileAtomic(this.fs, join(this.dir, CLEAN_SHUTDOWN_FILE), '', true);
       } catch (err) {
         this.failure = storageError(`clean close of ${this.dir} failed`, err);
       }
     }
+    this.release();
+  }
+
+  /**
+   * close(), with its files written on the threadpool, all at once, and the clean-shutdown marker last (Storage.close
+   * closes many logs so). Done synchronously, a broker with 1,000 partitions took ~10 s to stop on this machine:
+   * seven file creations and five fsyncs a partition, one after another on the event loop.
+   */
+  async closeCleanly(): Promise<void> {
+    const fs = this.fs;
+    const writeFile = fs.writeFile;
+    if (this.closed || this.failure !== null || writeFile === undefined) return this.close();
+    this.closed = true;
+    const replace = (path: string, data: Buffer | string, durable: boolean): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const tmp = `${path}.tmp`;
+        writeFile.call(
+          fs,
+          tmp,
+          data,
+          (err) => {
+            if (err) return reject(err);
+            try {
+              fs.renameSync(tmp, path);
+              resolve();
+            } catch (err2) {
+              reject(err2 as Error);
+            }
+          },
+          { sync: durable },
+        );
+      });
+    try {
+      // Also the segments of an fsync still in flight: the marker must not get ahead of the data.
+      const segments = new Set([...this.unsynced, ...(this.running?.segments ?? [])]);
+      this.unsynced.clear();
+      await Promise.all([...segments].map((seg) => new Promise<void>((resolve, reject) => fs.fsync(seg.fd, (err) => (err ? reject(err) : resolve())))));
+      this.durableSeq = this.writeSeq;
+      this.indexesAwaitingFlush.clear();
+      const writes: Promise<void>[] = [];
+      for (const seg of this.segments) {
+        if (!seg.indexesDirty && !this.indexesInBackground.has(seg)) continue;
+        this.supersedeIndexes(seg);
+        const [offsetIndex, timeIndex] = seg.serializeIndexes();
+        writes.push(replace(seg.indexPath, offsetIndex, false), replace(seg.timeIndexPath, timeIndex, false));
+      }
+      writes.push(replace(join(this.dir, snapshotFileName(this.endOffset)), this.producers.serialize(this.endOffset), true));
+      const epochs = join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE);
+      this.deps.background.supersede(epochs);
+      writes.push(replace(epochs, this.epochs.serialize(), true));
+      const logStart = join(this.dir, LOG_START_OFFSET_CHECKPOINT_FILE);
+      this.deps.background.supersede(logStart);
+      writes.push(replace(logStart, offsetCheckpointText(this.startOffset), true));
+      this.recoveryPoint = this.endOffset;
+      writes.push(replace(join(this.dir, RECOVERY_POINT_CHECKPOINT_FILE), offsetCheckpointText(this.recoveryPoint), false));
+      // every write settles before the marker, or before giving up without it
+      const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      await replace(join(this.dir, CLEAN_SHUTDOWN_FILE), '', true);
+    } catch (err) {
+      this.failure = storageError(`clean close of ${this.dir} failed`, err);
+    }
+    this.release();
+  }
+
+  /** What every close ends with: waiters answered, files closed, memory let go. */
+  private release(): void {
     if (this.running === null && this.queued !== null) {
       if (this.failure) this.queued.reject(this.failure);
       else this.queued.resolve();

@@ -35,6 +35,8 @@ export interface LoadedLog {
   logStartOffset: number;
   logEndOffset: number;
   recoveryPoint: number;
+  /** what the log-start and recovery-point checkpoint files hold (null: none, or unreadable) */
+  stored: { logStartOffset: number | null; recoveryPoint: number | null };
   producers: ProducerStateManager;
   epochs: LeaderEpochCache;
   /** true when the previous close was clean */
@@ -86,7 +88,8 @@ export function loadLog(fs: StorageFs, dir: string, topicId: string, config: Log
   }
 
   const logStartCheckpoint = readOffsetCheckpoint(fs, dir, LOG_START_OFFSET_CHECKPOINT_FILE);
-  const recoveryPoint = cleanShutdown ? Infinity : (readOffsetCheckpoint(fs, dir, RECOVERY_POINT_CHECKPOINT_FILE) ?? 0);
+  const storedRecoveryPoint = readOffsetCheckpoint(fs, dir, RECOVERY_POINT_CHECKPOINT_FILE);
+  const recoveryPoint = cleanShutdown ? Infinity : (storedRecoveryPoint ?? 0);
 
   const epochEntries = cleanShutdown ? parseEpochFile(fs, dir) : null;
   // Producer state and epochs come from the batch headers unless a clean close left both behind.
@@ -177,6 +180,7 @@ export function loadLog(fs: StorageFs, dir: string, topicId: string, config: Log
     logStartOffset,
     logEndOffset,
     recoveryPoint: Math.min(recoveryPoint, logEndOffset),
+    stored: { logStartOffset: logStartCheckpoint, recoveryPoint: storedRecoveryPoint },
     producers,
     epochs,
     cleanShutdown,

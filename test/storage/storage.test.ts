@@ -176,4 +176,45 @@ describe('storage', () => {
     recreated.append(batch(['new']), { leaderEpoch: 0 });
     assert.deepEqual(readAll(recreated).map((r) => r.value?.toString()), ['new']);
   });
+
+  it('closes cleanly with its files written on the threadpool, and reopens without rewriting its checkpoints', async (t) => {
+    const dataDir = tempDir(t);
+    const first = await open(t, dataDir);
+    const tp = { topic: 'c', partition: 0 };
+    const log = first.openLog(tp, TOPIC_ID, config({ segmentBytes: 300 }));
+    for (let i = 0; i < 6; i++) log.append(batch([`v${i}`.padEnd(80)]), { leaderEpoch: i < 3 ? 1 : 2 });
+    log.deleteRecordsBefore(2);
+    await first.close();
+    for (const file of ['.clean-shutdown', '00000000000000000006.snapshot', 'leader-epoch-checkpoint', 'log-start-offset-checkpoint', 'recovery-point-offset-checkpoint']) {
+      assert.ok(existsSync(join(log.dir, file)), file);
+    }
+    assert.deepEqual(readdirSync(log.dir).filter((n) => n.endsWith('.tmp')), []);
+
+    // a clean open trusts all of it, and writes none of the checkpoints again: they say what they would
+    const tmpOpens: string[] = [];
+    const fs: StorageFs = { ...defaultStorageFs, openSync: (path, flags) => (path.endsWith('.tmp') && tmpOpens.push(path), defaultStorageFs.openSync(path, flags)) };
+    const second = await open(t, dataDir, { fs });
+    const again = second.openLog(tp, TOPIC_ID, config({ segmentBytes: 300 }));
+    assert.deepEqual(tmpOpens, []);
+    assert.equal(again.logStartOffset, 2);
+    assert.deepEqual(readAll(again).map((r) => r.value?.toString().trim()), ['v2', 'v3', 'v4', 'v5']);
+    assert.deepEqual(again.endOffsetForEpoch(1), { leaderEpoch: 1, endOffset: 3 });
+  });
+
+  it('leaves no clean-shutdown marker when a file of the clean close fails, and recovers the log', async (t) => {
+    const dataDir = tempDir(t);
+    const fs: StorageFs = {
+      ...defaultStorageFs,
+      writeFile: (path, data, cb, opts) =>
+        path.endsWith('.snapshot.tmp') ? setImmediate(() => cb(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }))) : defaultStorageFs.writeFile!(path, data, cb, opts),
+    };
+    const first = await open(t, dataDir, { fs });
+    const tp = { topic: 'f', partition: 0 };
+    const log = first.openLog(tp, TOPIC_ID, config());
+    log.append(batch(['a', 'b']), { leaderEpoch: 0 });
+    await first.close();
+    assert.ok(!existsSync(join(log.dir, '.clean-shutdown')));
+    const second = await open(t, dataDir);
+    assert.deepEqual(readAll(second.openLog(tp, TOPIC_ID, config())).map((r) => r.value?.toString()), ['a', 'b']);
+  });
 });
