@@ -113,31 +113,30 @@ class LogStorage implements Storage {
   }
 
   private async create(name: string, tp: TopicPartition, topicId: string, config: LogConfig, job: Creation): Promise<PartitionLog> {
-    const cancelled = (): KafkaError => new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${name} was deleted while it was being created`);
-    if (job.cancelled) throw cancelled();
+    const dir = join(this.logsDir, name);
+    // Cancelled: whatever is in the directory, made now or there before, is the deleted topic's (deleteTopic left
+    // the directory of a creation to it).
+    const cancel = (): KafkaError => {
+      this.retireDir(dir);
+      return new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${name} was deleted while it was being created`);
+    };
+    if (job.cancelled) throw cancel();
     const existing = this.opened.get(name);
     if (existing !== undefined && !existing.isOffline) return existing;
-    const dir = join(this.logsDir, name);
     let spare: SpareFile | null;
     await this.creationSlot();
     try {
-      if (job.cancelled) throw cancelled();
+      if (job.cancelled) throw cancel();
       spare = await DiskPartitionLog.prepareNewDir(this.fs, dir, topicId);
     } catch (err) {
-      if (job.cancelled) {
-        this.retireDir(dir);
-        throw cancelled();
-      }
+      if (job.cancelled) throw cancel();
       throw err;
     } finally {
       this.releaseCreationSlot();
     }
     if (job.cancelled) {
-      if (spare !== null) {
-        this.fs.closeSync(spare.fd);
-        this.retireDir(dir);
-      }
-      throw cancelled();
+      if (spare !== null) this.fs.closeSync(spare.fd);
+      throw cancel();
     }
     if (spare === null) return this.openLog(tp, topicId, config);
     const log = DiskPartitionLog.createPrepared(this.deps, tp.topic, tp.partition, dir, topicId, config, spare);

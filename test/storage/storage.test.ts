@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
@@ -170,6 +170,14 @@ describe('storage', () => {
     storage.deleteTopic('d');
     await assert.rejects(early, (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     assert.deepEqual(readdirSync(join(dataDir, 'logs')), []);
+
+    // a directory there before (a log of the deleted topic never opened here) goes with the cancelled creation
+    mkdirSync(join(dataDir, 'logs', 'd-0'));
+    writeFileSync(join(dataDir, 'logs', 'd-0', 'partition.metadata'), `version: 0\ntopic_id: ${TOPIC_ID}\n`);
+    const stale = storage.createLog(tp, TOPIC_ID, config());
+    storage.deleteTopic('d');
+    await assert.rejects(stale, (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    await waitFor('the old directory to go', () => readdirSync(join(dataDir, 'logs')).length === 0);
 
     const recreated = await storage.createLog(tp, OTHER_TOPIC_ID, config());
     assert.equal(recreated.topicId, OTHER_TOPIC_ID);
