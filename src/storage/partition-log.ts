@@ -118,6 +118,10 @@ export class DiskPartitionLog implements PartitionLog {
   /** when the last fsync round started (flush.ms counts from here) */
   private lastFlushStartMs = Date.now();
   private persistedRecoveryPoint = -1;
+  /** the epoch checkpoint's content known synced on disk (by the last clean close), null when unknown */
+  private durableEpochs: string | null = null;
+  /** the log start the checkpoint holds synced on disk (by the last clean close), -1 when unknown */
+  private durableLogStart = -1;
   private readonly producers: ProducerStateManager;
   private readonly epochs: LeaderEpochCache;
   private readonly tailCache: TailCache;
@@ -185,6 +189,11 @@ export class DiskPartitionLog implements PartitionLog {
     }
     log.persistedRecoveryPoint = loaded.stored.recoveryPoint ?? -1;
     log.persistRecoveryPoint();
+    if (loaded.cleanShutdown) {
+      // synced by that close: the next close need not write them again while they stay the same
+      log.durableEpochs = loaded.stored.epochs;
+      log.durableLogStart = loaded.stored.logStartOffset ?? -1;
+    }
     // a restart does not make compacted segments dirty again (a mark past the log end: a crash cut the log)
     const cleaned = readOffsetCheckpoint(deps.fs, dir, CLEANER_OFFSET_CHECKPOINT_FILE);
     if (cleaned !== null) log.cleanedUpTo = Math.min(cleaned, log.endOffset);
@@ -235,7 +244,7 @@ export class DiskPartitionLog implements PartitionLog {
       logStartOffset: 0,
       logEndOffset: 0,
       recoveryPoint: 0,
-      stored: { logStartOffset: null, recoveryPoint: null },
+      stored: { logStartOffset: null, recoveryPoint: null, epochs: null },
       producers: new ProducerStateManager(),
       epochs: new LeaderEpochCache(),
       cleanShutdown: false,
@@ -1323,12 +1332,16 @@ export class DiskPartitionLog implements PartitionLog {
           seg.persistIndexes();
         }
         writeFileAtomic(this.fs, join(this.dir, snapshotFileName(this.endOffset)), this.producers.serialize(this.endOffset), true);
-        this.persistEpochs();
-        this.writeLogStartNow(this.startOffset);
+        // each checkpoint only when it differs from what the last clean close synced (a restart of many idle
+        // partitions wrote them all again)
+        if (this.epochs.serialize() !== this.durableEpochs) this.persistEpochs();
+        if (this.startOffset !== this.durableLogStart) this.writeLogStartNow(this.startOffset);
         this.recoveryPoint = this.endOffset;
         // not synced: after a clean close the next open ignores it (and writes its own), and an older one that a
         // power loss brings back only makes a later recovery scan more
-        writeOffsetCheckpoint(this.fs, this.dir, RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint, false);
+        if (this.persistedRecoveryPoint !== this.recoveryPoint) {
+          writeOffsetCheckpoint(this.fs, this.dir, RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint, false);
+        }
         writeFileAtomic(this.fs, join(this.dir, CLEAN_SHUTDOWN_FILE), '', true);
       } catch (err) {
         this.failure = storageError(`clean close of ${this.dir} failed`, err);
@@ -1381,14 +1394,22 @@ export class DiskPartitionLog implements PartitionLog {
         writes.push(replace(seg.indexPath, offsetIndex, false), replace(seg.timeIndexPath, timeIndex, false));
       }
       writes.push(replace(join(this.dir, snapshotFileName(this.endOffset)), this.producers.serialize(this.endOffset), true));
-      const epochs = join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE);
-      this.deps.background.supersede(epochs);
-      writes.push(replace(epochs, this.epochs.serialize(), true));
-      const logStart = join(this.dir, LOG_START_OFFSET_CHECKPOINT_FILE);
-      this.deps.background.supersede(logStart);
-      writes.push(replace(logStart, offsetCheckpointText(this.startOffset), true));
+      // each checkpoint only when it differs from what the last clean close synced, as close() does
+      const epochsText = this.epochs.serialize();
+      if (epochsText !== this.durableEpochs) {
+        const epochs = join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE);
+        this.deps.background.supersede(epochs);
+        writes.push(replace(epochs, epochsText, true));
+      }
+      if (this.startOffset !== this.durableLogStart) {
+        const logStart = join(this.dir, LOG_START_OFFSET_CHECKPOINT_FILE);
+        this.deps.background.supersede(logStart);
+        writes.push(replace(logStart, offsetCheckpointText(this.startOffset), true));
+      }
       this.recoveryPoint = this.endOffset;
-      writes.push(replace(join(this.dir, RECOVERY_POINT_CHECKPOINT_FILE), offsetCheckpointText(this.recoveryPoint), false));
+      if (this.persistedRecoveryPoint !== this.recoveryPoint) {
+        writes.push(replace(join(this.dir, RECOVERY_POINT_CHECKPOINT_FILE), offsetCheckpointText(this.recoveryPoint), false));
+      }
       // every write settles before the marker, or before giving up without it
       const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;

@@ -35,8 +35,11 @@ export interface LoadedLog {
   logStartOffset: number;
   logEndOffset: number;
   recoveryPoint: number;
-  /** what the log-start and recovery-point checkpoint files hold (null: none, or unreadable) */
-  stored: { logStartOffset: number | null; recoveryPoint: number | null };
+  /**
+   * What the log-start and recovery-point checkpoint files hold (null: none, or unreadable), and after a clean
+   * close, which synced all three, the epoch checkpoint's content as serialized (else null).
+   */
+  stored: { logStartOffset: number | null; recoveryPoint: number | null; epochs: string | null };
   producers: ProducerStateManager;
   epochs: LeaderEpochCache;
   /** true when the previous close was clean */
@@ -180,7 +183,11 @@ export function loadLog(fs: StorageFs, dir: string, topicId: string, config: Log
     logStartOffset,
     logEndOffset,
     recoveryPoint: Math.min(recoveryPoint, logEndOffset),
-    stored: { logStartOffset: logStartCheckpoint, recoveryPoint: storedRecoveryPoint },
+    stored: {
+      logStartOffset: logStartCheckpoint,
+      recoveryPoint: storedRecoveryPoint,
+      epochs: epochEntries === null ? null : new LeaderEpochCache(epochEntries).serialize(),
+    },
     producers,
     epochs,
     cleanShutdown,

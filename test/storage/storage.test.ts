@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
@@ -207,6 +207,24 @@ describe('storage', () => {
     assert.equal(again.logStartOffset, 2);
     assert.deepEqual(readAll(again).map((r) => r.value?.toString().trim()), ['v2', 'v3', 'v4', 'v5']);
     assert.deepEqual(again.endOffsetForEpoch(1), { leaderEpoch: 1, endOffset: 3 });
+
+    // nothing changed: the next clean close leaves those checkpoints as they are (a rewrite is a new file)
+    const checkpoints = ['leader-epoch-checkpoint', 'log-start-offset-checkpoint', 'recovery-point-offset-checkpoint'];
+    const inodes = checkpoints.map((f) => statSync(join(log.dir, f)).ino);
+    await second.close();
+    assert.deepEqual(checkpoints.map((f) => statSync(join(log.dir, f)).ino), inodes);
+    assert.ok(existsSync(join(log.dir, '.clean-shutdown')));
+    const third = await open(t, dataDir);
+    const last = third.openLog(tp, TOPIC_ID, config({ segmentBytes: 300 }));
+    assert.equal(last.logStartOffset, 2);
+    assert.deepEqual(last.endOffsetForEpoch(2), { leaderEpoch: 2, endOffset: 6 });
+    // one that changed is written again
+    last.append(batch(['v6']), { leaderEpoch: 3 });
+    await third.close();
+    assert.notEqual(statSync(join(log.dir, 'leader-epoch-checkpoint')).ino, inodes[0]);
+    assert.equal(statSync(join(log.dir, 'log-start-offset-checkpoint')).ino, inodes[1]);
+    const fourth = await open(t, dataDir);
+    assert.deepEqual(fourth.openLog(tp, TOPIC_ID, config({ segmentBytes: 300 })).endOffsetForEpoch(2), { leaderEpoch: 2, endOffset: 6 });
   });
 
   it('leaves no clean-shutdown marker when a file of the clean close fails, and recovers the log', async (t) => {
