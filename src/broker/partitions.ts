@@ -64,6 +64,29 @@ export class PartitionManager {
     }
   }
 
+  /**
+   * Waits for the logs of `names` as ready() does, at most `timeoutMs` when it is above 0 (a request's timeoutMs);
+   * returns the names whose logs are still being created then.
+   */
+  async readyWithin(names: readonly string[], timeoutMs: number): Promise<Set<string>> {
+    const waiting = new Set(names.filter((n) => this.creating.has(n)));
+    if (waiting.size === 0) return waiting;
+    const all = Promise.all(
+      [...waiting].map(async (n) => {
+        await this.ready(n);
+        waiting.delete(n);
+      }),
+    );
+    if (timeoutMs <= 0) {
+      await all;
+      return waiting;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    return new Set(waiting);
+  }
+
   /** Changes whenever a topic or a log may have been added, replaced or removed (see sync): resolutions cached by
    * name or id are stale then. */
   get generation(): number {

@@ -125,4 +125,31 @@ describe('creating topics while the broker serves', () => {
     assert.equal(again[0]!.errorCode, ErrorCode.NONE, again[0]!.errorMessage ?? '');
     assert.deepEqual(await produceToAll('brief', 0, 4), [0, 0, 0, 0]);
   });
+
+  it('answers REQUEST_TIMED_OUT when the logs take longer than the timeoutMs of the request, and goes on creating them', async () => {
+    watched.holdOpens = true;
+    const started = performance.now();
+    const [late] = await client.createTopics([{ name: 'late', numPartitions: 3 }], { timeoutMs: 300 });
+    assert.ok(performance.now() - started >= 290, 'answered before its timeout');
+    assert.equal(late!.errorCode, ErrorCode.REQUEST_TIMED_OUT, late!.errorMessage ?? '');
+    assert.match(late!.errorMessage ?? '', /on their way/);
+    assert.equal(watched.heldOpens.length, 3);
+    watched.releaseOpens();
+    const deadline = Date.now() + 5000;
+    let leaders: number[] = [];
+    while (Date.now() < deadline) {
+      leaders = (await client.metadata(['late'])).topics[0]!.partitions.map((p) => p.leader);
+      if (leaders.every((l) => l >= 0)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(leaders, [0, 1, 2].map(() => node.broker!.services.nodeId));
+    assert.deepEqual(await produceToAll('late', 0, 3), [0, 0, 0]);
+    // the same for new partitions
+    watched.holdOpens = true;
+    const [grown] = await client.createPartitions([{ topic: 'late', count: 5 }], { timeoutMs: 200 });
+    assert.equal(grown!.errorCode, ErrorCode.REQUEST_TIMED_OUT);
+    watched.releaseOpens();
+    await node.broker!.services.partitions.ready('late');
+    assert.deepEqual(await produceToAll('late', 0, 5), [0, 0, 0, 0, 0]);
+  });
 });

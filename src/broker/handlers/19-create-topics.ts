@@ -10,8 +10,10 @@
 // - A config given twice for one topic: the last value wins (Kafka keys them by name the same way).
 // - validateOnly checks everything and answers as if created (with a topic id that is then never used, as
 //   Kafka's controller does), creating nothing.
-// - A created topic's partition logs are open before the answer is sent, so Produce can follow at once.
-// - timeoutMs is not waited on: creation here is complete when the request is answered.
+// - The answer waits until the created topics' partition logs exist (made off the event loop, other clients are
+//   served meanwhile), so Produce can follow at once; at most timeoutMs when it is above 0: a topic whose logs are
+//   not all there by then is answered REQUEST_TIMED_OUT and its creation goes on, as Kafka answers a creation
+//   that did not complete within timeoutMs.
 // - Authorization (Kafka's ControllerApis.createTopics), after the duplicate and __cluster_metadata checks: CREATE
 //   on the cluster, else CREATE on each topic (TOPIC_AUTHORIZATION_FAILED "Authorization failed." otherwise). A
 //   topic created by a principal without DESCRIBE_CONFIGS on it is created but answered without its configs,
@@ -68,6 +70,15 @@ export default defineHandler<Req.CreateTopicsRequest, Res.CreateTopicsResponse>(
         topics.push(await createOne(s, t, req.validateOnly, version, describable === null || describable.has(t.name)));
       }
     }
+    if (!req.validateOnly) {
+      const created = topics.flatMap((r) => (r.errorCode === ErrorCode.NONE && r.name !== undefined ? [r.name] : []));
+      const late = await s.partitions.readyWithin(created, req.timeoutMs);
+      for (const r of topics) {
+        if (r.name === undefined || !late.has(r.name)) continue;
+        r.errorCode = ErrorCode.REQUEST_TIMED_OUT;
+        r.errorMessage = `Topic ${r.name} was created, but not all of its partitions were ready within ${req.timeoutMs} ms; they are on their way.`;
+      }
+    }
     return { throttleTimeMs: 0, topics };
   },
 });
@@ -95,11 +106,7 @@ async function createOne(s: BrokerServices, t: Req.CreatableTopic, validateOnly:
   }
   // The registry's change listener opens the logs; syncing again is harmless and keeps this handler correct
   // on its own (tests that build services without the broker's wiring).
-  if (!validateOnly) {
-    s.partitions.sync(record.name);
-    // answered once its logs are there, so the client's first produce finds them (other clients are served meanwhile)
-    await s.partitions.ready(record.name);
-  }
+  if (!validateOnly) s.partitions.sync(record.name);
   if (!describable) {
     // created, but what it was created with is for principals that may describe its configs
     return {

@@ -6,7 +6,9 @@
 // - Manual assignments, when given, need one entry per added partition, each naming only this node (other ids
 //   are not registered brokers) once, with the topic's replication factor: INVALID_REPLICA_ASSIGNMENT otherwise.
 // - A topic named twice in one request is INVALID_REQUEST "Duplicate topic name." and not changed.
-// - validateOnly checks everything and changes nothing. New partitions' logs are open when the answer is sent.
+// - validateOnly checks everything and changes nothing. New partitions' logs are open when the answer is sent
+//   (made off the event loop), or, when that takes longer than timeoutMs (above 0), the topic is answered
+//   REQUEST_TIMED_OUT and its new partitions come on their own.
 // - Authorization (Kafka's ControllerApis.createPartitions), after the duplicate check and before existence:
 //   ALTER on each topic, else TOPIC_AUTHORIZATION_FAILED (no message).
 //
@@ -50,14 +52,20 @@ export default defineHandler<Req.CreatePartitionsRequest, Res.CreatePartitionsRe
         if (readOnly !== undefined) throw new KafkaError(ErrorCode.POLICY_VIOLATION, `${readOnly}; its partition count follows the source`);
         const record = await s.topics.addPartitions(t.name, t.count, { validateOnly: req.validateOnly });
         // The registry's change listener opens the new logs; syncing again is harmless (see 19-create-topics.ts).
-        if (!req.validateOnly) {
-          s.partitions.sync(record.name);
-          await s.partitions.ready(record.name);
-        }
+        if (!req.validateOnly) s.partitions.sync(record.name);
         results.push({ name: t.name, errorCode: ErrorCode.NONE, errorMessage: null });
       } catch (err) {
         if (!(err instanceof KafkaError)) s.logger.error({ err, topic: t.name }, 'create partitions failed');
         results.push(failed(t.name, err));
+      }
+    }
+    if (!req.validateOnly) {
+      const grown = results.flatMap((r) => (r.errorCode === ErrorCode.NONE && r.name !== undefined ? [r.name] : []));
+      const late = await s.partitions.readyWithin(grown, req.timeoutMs);
+      for (const r of results) {
+        if (r.name === undefined || !late.has(r.name)) continue;
+        r.errorCode = ErrorCode.REQUEST_TIMED_OUT;
+        r.errorMessage = `The new partitions of ${r.name} were not all ready within ${req.timeoutMs} ms; they are on their way.`;
       }
     }
     return { throttleTimeMs: 0, results };
