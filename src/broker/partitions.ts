@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { TopicRecord } from '../cluster/types.js';
 import type { TopicRegistry } from '../cluster/topics.js';
 import { resolveTopicConfig, toLogConfig } from '../cluster/topic-config.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { AppendOptions, AppendResult, LogConfig, PartitionLog, Storage } from '../storage/types.js';
 
 interface TopicState {
@@ -109,6 +110,16 @@ export class PartitionManager {
     return this.byName.get(topic)?.logs[partition];
   }
 
+  /**
+   * The error for a partition that has no log here: NOT_LEADER_OR_FOLLOWER when the topic has it (its log is still
+   * being created, or its creation failed), as Kafka answers for a partition in its metadata that the broker does
+   * not host yet; UNKNOWN_TOPIC_OR_PARTITION otherwise.
+   */
+  missingLogError(topic: string, partition: number): number {
+    const record = this.byName.get(topic)?.record;
+    return record !== undefined && partition >= 0 && partition < record.partitions ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  }
+
   logs(topic: string): readonly PartitionLog[] {
     return this.byName.get(topic)?.logs ?? [];
   }
@@ -158,8 +169,9 @@ export class PartitionManager {
 
   /**
    * Creates the log of a partition the broker did not have, off the event loop (Storage.createLog): until it is
-   * there, the partition answers as one without a leader yet (Metadata: LEADER_NOT_AVAILABLE; Produce and Fetch:
-   * UNKNOWN_TOPIC_OR_PARTITION), as a Kafka partition does until its leader has its log.
+   * there, the partition answers as one without a leader yet (Metadata: LEADER_NOT_AVAILABLE; Produce, Fetch and
+   * the other partition APIs: NOT_LEADER_OR_FOLLOWER, see missingLogError), as a Kafka partition does until its
+   * leader has its log.
    */
   private create(record: TopicRecord, p: number, config: LogConfig): void {
     const name = record.name;

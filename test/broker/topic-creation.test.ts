@@ -2,7 +2,8 @@
 // (Storage.createLog), not on the event loop: a synchronous open made three files and two fsyncs per partition,
 // and a 1,000-partition CreateTopics held every other client for seconds on a slow disk. CreateTopics and
 // CreatePartitions still answer only once every new partition takes records; meanwhile Metadata shows those
-// partitions without a leader, as Kafka does until a leader has its log.
+// partitions without a leader and Produce or Fetch them with NOT_LEADER_OR_FOLLOWER, as Kafka does until a leader
+// has its log.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -101,7 +102,27 @@ describe('creating topics while the broker serves', () => {
     }
     // another topic takes records meanwhile; the new one does not yet
     assert.deepEqual(await produceToAll('wide', 0, 4, other), [0, 0, 0, 0]);
-    assert.deepEqual(await produceToAll('slow', 0, 1, other), [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+    assert.deepEqual(await produceToAll('slow', 0, 1, other), [ErrorCode.NOT_LEADER_OR_FOLLOWER]);
+    // (sent by hand: a client asks no leader the metadata does not name)
+    const fetched = await (await other.connection()).request(
+      ApiKey.Fetch,
+      {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{ topic: 'slow', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+        forgottenTopicsData: [],
+        rackId: '',
+      },
+      { maxVersion: 12 },
+    );
+    assert.equal(fetched.responses[0]!.partitions[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    // a partition the topic does not have is still unknown
+    assert.deepEqual(await produceToAll('wide', 200, 201, other), [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
 
     watched.releaseOpens();
     const created = await creating;

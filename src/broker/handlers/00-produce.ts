@@ -67,7 +67,7 @@ export default defineHandler<Req.ProduceRequest, Res.ProduceResponse>(Req, Res, 
         }
         const log = record ? partitions.log(record.name, pd.index) : undefined;
         if (!log) {
-          resp.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          resp.errorCode = record ? partitions.missingLogError(record.name, pd.index) : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           failed = true;
           return resp;
         }

@@ -34,6 +34,7 @@ import type { RequestContext } from '../context.js';
 import { Lease } from '../buffer-pool.js';
 import type { FetchSession, FetchSessionCache, PartitionRequest, SessionPartition } from '../fetch-sessions.js';
 import type { TopicRecord } from '../../cluster/types.js';
+import type { PartitionManager } from '../partitions.js';
 import { authorizationEnabled, authorizeCluster, authorizeTopics } from '../../security/authorizer-helpers.js';
 
 const LEADER_EPOCH = 0;
@@ -82,7 +83,7 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
         topicsOut.push({ topic: w.topic, topicId: w.topicId, partitions: [] });
       }
       const log = record && !denied ? partitions.log(record.name, w.partition) : undefined;
-      const error = partitionError(w, record, log, denied, version);
+      const error = partitionError(w, record, log, denied, version, partitions);
       targets.push({ topicIndex: topicsOut.length - 1, partition: w, log, error, cached: session !== undefined ? (w as SessionPartition) : undefined });
     }
 
@@ -147,7 +148,7 @@ async function answerIncremental(
     for (const p of session.partitions.values()) {
       const log = p.log;
       const denied = readable !== null && isDenied(readable, session.usesTopicIds ? p.record?.name : p.topic);
-      const error = partitionError(p, p.record, log, denied, version);
+      const error = partitionError(p, p.record, log, denied, version, ctx.services.partitions);
       if (
         error === ErrorCode.NONE &&
         p.fetchOffset === log!.logEndOffset &&
@@ -231,10 +232,17 @@ function attachSession(session: FetchSession, partitions: RequestContext['servic
 }
 
 /** The error a partition gets before anything is read (the order is Kafka's). */
-function partitionError(w: PartitionRequest, record: TopicRecord | undefined, log: PartitionLog | undefined, denied: boolean, version: number): number {
+function partitionError(
+  w: PartitionRequest,
+  record: TopicRecord | undefined,
+  log: PartitionLog | undefined,
+  denied: boolean,
+  version: number,
+  partitions: PartitionManager,
+): number {
   if (version >= 13 && !record) return ErrorCode.UNKNOWN_TOPIC_ID;
   if (denied) return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-  if (!log) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  if (!log) return record ? partitions.missingLogError(record.name, w.partition) : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   if (w.currentLeaderEpoch > LEADER_EPOCH) return ErrorCode.UNKNOWN_LEADER_EPOCH;
   if (w.currentLeaderEpoch >= 0 && w.currentLeaderEpoch < LEADER_EPOCH) return ErrorCode.FENCED_LEADER_EPOCH;
   return ErrorCode.NONE;

@@ -34,7 +34,7 @@ export default defineHandler<Req.ListOffsetsRequest, Res.ListOffsetsResponse>(Re
             return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, timestamp: -1, offset: -1, leaderEpoch: -1 };
           }
           const log = partitions.log(t.name, p.partitionIndex);
-          if (!log) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, timestamp: -1, offset: -1, leaderEpoch: -1 };
+          if (!log) return { partitionIndex: p.partitionIndex, errorCode: partitions.missingLogError(t.name, p.partitionIndex), timestamp: -1, offset: -1, leaderEpoch: -1 };
           if (p.currentLeaderEpoch > 0) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, timestamp: -1, offset: -1, leaderEpoch: -1 };
           try {
             return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, ...lookup(log, p.timestamp, readCommitted) };

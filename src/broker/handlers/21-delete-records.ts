@@ -24,7 +24,7 @@ export default defineHandler<Req.DeleteRecordsRequest, Res.DeleteRecordsResponse
     const deleteOne = (topic: string, p: Req.DeleteRecordsPartition): Input<Res.DeleteRecordsPartitionResult> => {
       if (deletable !== null && !deletable.has(topic)) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
       const log = partitions.log(topic, p.partitionIndex);
-      if (!log) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+      if (!log) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: partitions.missingLogError(topic, p.partitionIndex) };
       // DeleteRecords has no error message: the code alone says the topic is read-only (shadowed)
       if (ctx.services.shadow?.readOnlyReason(topic) !== undefined) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.POLICY_VIOLATION };
       const target = p.offset === -1 ? log.highWatermark : p.offset;

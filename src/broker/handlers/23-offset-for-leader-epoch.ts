@@ -23,7 +23,7 @@ export default defineHandler<Req.OffsetForLeaderEpochRequest, Res.OffsetForLeade
         partitions: t.partitions.map((p) => {
           if (describable !== null && !describable.has(t.topic)) return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
           const log = partitions.log(t.topic, p.partition);
-          if (!log) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
+          if (!log) return { errorCode: partitions.missingLogError(t.topic, p.partition), partition: p.partition, leaderEpoch: -1, endOffset: -1 };
           if (p.currentLeaderEpoch > 0) return { errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
           try {
             const r = log.endOffsetForEpoch(p.leaderEpoch);
