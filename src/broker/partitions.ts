@@ -66,26 +66,35 @@ export class PartitionManager {
   }
 
   /**
-   * Waits for the logs of `names` as ready() does, at most `timeoutMs` when it is above 0 (a request's timeoutMs);
-   * returns the names whose logs are still being created then.
+   * What CreateTopics and CreatePartitions answer after: waits for the logs of the topics `results` report as done
+   * (ready()), at most `timeoutMs` when it is above 0 (the request's); a topic whose logs are still being created
+   * then is answered REQUEST_TIMED_OUT with `lateMessage`, and its creation goes on, as Kafka answers a creation
+   * that did not complete within timeoutMs.
    */
-  async readyWithin(names: readonly string[], timeoutMs: number): Promise<Set<string>> {
-    const waiting = new Set(names.filter((n) => this.creating.has(n)));
-    if (waiting.size === 0) return waiting;
+  async answerWhenReady(
+    results: readonly { name?: string; errorCode?: number; errorMessage?: string | null }[],
+    timeoutMs: number,
+    lateMessage: (name: string) => string,
+  ): Promise<void> {
+    const waiting = new Set(results.flatMap((r) => (r.errorCode === ErrorCode.NONE && r.name !== undefined && this.creating.has(r.name) ? [r.name] : [])));
+    if (waiting.size === 0) return;
     const all = Promise.all(
       [...waiting].map(async (n) => {
         await this.ready(n);
         waiting.delete(n);
       }),
     );
-    if (timeoutMs <= 0) {
-      await all;
-      return waiting;
+    if (timeoutMs <= 0) await all;
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
     }
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
-    return new Set(waiting);
+    for (const r of results) {
+      if (r.name === undefined || !waiting.has(r.name)) continue;
+      r.errorCode = ErrorCode.REQUEST_TIMED_OUT;
+      r.errorMessage = lateMessage(r.name);
+    }
   }
 
   /** Changes whenever a topic or a log may have been added, replaced or removed (see sync): resolutions cached by

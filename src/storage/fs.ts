@@ -77,6 +77,33 @@ export function writeFileAtomic(fs: StorageFs, path: string, data: Buffer | stri
   fs.renameSync(tmp, path);
 }
 
+/**
+ * writeFileAtomic on the threadpool (StorageFs.writeFile), the rename on the event loop; without an asynchronous
+ * writeFile in `fs`, synchronously.
+ */
+export function writeFileAtomicAsync(fs: StorageFs, path: string, data: Buffer | string, durable: boolean): Promise<void> {
+  const writeFile = fs.writeFile;
+  if (writeFile === undefined) return Promise.resolve().then(() => writeFileAtomic(fs, path, data, durable));
+  const tmp = `${path}.tmp`;
+  return new Promise((resolve, reject) =>
+    writeFile.call(
+      fs,
+      tmp,
+      data,
+      (err) => {
+        if (err) return reject(err);
+        try {
+          fs.renameSync(tmp, path);
+          resolve();
+        } catch (err2) {
+          reject(err2 as Error);
+        }
+      },
+      { sync: durable },
+    ),
+  );
+}
+
 /** Reads a file, or null when it does not exist or cannot be read. */
 export function readFileOrNull(fs: StorageFs, path: string): Buffer | null {
   if (!fs.existsSync(path)) return null;

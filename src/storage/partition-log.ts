@@ -27,7 +27,7 @@ import {
   writeOffsetCheckpoint,
 } from './checkpoints.js';
 import { compactSegments } from './compaction.js';
-import { BackgroundFileWriter, storageError, writeFileAtomic, type RetiredPath } from './fs.js';
+import { BackgroundFileWriter, storageError, writeFileAtomic, writeFileAtomicAsync, type RetiredPath } from './fs.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { ProducerStateManager, type ProducerStateEntry } from './producer-state.js';
 import { loadLog, snapshotFileName, type LoadedLog } from './recovery.js';
@@ -425,7 +425,7 @@ export class DiskPartitionLog implements PartitionLog {
       throw this.goOffline(`append to ${seg.logPath} failed`, err);
     }
 
-    // 6. Bookkeeping: indexes, epochs (in memory: see persistEpochs), producer state, tail cache.
+    // 6. Bookkeeping: indexes, epochs (in memory: see closeFiles), producer state, tail cache.
     for (let pos = 0; pos < end; ) {
       view.moveTo(records, pos);
       const size = LOG_OVERHEAD + view.batchLength;
@@ -1258,18 +1258,6 @@ export class DiskPartitionLog implements PartitionLog {
   }
 
   /**
-   * The epoch checkpoint is written by a clean close only: it is read only after one (recovery.ts: after a crash
-   * the epochs come from the batch headers), so a write while the log runs would never be read. It used to be
-   * written and fsynced on the event loop at every new epoch, the first append to each new partition included:
-   * the first produce to a new 1,000-partition topic held every client for a second on this machine.
-   */
-  private persistEpochs(): void {
-    const path = join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE);
-    this.deps.background.supersede(path);
-    writeFileAtomic(this.fs, path, this.epochs.serialize(), true);
-  }
-
-  /**
    * Recovery trusts the index files of segments below the checkpointed recovery point. A closed segment whose
    * index files on disk may be older than its indexes (a write not landed or failed: e.g. the segment that was
    * active at the last clean close, grown and rolled since) must therefore stay above it, so that a crash has its
@@ -1321,27 +1309,8 @@ export class DiskPartitionLog implements PartitionLog {
     this.closed = true;
     if (this.failure === null) {
       try {
-        // Also the segments of an fsync still in flight: the marker must not get ahead of the data.
-        for (const seg of new Set([...this.unsynced, ...(this.running?.segments ?? [])])) this.fs.fsyncSync(seg.fd);
-        this.unsynced.clear();
-        this.durableSeq = this.writeSeq;
-        this.indexesAwaitingFlush.clear();
-        for (const seg of this.segments) {
-          if (!seg.indexesDirty && !this.indexesInBackground.has(seg)) continue;
-          this.supersedeIndexes(seg);
-          seg.persistIndexes();
-        }
-        writeFileAtomic(this.fs, join(this.dir, snapshotFileName(this.endOffset)), this.producers.serialize(this.endOffset), true);
-        // each checkpoint only when it differs from what the last clean close synced (a restart of many idle
-        // partitions wrote them all again)
-        if (this.epochs.serialize() !== this.durableEpochs) this.persistEpochs();
-        if (this.startOffset !== this.durableLogStart) this.writeLogStartNow(this.startOffset);
-        this.recoveryPoint = this.endOffset;
-        // not synced: after a clean close the next open ignores it (and writes its own), and an older one that a
-        // power loss brings back only makes a later recovery scan more
-        if (this.persistedRecoveryPoint !== this.recoveryPoint) {
-          writeOffsetCheckpoint(this.fs, this.dir, RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint, false);
-        }
+        for (const seg of this.segmentsToSyncAtClose()) this.fs.fsyncSync(seg.fd);
+        for (const f of this.closeFiles()) writeFileAtomic(this.fs, f.path, f.data, f.durable);
         writeFileAtomic(this.fs, join(this.dir, CLEAN_SHUTDOWN_FILE), '', true);
       } catch (err) {
         this.failure = storageError(`clean close of ${this.dir} failed`, err);
@@ -1351,73 +1320,72 @@ export class DiskPartitionLog implements PartitionLog {
   }
 
   /**
-   * close(), with its files written on the threadpool, all at once, and the clean-shutdown marker last (Storage.close
-   * closes many logs so). Done synchronously, a broker with 1,000 partitions took ~10 s to stop on this machine:
-   * seven file creations and five fsyncs a partition, one after another on the event loop.
+   * close(), with its fsyncs and files on the threadpool, all at once, and the clean-shutdown marker last
+   * (Storage.close closes many logs so). Done synchronously, a broker with 1,000 partitions took ~10 s to stop on
+   * this machine: seven file creations and five fsyncs a partition, one after another on the event loop.
    */
   async closeCleanly(): Promise<void> {
     const fs = this.fs;
-    const writeFile = fs.writeFile;
-    if (this.closed || this.failure !== null || writeFile === undefined) return this.close();
+    if (this.closed || this.failure !== null || fs.writeFile === undefined) return this.close();
     this.closed = true;
-    const replace = (path: string, data: Buffer | string, durable: boolean): Promise<void> =>
-      new Promise((resolve, reject) => {
-        const tmp = `${path}.tmp`;
-        writeFile.call(
-          fs,
-          tmp,
-          data,
-          (err) => {
-            if (err) return reject(err);
-            try {
-              fs.renameSync(tmp, path);
-              resolve();
-            } catch (err2) {
-              reject(err2 as Error);
-            }
-          },
-          { sync: durable },
-        );
-      });
     try {
-      // Also the segments of an fsync still in flight: the marker must not get ahead of the data.
-      const segments = new Set([...this.unsynced, ...(this.running?.segments ?? [])]);
-      this.unsynced.clear();
-      await Promise.all([...segments].map((seg) => new Promise<void>((resolve, reject) => fs.fsync(seg.fd, (err) => (err ? reject(err) : resolve())))));
-      this.durableSeq = this.writeSeq;
-      this.indexesAwaitingFlush.clear();
-      const writes: Promise<void>[] = [];
-      for (const seg of this.segments) {
-        if (!seg.indexesDirty && !this.indexesInBackground.has(seg)) continue;
-        this.supersedeIndexes(seg);
-        const [offsetIndex, timeIndex] = seg.serializeIndexes();
-        writes.push(replace(seg.indexPath, offsetIndex, false), replace(seg.timeIndexPath, timeIndex, false));
-      }
-      writes.push(replace(join(this.dir, snapshotFileName(this.endOffset)), this.producers.serialize(this.endOffset), true));
-      // each checkpoint only when it differs from what the last clean close synced, as close() does
-      const epochsText = this.epochs.serialize();
-      if (epochsText !== this.durableEpochs) {
-        const epochs = join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE);
-        this.deps.background.supersede(epochs);
-        writes.push(replace(epochs, epochsText, true));
-      }
-      if (this.startOffset !== this.durableLogStart) {
-        const logStart = join(this.dir, LOG_START_OFFSET_CHECKPOINT_FILE);
-        this.deps.background.supersede(logStart);
-        writes.push(replace(logStart, offsetCheckpointText(this.startOffset), true));
-      }
-      this.recoveryPoint = this.endOffset;
-      if (this.persistedRecoveryPoint !== this.recoveryPoint) {
-        writes.push(replace(join(this.dir, RECOVERY_POINT_CHECKPOINT_FILE), offsetCheckpointText(this.recoveryPoint), false));
-      }
+      const segments = this.segmentsToSyncAtClose();
+      await Promise.all(segments.map((seg) => new Promise<void>((resolve, reject) => fs.fsync(seg.fd, (err) => (err ? reject(err) : resolve())))));
       // every write settles before the marker, or before giving up without it
-      const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+      const written = await Promise.allSettled(this.closeFiles().map((f) => writeFileAtomicAsync(fs, f.path, f.data, f.durable)));
+      const failed = written.find((r) => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
-      await replace(join(this.dir, CLEAN_SHUTDOWN_FILE), '', true);
+      await writeFileAtomicAsync(fs, join(this.dir, CLEAN_SHUTDOWN_FILE), '', true);
     } catch (err) {
       this.failure = storageError(`clean close of ${this.dir} failed`, err);
     }
     this.release();
+  }
+
+  /** The segments a clean close fsyncs, also those of an fsync still in flight: the marker must not get ahead of the data. */
+  private segmentsToSyncAtClose(): LogSegment[] {
+    const segments = [...new Set([...this.unsynced, ...(this.running?.segments ?? [])])];
+    this.unsynced.clear();
+    this.durableSeq = this.writeSeq;
+    this.indexesAwaitingFlush.clear();
+    return segments;
+  }
+
+  /**
+   * What a clean close writes before its marker (background writes of the same paths superseded): the index files
+   * that are not on disk yet, the producer snapshot, and each checkpoint that differs from what the last clean
+   * close synced (a restart of many idle partitions wrote them all again). The epoch checkpoint is written here
+   * only: it is read only after a clean close (recovery.ts: after a crash the epochs come from the batch headers).
+   * It used to be written and fsynced on the event loop at every new epoch, the first append to each new partition
+   * included: the first produce to a new 1,000-partition topic held every client for a second on this machine. The
+   * recovery point is not synced: after a clean close the next open ignores it (and writes its own), and an older
+   * one that a power loss brings back only makes a later recovery scan more.
+   */
+  private closeFiles(): { path: string; data: Buffer | string; durable: boolean }[] {
+    const files: { path: string; data: Buffer | string; durable: boolean }[] = [];
+    for (const seg of this.segments) {
+      if (!seg.indexesDirty && !this.indexesInBackground.has(seg)) continue;
+      this.supersedeIndexes(seg);
+      const [offsetIndex, timeIndex] = seg.serializeIndexes();
+      files.push({ path: seg.indexPath, data: offsetIndex, durable: false }, { path: seg.timeIndexPath, data: timeIndex, durable: false });
+    }
+    files.push({ path: join(this.dir, snapshotFileName(this.endOffset)), data: this.producers.serialize(this.endOffset), durable: true });
+    const epochs = this.epochs.serialize();
+    if (epochs !== this.durableEpochs) {
+      const path = join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE);
+      this.deps.background.supersede(path);
+      files.push({ path, data: epochs, durable: true });
+    }
+    if (this.startOffset !== this.durableLogStart) {
+      const path = join(this.dir, LOG_START_OFFSET_CHECKPOINT_FILE);
+      this.deps.background.supersede(path);
+      files.push({ path, data: offsetCheckpointText(this.startOffset), durable: true });
+    }
+    this.recoveryPoint = this.endOffset;
+    if (this.persistedRecoveryPoint !== this.recoveryPoint) {
+      files.push({ path: join(this.dir, RECOVERY_POINT_CHECKPOINT_FILE), data: offsetCheckpointText(this.recoveryPoint), durable: false });
+    }
+    return files;
   }
 
   /** What every close ends with: waiters answered, files closed, memory let go. */

@@ -71,13 +71,11 @@ export default defineHandler<Req.CreateTopicsRequest, Res.CreateTopicsResponse>(
       }
     }
     if (!req.validateOnly) {
-      const created = topics.flatMap((r) => (r.errorCode === ErrorCode.NONE && r.name !== undefined ? [r.name] : []));
-      const late = await s.partitions.readyWithin(created, req.timeoutMs);
-      for (const r of topics) {
-        if (r.name === undefined || !late.has(r.name)) continue;
-        r.errorCode = ErrorCode.REQUEST_TIMED_OUT;
-        r.errorMessage = `Topic ${r.name} was created, but not all of its partitions were ready within ${req.timeoutMs} ms; they are on their way.`;
-      }
+      await s.partitions.answerWhenReady(
+        topics,
+        req.timeoutMs,
+        (name) => `Topic ${name} was created, but not all of its partitions were ready within ${req.timeoutMs} ms; they are on their way.`,
+      );
     }
     return { throttleTimeMs: 0, topics };
   },

@@ -60,13 +60,11 @@ export default defineHandler<Req.CreatePartitionsRequest, Res.CreatePartitionsRe
       }
     }
     if (!req.validateOnly) {
-      const grown = results.flatMap((r) => (r.errorCode === ErrorCode.NONE && r.name !== undefined ? [r.name] : []));
-      const late = await s.partitions.readyWithin(grown, req.timeoutMs);
-      for (const r of results) {
-        if (r.name === undefined || !late.has(r.name)) continue;
-        r.errorCode = ErrorCode.REQUEST_TIMED_OUT;
-        r.errorMessage = `The new partitions of ${r.name} were not all ready within ${req.timeoutMs} ms; they are on their way.`;
-      }
+      await s.partitions.answerWhenReady(
+        results,
+        req.timeoutMs,
+        (name) => `The new partitions of ${name} were not all ready within ${req.timeoutMs} ms; they are on their way.`,
+      );
     }
     return { throttleTimeMs: 0, results };
   },
