@@ -94,6 +94,7 @@ export async function startBroker(config: BrokerConfig, opts: StartBrokerOptions
     const partitions = new PartitionManager({ storage, topics, brokerConfigs: config.staticBrokerConfigs, logger });
     topics.onChange((change) => partitions.sync(change.topic.name));
     partitions.start();
+    cleanup.push(() => partitions.stop()); // before storage closes
 
     await topics.ensure({
       name: OFFSETS_TOPIC,

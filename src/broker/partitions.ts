@@ -23,6 +23,10 @@ interface Creation {
 /** Told of appends to a log (and of other moves of its readable end); see listen(). */
 type Listener = () => void;
 
+/** A failed creation of a new partition's log is tried again after this, doubling up to CREATE_RETRY_MAX_MS. */
+export const CREATE_RETRY_FIRST_MS = 1000;
+export const CREATE_RETRY_MAX_MS = 30_000;
+
 export class PartitionManager {
   private readonly byName = new Map<string, TopicState>();
   private readonly byId = new Map<string, TopicState>();
@@ -32,6 +36,9 @@ export class PartitionManager {
   private started = false;
   /** logs being created, by topic name and partition */
   private readonly creating = new Map<string, Map<number, Creation>>();
+  /** creations that failed, waiting to be tried again (see create) */
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private stopped = false;
   private readonly storage: Storage;
   private readonly topics: TopicRegistry;
   private readonly brokerConfigs: Readonly<Record<string, string>>;
@@ -51,6 +58,13 @@ export class PartitionManager {
   start(): void {
     for (const record of this.topics.list()) this.sync(record.name);
     this.started = true;
+  }
+
+  /** No new log is created from now on (the broker is stopping): failed creations are not tried again. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.retries) clearTimeout(t);
+    this.retries.clear();
   }
 
   /**
@@ -180,9 +194,12 @@ export class PartitionManager {
    * Creates the log of a partition the broker did not have, off the event loop (Storage.createLog): until it is
    * there, the partition answers as one without a leader yet (Metadata: LEADER_NOT_AVAILABLE; Produce, Fetch and
    * the other partition APIs: NOT_LEADER_OR_FOLLOWER, see missingLogError), as a Kafka partition does until its
-   * leader has its log.
+   * leader has its log. A creation that fails (a disk error, a full disk) is logged and tried again after
+   * CREATE_RETRY_FIRST_MS, then twice as long each time up to CREATE_RETRY_MAX_MS, for as long as the topic has the
+   * partition; a broker restart opens or creates it too. ready() does not wait for the retries: the partition stays
+   * leaderless meanwhile.
    */
-  private create(record: TopicRecord, p: number, config: LogConfig): void {
+  private create(record: TopicRecord, p: number, config: LogConfig, retryMs = CREATE_RETRY_FIRST_MS): void {
     const name = record.name;
     let pending = this.creating.get(name);
     if (pending === undefined) this.creating.set(name, (pending = new Map()));
@@ -202,8 +219,8 @@ export class PartitionManager {
         },
         (err: unknown) => {
           if (this.byName.get(name)?.record.topicId !== record.topicId) return; // cancelled by its deletion
-          // left without a log: the next sync of the topic tries again
-          this.logger.error({ err, topic: name, partition: p }, 'creating the log of a new partition failed');
+          this.logger.error({ err, topic: name, partition: p, retryInMs: retryMs }, 'creating the log of a new partition failed; trying again');
+          this.retryCreate(record.topicId, name, p, retryMs);
         },
       )
       .finally(() => {
@@ -211,6 +228,19 @@ export class PartitionManager {
         if (topics.size === 0 && this.creating.get(name) === topics) this.creating.delete(name);
       });
     pending.set(p, creation);
+  }
+
+  private retryCreate(topicId: string, name: string, p: number, retryMs: number): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      const state = this.byName.get(name);
+      // deleted, recreated, shrunk away, or there by now (an earlier sync's creation)
+      if (this.stopped || state === undefined || state.record.topicId !== topicId || p >= state.record.partitions || state.logs[p] !== undefined) return;
+      this.create(state.record, p, this.logConfigFor(state.record), Math.min(2 * retryMs, CREATE_RETRY_MAX_MS));
+    }, retryMs);
+    timer.unref();
+    this.retries.add(timer);
   }
 
   /** Creates a topic with the broker defaults (Metadata auto-creation); the registry's change listener opens its logs. */

@@ -22,11 +22,22 @@ class WatchedFs {
   syncCalls = 0;
   holdOpens = false;
   heldOpens: (() => void)[] = [];
+  /** asynchronous mkdirs of paths containing `failMkdirsOf` fail with EIO while `failMkdirs` is above 0 */
+  failMkdirs = 0;
+  failMkdirsOf = '';
   readonly fs: StorageFs = {
     ...defaultStorageFs,
     openSync: (path, flags) => (this.syncCalls++, defaultStorageFs.openSync(path, flags)),
     mkdirSync: (path) => (this.syncCalls++, defaultStorageFs.mkdirSync(path)),
     fsyncSync: (fd) => (this.syncCalls++, defaultStorageFs.fsyncSync(fd)),
+    mkdir: (path, cb) => {
+      if (this.failMkdirs > 0 && path.includes(this.failMkdirsOf)) {
+        this.failMkdirs--;
+        const err: NodeJS.ErrnoException = new Error(`EIO: i/o error, mkdir '${path}'`);
+        err.code = 'EIO';
+        setImmediate(() => cb(err));
+      } else defaultStorageFs.mkdir!(path, cb);
+    },
     open: (path, flags, cb) => {
       if (this.holdOpens) this.heldOpens.push(() => defaultStorageFs.open!(path, flags, cb));
       else defaultStorageFs.open!(path, flags, cb);
@@ -172,5 +183,31 @@ describe('creating topics while the broker serves', () => {
     watched.releaseOpens();
     await node.broker!.services.partitions.ready('late');
     assert.deepEqual(await produceToAll('late', 0, 5), [0, 0, 0, 0, 0]);
+  });
+
+  it('tries the creation of a partition whose directory could not be made again, and serves it once made', async () => {
+    watched.failMkdirsOf = 'retried-1';
+    watched.failMkdirs = 2; // the first try and the first retry fail
+    const started = performance.now();
+    const [created] = await client.createTopics([{ name: 'retried', numPartitions: 3 }]);
+    assert.equal(created!.errorCode, ErrorCode.NONE, created!.errorMessage ?? '');
+    const [topic] = (await client.metadata(['retried'])).topics;
+    assert.deepEqual(
+      topic!.partitions.map((p) => p.errorCode),
+      [ErrorCode.NONE, ErrorCode.LEADER_NOT_AVAILABLE, ErrorCode.NONE],
+    );
+    assert.deepEqual(await produceToAll('retried', 0, 3), [0, ErrorCode.NOT_LEADER_OR_FOLLOWER, 0]);
+    // tried again after 1 s (fails) and 2 s more
+    const deadline = Date.now() + 10_000;
+    let errors: number[] = [];
+    while (Date.now() < deadline) {
+      errors = await produceToAll('retried', 1, 2);
+      if (errors[0] === ErrorCode.NONE) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(errors, [ErrorCode.NONE]);
+    assert.equal(watched.failMkdirs, 0);
+    const took = performance.now() - started;
+    assert.ok(took >= 2900 && took < 6000, `served after ${took.toFixed(0)} ms (two retries: 1 s, then 2 s)`);
   });
 });
