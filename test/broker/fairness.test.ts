@@ -59,6 +59,7 @@ class Conn {
     for (let seen = -1; seen !== this.frames.length; ) {
       seen = this.frames.length;
       await new Promise((r) => setTimeout(r, quietMs));
+      await new Promise((r) => setImmediate(r)); // after a poll phase: what arrived while this process waited is read
     }
   }
 }
