@@ -12,6 +12,7 @@ export const defaultStorageFs: StorageFs = {
   fsync: (fd, cb) => nodeFs.fsync(fd, cb),
   fsyncSync: (fd) => nodeFs.fsyncSync(fd),
   ftruncateSync: (fd, len) => nodeFs.ftruncateSync(fd, len),
+  ftruncate: (fd, len, cb) => nodeFs.ftruncate(fd, len, cb),
   fstatSize: (fd) => nodeFs.fstatSync(fd).size,
   closeSync: (fd) => nodeFs.closeSync(fd),
   mkdirSync: (path) => {

@@ -516,10 +516,26 @@ export class DiskPartitionLog implements PartitionLog {
     } else {
       old.timeIndex.maybeAppend(old.maxTimestamp, old.offsetOfMaxTimestamp); // its final entry, as Kafka adds at a roll
       this.indexesAwaitingFlush.add(old);
+      if (old.hasStaleTail) this.endStaleTail(old);
     }
     const seg = this.newSegment(baseOffset);
     this.segments.push(seg);
     return seg;
+  }
+
+  /**
+   * A rolled segment in a recycled file: END_MARKER after its batches (made durable by the next fsync, like its
+   * last batches), then the file cut to them off the event loop. Its index files are written only once the cut
+   * landed (persistFlushedIndexes), so a segment recovery trusts by its index files never has a stale tail; one
+   * without them is scanned, and the scan stops at the marker.
+   */
+  private endStaleTail(seg: LogSegment): void {
+    this.guarded('roll', () => seg.markEnd());
+    this.unsynced.add(seg);
+    this.writeSeq++;
+    seg.cutTail((ok) => {
+      if (ok && !seg.closing && !this.closed && this.failure === null) this.persistFlushedIndexes();
+    });
   }
 
   // ---- flush (group commit) --------------------------------------------------------------------------------
@@ -913,7 +929,7 @@ export class DiskPartitionLog implements PartitionLog {
   private deleteOldestSegment(): void {
     const seg = this.segments.shift()!;
     this.unsynced.delete(seg);
-    this.removeSegment(seg, this.config.fileDeleteDelayMs);
+    if (!this.recycle(seg)) this.removeSegment(seg, this.config.fileDeleteDelayMs);
     const newStart = this.segments[0]!.baseOffset;
     if (newStart > this.startOffset) this.advanceLogStart(newStart);
   }
@@ -1153,10 +1169,35 @@ export class DiskPartitionLog implements PartitionLog {
     this.deps.scheduleDelete(seg.markDeleted(), delayMs);
   }
 
+  /**
+   * Keeps the file of a segment leaving the log under retention (or below a raised log start) as the spare of the
+   * next segment, when nothing waits to look at it (file.delete.delay.ms 0) and the log has no recycled spare yet
+   * (a new, empty one is given up for it). See LogSegment.recycle; false: remove it the usual way.
+   */
+  private recycle(seg: LogSegment): boolean {
+    if (this.config.fileDeleteDelayMs !== 0 || this.closed || this.failure !== null) return false;
+    if (this.spare !== null && (this.spare.staleBytes ?? 0) > 0) return false;
+    if (seg.size === 0) return false;
+    this.supersedeIndexes(seg);
+    const recycled = seg.recycle(join(this.dir, `next-${++spareSeq}.log.tmp`));
+    if (recycled === null) return false;
+    if (this.spare !== null) this.discardSpare(this.spare);
+    this.spare = recycled.spare;
+    this.spareFailed = false;
+    this.deps.scheduleDelete(recycled.retired, 0);
+    return true;
+  }
+
   /** A new, empty segment at `baseOffset` (an index write of an earlier segment at that base does not land). */
   private newSegment(baseOffset: number): LogSegment {
-    const spare = this.spare ?? undefined;
+    let spare = this.spare ?? undefined;
     this.spare = null;
+    // A recycled file holding offsets at or above the new base (after a truncation) could pass them off as this
+    // segment's in a recovery scan: it is given up.
+    if (spare !== undefined && (spare.staleNextOffset ?? 0) > baseOffset) {
+      this.discardSpare(spare);
+      spare = undefined;
+    }
     this.spareFailed = false;
     const seg = LogSegment.create(this.fs, this.dir, baseOffset, spare);
     this.supersedeIndexes(seg);
@@ -1183,7 +1224,7 @@ export class DiskPartitionLog implements PartitionLog {
           return;
         }
         const spare = { path, fd };
-        if (this.closed || this.failure) this.discardSpare(spare);
+        if (this.closed || this.failure || this.spare !== null) this.discardSpare(spare); // a recycled one came first
         else this.spare = spare;
       });
     });
@@ -1223,7 +1264,7 @@ export class DiskPartitionLog implements PartitionLog {
         this.indexesAwaitingFlush.delete(seg); // removed, truncated away or replaced by compaction
         continue;
       }
-      if (seg.nextOffset > this.recoveryPoint) continue;
+      if (seg.nextOffset > this.recoveryPoint || seg.hasStaleTail) continue;
       this.indexesAwaitingFlush.delete(seg);
       if (seg.indexesDirty) this.persistIndexesInBackground(seg);
     }
@@ -1309,6 +1350,10 @@ export class DiskPartitionLog implements PartitionLog {
     this.closed = true;
     if (this.failure === null) {
       try {
+        for (const seg of this.segments.filter((x) => x.hasStaleTail)) {
+          seg.cutTailSync();
+          this.unsynced.add(seg); // the new length too must be on disk before the marker
+        }
         for (const seg of this.segmentsToSyncAtClose()) this.fs.fsyncSync(seg.fd);
         for (const f of this.closeFiles()) writeFileAtomic(this.fs, f.path, f.data, f.durable);
         writeFileAtomic(this.fs, join(this.dir, CLEAN_SHUTDOWN_FILE), '', true);
@@ -1329,6 +1374,12 @@ export class DiskPartitionLog implements PartitionLog {
     if (this.closed || this.failure !== null || fs.writeFile === undefined) return this.close();
     this.closed = true;
     try {
+      // recycled files cut to their segments (a clean open trusts the file sizes), then everything fsynced
+      const stale = this.segments.filter((seg) => seg.hasStaleTail);
+      await Promise.all(
+        stale.map((seg) => new Promise<void>((resolve, reject) => seg.cutTail((ok) => (ok ? resolve() : reject(new Error(`cutting ${seg.logPath} to ${seg.size} bytes failed`)))))),
+      );
+      for (const seg of stale) this.unsynced.add(seg);
       const segments = this.segmentsToSyncAtClose();
       await Promise.all(segments.map((seg) => new Promise<void>((resolve, reject) => fs.fsync(seg.fd, (err) => (err ? reject(err) : resolve())))));
       // every write settles before the marker, or before giving up without it

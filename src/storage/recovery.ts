@@ -138,6 +138,10 @@ export function loadLog(fs: StorageFs, dir: string, topicId: string, config: Log
         else seg.nextOffset = next!.baseOffset;
       }
     }
+    if (result !== undefined && result.error === null && result.endMarker === true) {
+      // a recycled file's older bytes after the segment's own (END_MARKER, see LogSegment.markEnd): cut off
+      seg.truncate(result.validEnd);
+    }
     if (result !== undefined && result.error !== null) {
       truncatedBytes += seg.size - result.validEnd;
       seg.truncate(result.validEnd);

@@ -207,6 +207,8 @@ export interface StorageFs {
   fsync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
   fsyncSync(fd: number): void;
   ftruncateSync(fd: number, len: number): void;
+  /** Asynchronous ftruncate on the threadpool (a recycled segment file cut to its segment's end); else synchronous. */
+  ftruncate?(fd: number, len: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
   fstatSize(fd: number): number;
   closeSync(fd: number): void;
   mkdirSync(path: string): void;

@@ -208,11 +208,12 @@ describe('segments, retention, DeleteRecords, truncation', () => {
     const storage = await open(t, tempDir(t), { fs });
     const log = storage.openLog(tp, TOPIC_ID, config({ segmentBytes: 300 }));
     for (let i = 0; i < 10; i++) log.append(batch([`v${i}`.padEnd(60, '.')]), { leaderEpoch: 0 });
-    const first = log.dir + '/' + readdirSync(log.dir).filter((n) => n.endsWith('.log')).sort()[0]!;
+    // the first of two deleted segments becomes the next segment's file (recycled), the second is removed
+    const first = log.dir + '/' + readdirSync(log.dir).filter((n) => n.endsWith('.log')).sort()[1]!;
     const firstBytes = statSync(first).size;
     await log.flush();
     await waitFor('the rolled segments\' index files', () => readdirSync(log.dir).some((n) => n.endsWith('.timeindex')));
-    log.deleteRecordsBefore(logFiles(log.dir)[1]!);
+    log.deleteRecordsBefore(logFiles(log.dir)[2]!);
     await waitFor('the deleted segment removed', () => !readdirSync(log.dir).some((n) => n.endsWith('.deleted')));
     const segmentRemovals = removals.filter((r) => r.path.endsWith('.deleted'));
     assert.deepEqual(
