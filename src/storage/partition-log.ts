@@ -32,7 +32,7 @@ import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { ProducerStateManager, type ProducerStateEntry } from './producer-state.js';
 import { loadLog, snapshotFileName, type LoadedLog } from './recovery.js';
 import { checkKeys, checkTimestamps, checkTimestampType, recompressBatches } from './produce-policy.js';
-import { LOG_SUFFIX, LogSegment, segmentFileName, type SpareFile } from './segment.js';
+import { DELETED_SUFFIX, LOG_SUFFIX, LogSegment, segmentFileName, type SpareFile } from './segment.js';
 import { TailCache, type TailRing } from './tail-cache.js';
 import type {
   AppendOptions,
@@ -59,8 +59,11 @@ export interface LogDeps {
   tailCacheBytes: number;
   /** memory shared by every log's tail cache (bounds them all together) */
   tailRing: TailRing;
-  /** removes the files of deleted segments after file.delete.delay.ms */
-  scheduleDelete(paths: RetiredPath[], delayMs: number): void;
+  /**
+   * removes the files of deleted segments after file.delete.delay.ms; `claim(path)`, asked when the delay is over:
+   * true when the log took the file over (then it is not removed)
+   */
+  scheduleDelete(paths: RetiredPath[], delayMs: number, claim?: (path: string) => boolean): void;
   /** checkpoints and index files written off the event loop (see BackgroundFileWriter) */
   background: BackgroundFileWriter;
 }
@@ -929,7 +932,9 @@ export class DiskPartitionLog implements PartitionLog {
   private deleteOldestSegment(): void {
     const seg = this.segments.shift()!;
     this.unsynced.delete(seg);
-    if (!this.recycle(seg)) this.removeSegment(seg, this.config.fileDeleteDelayMs);
+    const delayMs = this.config.fileDeleteDelayMs;
+    if (delayMs > 0) this.removeThenReuse(seg, delayMs);
+    else if (!this.recycle(seg)) this.removeSegment(seg, 0);
     const newStart = this.segments[0]!.baseOffset;
     if (newStart > this.startOffset) this.advanceLogStart(newStart);
   }
@@ -1185,6 +1190,46 @@ export class DiskPartitionLog implements PartitionLog {
     this.spare = recycled.spare;
     this.spareFailed = false;
     this.deps.scheduleDelete(recycled.retired, 0);
+    return true;
+  }
+
+  /**
+   * removeSegment for file.delete.delay.ms; then, instead of removing its log file, the log may take it over as the
+   * file of its next segment (adoptRetired), as recycle() does at once when there is no delay. Its pages are then
+   * likely still in the page cache, unless memory ran short meanwhile.
+   */
+  private removeThenReuse(seg: LogSegment, delayMs: number): void {
+    this.supersedeIndexes(seg);
+    const staleBytes = seg.fileEnd;
+    const staleNextOffset = Math.max(seg.nextOffset, seg.staleNextOffset);
+    const logFile = seg.logPath + DELETED_SUFFIX;
+    const retired = seg.markDeleted();
+    const reusable = seg.size > 0 && retired.some((r) => r.path === logFile);
+    // not while a read still holds the old fd: it would see the next segment's bytes
+    const claim = (path: string): boolean => path === logFile && seg.fdClosed && this.adoptRetired(path, staleBytes, staleNextOffset);
+    this.deps.scheduleDelete(retired, delayMs, reusable ? claim : undefined);
+  }
+
+  /** Takes a retired segment file over as the spare (see removeThenReuse); false leaves it to be removed. */
+  private adoptRetired(path: string, staleBytes: number, staleNextOffset: number): boolean {
+    if (this.closed || this.failure !== null) return false;
+    if (this.spare !== null && (this.spare.staleBytes ?? 0) > 0) return false;
+    const spare = join(this.dir, `next-${++spareSeq}.log.tmp`);
+    try {
+      this.fs.renameSync(path, spare);
+    } catch {
+      return false;
+    }
+    let fd: number;
+    try {
+      fd = this.fs.openSync(spare, 'r+'); // an existing file: no inode to allocate
+    } catch {
+      this.deps.scheduleDelete([{ path: spare, fileBytes: staleBytes }], 0);
+      return true;
+    }
+    if (this.spare !== null) this.discardSpare(this.spare);
+    this.spare = { path: spare, fd, staleBytes, staleNextOffset };
+    this.spareFailed = false;
     return true;
   }
 

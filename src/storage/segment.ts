@@ -426,6 +426,11 @@ export class LogSegment {
     if (this.closeRequested && this.pendingSyncs === 0) this.closeNow();
   }
 
+  /** the fd is closed: no read or fsync of it is in flight any more */
+  get fdClosed(): boolean {
+    return this.closed;
+  }
+
   /** close() was called: the segment left its log (removed, truncated away, replaced) or the log closed */
   get closing(): boolean {
     return this.closed || this.closeRequested;

@@ -59,7 +59,7 @@ class LogStorage implements Storage {
       tailCacheBytes: opts.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES,
       // allocated on the first append (see TailRing)
       tailRing: new TailRing(opts.tailCacheTotalBytes ?? DEFAULT_TAIL_CACHE_TOTAL_BYTES),
-      scheduleDelete: (paths, delayMs) => this.scheduleDelete(paths, delayMs),
+      scheduleDelete: (paths, delayMs, claim) => this.scheduleDelete(paths, delayMs, claim),
       background: new BackgroundFileWriter(this.fs, (path, fileBytes) => this.remover.remove(path, fileBytes)),
     };
     // Directories of topics deleted before a restart.
@@ -232,13 +232,14 @@ class LogStorage implements Storage {
     await this.remover.hurry();
   }
 
-  private scheduleDelete(paths: RetiredPath[], delayMs: number): void {
+  /** Removes `paths` after `delayMs`, but those `claim` takes over then (a log reusing a retired segment's file). */
+  private scheduleDelete(paths: RetiredPath[], delayMs: number, claim?: (path: string) => boolean): void {
     if (paths.length === 0) return;
     const pending = {
       paths,
       timer: setTimeout(() => {
         this.pendingDeletes.delete(pending);
-        this.removeNow(paths);
+        this.removeNow(claim === undefined ? paths : paths.filter((p) => !claim(p.path)));
       }, Math.max(0, delayMs)),
     };
     pending.timer.unref();

@@ -1,6 +1,6 @@
-// Segment files reused: a segment that leaves the log under retention or DeleteRecords (file.delete.delay.ms 0)
-// becomes the file of the log's next segment, overwritten in place, so its page-cache pages are reused rather than
-// freed and allocated again (LogSegment.recycle). Its older bytes past the new segment's end must never be read or
+// Segment files reused: a segment that leaves the log under retention or DeleteRecords becomes the file of the
+// log's next segment (at once with file.delete.delay.ms 0, else once the delay is over), overwritten in place, so
+// its page-cache pages are reused rather than freed and allocated again (LogSegment.recycle). Its older bytes past the new segment's end must never be read or
 // recovered as data: an END_MARKER after the last batch at the roll, the file cut to its batches off the event loop,
 // index files only after that cut, and a clean close cutting whatever is left.
 import { describe, it } from 'node:test';
@@ -165,14 +165,31 @@ describe('recycled segment files', () => {
     assert.deepEqual(values(recovered), ['v100']);
   });
 
-  it('keeps deleted segments as files for file.delete.delay.ms instead of reusing them', async (t) => {
+  it('keeps a deleted segment for file.delete.delay.ms, then reuses its file for the next segment', async (t) => {
     const storage = await open(t, tempDir(t));
-    const log = storage.openLog(tp, TOPIC_ID, config({ segmentBytes: 1200, fileDeleteDelayMs: 60_000 }));
+    const log = storage.openLog(tp, TOPIC_ID, config({ segmentBytes: 1200, fileDeleteDelayMs: 100 }));
     appendValues(log, 0, 12, 230);
+    const reused = inode(log.dir, '00000000000000000000.log');
     log.deleteRecordsBefore(4);
     assert.deepEqual(
-      readdirSync(log.dir).filter((n) => n.endsWith('.log.deleted')),
+      readdirSync(log.dir).filter((n) => n.endsWith('.deleted')),
       ['00000000000000000000.log.deleted'],
     );
+    await waitFor('the delay over', () => !readdirSync(log.dir).some((n) => n.endsWith('.deleted')));
+    assert.equal(readdirSync(log.dir).filter((n) => n.endsWith('.log.tmp')).length, 1, 'kept as the spare');
+    appendValues(log, 12, 8); // rolls at 12 into it, and at 17 (END_MARKER, cut)
+    assert.equal(inode(log.dir, SEG12), reused);
+    await waitFor('the cut of the rolled recycled segment', () => statSync(join(log.dir, SEG12)).size === 5 * SMALL_BATCH);
+    assert.deepEqual(values(log), range(4, 20));
+  });
+
+  it('removes a deleted segment after file.delete.delay.ms when the log has a reused file already', async (t) => {
+    const storage = await open(t, tempDir(t));
+    const log = storage.openLog(tp, TOPIC_ID, config({ segmentBytes: 1200, fileDeleteDelayMs: 50 }));
+    appendValues(log, 0, 12, 230);
+    log.deleteRecordsBefore(8); // two segments: the first becomes the spare, the second is removed
+    await waitFor('the delay over', () => !readdirSync(log.dir).some((n) => n.endsWith('.deleted')));
+    assert.equal(readdirSync(log.dir).filter((n) => n.endsWith('.log.tmp')).length, 1);
+    assert.deepEqual(segmentFiles(log.dir), ['00000000000000000008.log']);
   });
 });
