@@ -1180,17 +1180,25 @@ export class DiskPartitionLog implements PartitionLog {
    * (a new, empty one is given up for it). See LogSegment.recycle; false: remove it the usual way.
    */
   private recycle(seg: LogSegment): boolean {
-    if (this.config.fileDeleteDelayMs !== 0 || this.closed || this.failure !== null) return false;
-    if (this.spare !== null && (this.spare.staleBytes ?? 0) > 0) return false;
-    if (seg.size === 0) return false;
+    if (this.config.fileDeleteDelayMs !== 0 || !this.wantsReusedFile() || seg.size === 0) return false;
     this.supersedeIndexes(seg);
     const recycled = seg.recycle(join(this.dir, `next-${++spareSeq}.log.tmp`));
     if (recycled === null) return false;
-    if (this.spare !== null) this.discardSpare(this.spare);
-    this.spare = recycled.spare;
-    this.spareFailed = false;
+    this.takeReusedFile(recycled.spare);
     this.deps.scheduleDelete(recycled.retired, 0);
     return true;
+  }
+
+  /** Whether a removed segment's file would be taken as the spare: the log is open and has no such spare yet. */
+  private wantsReusedFile(): boolean {
+    return !this.closed && this.failure === null && (this.spare?.staleBytes ?? 0) === 0;
+  }
+
+  /** Makes a removed segment's file the spare, giving up a new, empty one. */
+  private takeReusedFile(spare: SpareFile): void {
+    if (this.spare !== null) this.discardSpare(this.spare);
+    this.spare = spare;
+    this.spareFailed = false;
   }
 
   /**
@@ -1201,7 +1209,7 @@ export class DiskPartitionLog implements PartitionLog {
   private removeThenReuse(seg: LogSegment, delayMs: number): void {
     this.supersedeIndexes(seg);
     const staleBytes = seg.fileEnd;
-    const staleNextOffset = Math.max(seg.nextOffset, seg.staleNextOffset);
+    const staleNextOffset = seg.offsetsHeldEnd;
     const logFile = seg.logPath + DELETED_SUFFIX;
     const retired = seg.markDeleted();
     const reusable = seg.size > 0 && retired.some((r) => r.path === logFile);
@@ -1212,8 +1220,7 @@ export class DiskPartitionLog implements PartitionLog {
 
   /** Takes a retired segment file over as the spare (see removeThenReuse); false leaves it to be removed. */
   private adoptRetired(path: string, staleBytes: number, staleNextOffset: number): boolean {
-    if (this.closed || this.failure !== null) return false;
-    if (this.spare !== null && (this.spare.staleBytes ?? 0) > 0) return false;
+    if (!this.wantsReusedFile()) return false;
     const spare = join(this.dir, `next-${++spareSeq}.log.tmp`);
     try {
       this.fs.renameSync(path, spare);
@@ -1227,9 +1234,7 @@ export class DiskPartitionLog implements PartitionLog {
       this.deps.scheduleDelete([{ path: spare, fileBytes: staleBytes }], 0);
       return true;
     }
-    if (this.spare !== null) this.discardSpare(this.spare);
-    this.spare = { path: spare, fd, staleBytes, staleNextOffset };
-    this.spareFailed = false;
+    this.takeReusedFile({ path: spare, fd, staleBytes, staleNextOffset });
     return true;
   }
 

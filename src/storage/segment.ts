@@ -206,28 +206,25 @@ export class LogSegment {
    * free blocks). `done(ok)` follows; until then the fd stays open.
    */
   cutTail(done: (ok: boolean) => void): void {
-    const size = this.size;
+    if (this.closed) return done(false);
     const ftruncate = this.fs.ftruncate;
-    const cut = (err: NodeJS.ErrnoException | null): void => {
-      if (err === null && this.size === size) this.fileEnd = size;
-      done(err === null);
-    };
-    if (ftruncate === undefined || this.closed) {
-      let error: NodeJS.ErrnoException | null = null;
+    if (ftruncate === undefined) {
       try {
-        if (!this.closed) this.fs.ftruncateSync(this.fd, size);
-        else error = new Error('closed');
-      } catch (err) {
-        error = err as NodeJS.ErrnoException;
+        this.cutTailSync();
+      } catch {
+        return done(false);
       }
-      return cut(error);
+      return done(true);
     }
+    const size = this.size;
     this.beginSync();
     ftruncate.call(this.fs, this.fd, size, (err) => {
       this.endSync();
-      cut(err);
+      if (err === null && this.size === size) this.fileEnd = size;
+      done(err === null);
     });
   }
+
 
   read(buf: Buffer, offset: number, length: number, position: number): number {
     return readFully(this.fs, this.fd, buf, offset, length, position);
@@ -367,7 +364,7 @@ export class LogSegment {
         bufFilePos = filePos;
         rel = 0;
       }
-      if (rel + LOG_OVERHEAD <= bufLen && buf.readInt32BE(rel + 8) === 0 && buf.readInt32BE(rel) === -1 && buf.readInt32BE(rel + 4) === -1) {
+      if (rel + END_MARKER.length <= bufLen && END_MARKER.compare(buf, rel, rel + END_MARKER.length) === 0) {
         return { validEnd: filePos, error: null, endMarker: true };
       }
       let frame = frameSizeAt(buf, rel, bufLen);
@@ -454,10 +451,6 @@ export class LogSegment {
   }
 
   /**
-   * Renames the segment's files to `*.deleted` (after closing) and returns the new paths with their sizes (the index
-   * files count as small: a removal unlinks them in one step). An index file that was never written is skipped.
-   */
-  /**
    * Hands this removed segment's file over as the next segment's (renamed to `path`, its fd kept open) instead of
    * deleting it, or returns null when it cannot: a read or fsync holds its fd, or it is closing. Its index files
    * are renamed to `*.deleted` and returned for removal. Writing a segment fills page-cache pages; deleting a file
@@ -473,25 +466,27 @@ export class LogSegment {
       return null; // removed the usual way
     }
     this.closed = true; // the fd now belongs to the spare
-    const retired: RetiredPath[] = [];
-    if (this.indexFilesMayExist) {
-      for (const p of [this.indexPath, this.timeIndexPath]) {
-        try {
-          this.fs.renameSync(p, p + DELETED_SUFFIX);
-          retired.push({ path: p + DELETED_SUFFIX, fileBytes: 0 });
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        }
-      }
-    }
-    const spare = { path, fd: this.fd, staleBytes: this.fileEnd, staleNextOffset: Math.max(this.nextOffset, this.staleNextOffset) };
-    return { spare, retired };
+    const spare = { path, fd: this.fd, staleBytes: this.fileEnd, staleNextOffset: this.offsetsHeldEnd };
+    return { spare, retired: this.renameToDeleted([]) };
   }
 
+  /** One past the last offset any byte of the file holds: its batches', or an older segment's still past them. */
+  get offsetsHeldEnd(): number {
+    return Math.max(this.nextOffset, this.staleNextOffset);
+  }
+
+  /**
+   * Renames the segment's files to `*.deleted` (after closing) and returns the new paths with their sizes (the index
+   * files count as small: a removal unlinks them in one step). An index file that was never written is skipped.
+   */
   markDeleted(): RetiredPath[] {
     this.close();
+    return this.renameToDeleted([[this.logPath, this.size]]);
+  }
+
+  /** Renames `files` and, when they may exist, the index files to `*.deleted`; returns those renamed. */
+  private renameToDeleted(files: Array<[string, number]>): RetiredPath[] {
     const renamed: RetiredPath[] = [];
-    const files: Array<[string, number]> = [[this.logPath, this.size]];
     // A segment this process created has index files only once their first write started (often never: they wait
     // for an fsync to cover the segment, see PartitionLog.persistFlushedIndexes).
     if (this.indexFilesMayExist) files.push([this.indexPath, 0], [this.timeIndexPath, 0]);
@@ -506,4 +501,5 @@ export class LogSegment {
     }
     return renamed;
   }
+
 }

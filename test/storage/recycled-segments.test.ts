@@ -3,12 +3,12 @@
 // its page-cache pages are reused rather than freed and allocated again (LogSegment.recycle). Its older bytes past the new segment's end must never be read or
 // recovered as data: an END_MARKER after the last batch at the roll, the file cut to its batches off the event loop,
 // index files only after that cut, and a clean close cutting whatever is left.
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultStorageFs } from '../../src/storage/index.js';
-import type { PartitionLog, StorageFs } from '../../src/storage/types.js';
+import type { PartitionLog, Storage, StorageFs } from '../../src/storage/types.js';
 import { batch, config, open, readAll, tempDir, TOPIC_ID, waitFor } from './helpers.js';
 
 const tp = { topic: 'recycled', partition: 0 };
@@ -74,6 +74,21 @@ class HeldTruncates {
   }
 }
 
+/**
+ * recycledSetup, then 12-16 in the recycled file, rolled at 17 with its cut held (HeldTruncates), and 17-19 after
+ * it, on a storage over `dataDir`.
+ */
+async function rolledWithCutHeld(t: TestContext, dataDir: string): Promise<{ held: HeldTruncates; first: Storage; log: PartitionLog }> {
+  const held = new HeldTruncates();
+  const first = await open(t, dataDir, { fs: held.fs });
+  const log = first.openLog(tp, TOPIC_ID, cfg);
+  recycledSetup(log);
+  held.hold = 1;
+  appendValues(log, 12, 8);
+  assert.equal(held.held.length, 1);
+  return { held, first, log };
+}
+
 describe('recycled segment files', () => {
   it('writes the next segment into the file of a deleted one, and reads only its own batches', async (t) => {
     const storage = await open(t, tempDir(t));
@@ -112,13 +127,7 @@ describe('recycled segment files', () => {
 
   it('recovers a rolled recycled segment whose cut had not landed, keeping the segments after it', async (t) => {
     const dataDir = tempDir(t);
-    const held = new HeldTruncates();
-    const first = await open(t, dataDir, { fs: held.fs });
-    const log = first.openLog(tp, TOPIC_ID, cfg);
-    recycledSetup(log);
-    held.hold = 1;
-    appendValues(log, 12, 8); // 12-16 in the recycled file, rolled at 17 (its cut held), 17-19 after it
-    assert.equal(held.held.length, 1);
+    const { held, log } = await rolledWithCutHeld(t, dataDir);
     await log.flush();
     assert.ok(!readdirSync(log.dir).includes('00000000000000000012.index'), 'no index files before the cut');
     const second = await open(t, dataDir);
@@ -131,13 +140,7 @@ describe('recycled segment files', () => {
 
   it('cuts recycled files to their segments at a clean close, so a clean open trusts their sizes', async (t) => {
     const dataDir = tempDir(t);
-    const held = new HeldTruncates();
-    const first = await open(t, dataDir, { fs: held.fs });
-    const log = first.openLog(tp, TOPIC_ID, cfg);
-    recycledSetup(log);
-    held.hold = 1;
-    appendValues(log, 12, 8); // the segment at 12 rolled at 17, its cut held through the close
-    assert.equal(held.held.length, 1);
+    const { held, first } = await rolledWithCutHeld(t, dataDir);
     await first.close();
     assert.equal(statSync(join(dataDir, 'logs', 'recycled-0', SEG12)).size, 5 * SMALL_BATCH);
     const second = await open(t, dataDir);
