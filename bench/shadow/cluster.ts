@@ -213,9 +213,9 @@ export async function sumHighWatermarks(c: KafkaConnection, ranges: ApiVersionRa
 }
 
 /**
- * Keeps what some topics hold on some brokers bounded, as retention would: every second, a partition holding more
- * than 2 x `keepRecords` is cut back to `keepRecords` (DeleteRecords), in steps of `keepRecords` so that a
- * replica following the log start moves it once per step, not once per second. The page cache of this machine is
+ * Keeps what some topics hold on some brokers bounded, as retention would: every second, a partition holding
+ * `keep` + `step` records or more is cut back to `keep` (DeleteRecords). The bench's step is one segment
+ * (options.ts trimPlan), so a cut deletes about one segment, which the Umbra broker reuses as its next one. The page cache of this machine is
  * cheap to reuse and expensive to grow (new page-cache memory is faulted in by the host: ~10x the CPU per byte
  * written, bench/RESULTS.md), and a phase at full speed writes gigabytes: deleting behind the writers keeps every
  * broker's footprint near the budget. With a `follower` (the topic on the target of a replicator), nothing is cut
@@ -228,6 +228,7 @@ export class Trimmer {
     topic: string;
     partitions: number;
     keepRecords: number;
+    stepRecords: number;
     trimmed: number[];
     follower: { broker: Broker; topic: string } | undefined;
   }[] = [];
@@ -237,8 +238,17 @@ export class Trimmer {
   errors = 0;
   lastError = '';
 
-  add(broker: Broker, topic: string, partitions: number, keepRecords: number, follower?: { broker: Broker; topic: string }): void {
-    this.targets.push({ broker, topic, partitions, keepRecords: Math.max(1, Math.floor(keepRecords)), trimmed: new Array<number>(partitions).fill(0), follower });
+  add(broker: Broker, topic: string, partitions: number, records: { keep: number; step: number }, follower?: { broker: Broker; topic: string }): void {
+    if (!Number.isFinite(records.keep)) return;
+    this.targets.push({
+      broker,
+      topic,
+      partitions,
+      keepRecords: Math.max(1, Math.floor(records.keep)),
+      stepRecords: Math.max(1, Math.floor(records.step)),
+      trimmed: new Array<number>(partitions).fill(0),
+      follower,
+    });
   }
 
   /** Forgets a broker (before it stops). */
@@ -291,7 +301,7 @@ export class Trimmer {
           const parts: { partitionIndex: number; offset: number }[] = [];
           hw.forEach((h, p) => {
             const upTo = follower === null ? h : Math.min(h, follower[p]!);
-            if (upTo - t.trimmed[p]! < 2 * t.keepRecords) return;
+            if (upTo - t.trimmed[p]! < t.keepRecords + t.stepRecords) return;
             parts.push({ partitionIndex: p, offset: upTo - t.keepRecords });
           });
           if (parts.length === 0) continue;

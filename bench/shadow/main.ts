@@ -53,7 +53,7 @@ import {
   type RunningMm2,
 } from './cluster.js';
 import type { MonitorJob, MonitorResult, ShadowProduceJob, ShadowProduceResult } from './jobs.js';
-import { batchRecordsFor, keepBytesPerPartition, logSettings, mm2HeapMb, parseShadowOptions, type ShadowOptions } from './options.js';
+import { batchRecordsFor, logSettings, trimPlan, mm2HeapMb, parseShadowOptions, type ShadowOptions } from './options.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
 import { renderMarkdown, renderText, waitingText } from './report.js';
 import type { CatchUp, IdleLinkCost, IdleReport, LagStats, LivePhase, NoLinkIngest, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
@@ -412,9 +412,11 @@ function profileArgs(ctx: Ctx, name: string): string[] {
   return [...extra, '--cpu-prof', `--cpu-prof-dir=${ctx.opts.profileDir}`, `--cpu-prof-name=${file}`];
 }
 
-/** Records per partition a topic keeps on a broker (the trimmer deletes the rest). */
-function keepRecords(ctx: Ctx, sc: Scenario): number {
-  return keepBytesPerPartition(ctx.opts, sc.partitions) / sc.bytesPerRecord;
+/** Records per partition a topic keeps on a broker after a cut, and how many more it takes to cut (Trimmer.add). */
+function keepRecords(ctx: Ctx, sc: Scenario): { keep: number; step: number } {
+  const plan = trimPlan(ctx.opts, sc.partitions);
+  if (plan === null) return { keep: Infinity, step: Infinity };
+  return { keep: plan.keepBytes / sc.bytesPerRecord, step: plan.stepBytes / sc.bytesPerRecord };
 }
 
 function mm2Settings(opts: ShadowOptions, partitions: number): Mm2Settings {
@@ -470,8 +472,8 @@ async function runLink(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setu
       { name: 'pr_u', partitions: 1 },
     ];
     await createTopics(source, topics);
-    const doc = linkDocument('bench', source, topics.map((t) => t.name));
-    run.how = `POST /v1/shadow-links ${JSON.stringify(doc)} (client_options at their defaults: fetch_wait_max_ms 500, fetch_min_bytes 1, fetch_max_bytes 20 MiB, fetch_partition_max_bytes 5 MiB)`;
+    const doc = linkDocument('bench', source, topics.map((t) => t.name), o.linkOptions);
+    run.how = `POST /v1/shadow-links ${JSON.stringify(doc)} (other client_options at their defaults: fetch_wait_max_ms 500, fetch_min_bytes 1, fetch_max_bytes 20 MiB, fetch_partition_max_bytes 5 MiB)`;
     const tReady = performance.now();
     await adminCall(shadow, 'POST', '/v1/shadow-links', doc);
     ctx.trimmer.add(source, 'lv_u', sc.partitions, keepRecords(ctx, sc), { broker: shadow, topic: 'lv_u' });
@@ -506,7 +508,7 @@ async function runLink(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setu
     syncDisks();
     const backlogTopics = [{ name: 'bk', partitions: sc.partitions }];
     run.catchUp = await catchUp(ctx, source, shadow, 'bk', sc.partitions, sc.bytesPerRecord, true, () => ({ source: source.pid, shadow: shadow!.pid }), async () => {
-      await adminCall(shadow!, 'POST', '/v1/shadow-links', linkDocument('backlog', source, backlogTopics.map((t) => t.name)));
+      await adminCall(shadow!, 'POST', '/v1/shadow-links', linkDocument('backlog', source, backlogTopics.map((t) => t.name), o.linkOptions));
     });
     progress(`  link catch-up: ${run.catchUp.MiBps.toFixed(0)} MiB/s over ${run.catchUp.seconds.toFixed(1)} s${run.catchUp.complete ? '' : ' (capped)'}`);
     if (!run.catchUp.complete) {

@@ -27,8 +27,10 @@ Phases:
   --keep-mib N                 what each topic may keep on each broker, MiB (default 2048; 0 = everything): the
                                bench deletes older records (DeleteRecords, every second) so the page cache stays
                                bounded (bench/RESULTS.md says why that matters on this machine)
-  --segment-mib N              segment size on both brokers while trimming, MiB (default 0: half a partition's
-                               trimming step, 1-128 MiB, so DeleteRecords frees space promptly)
+  --segment-mib N              segment size on both brokers while trimming, MiB (default 0: a quarter of a
+                               partition's share of --keep-mib, 1-128 MiB, so DeleteRecords frees space promptly)
+  --trim half|segment          half (default): a partition holding its share is cut back to half of it (two
+                               segments); segment: cut back by about one segment each time, as retention.bytes does
 
 Load (the project's own client, prebuilt batches, acks=1):
   --batch-bytes N              value bytes per record batch (default 65536: 64 x 1 KiB or 655 x 100 B records)
@@ -53,6 +55,10 @@ MirrorMaker 2 (dedicated mode, org.apache.kafka:connect-mirror from Maven Centra
   --mm2-max-in-flight N        target.producer.max.in.flight.requests.per.connection (default 1, Connect's own)
   --mm2-offset-lag-max N       offset.lag.max (default 10000)
   --mm2-max-poll-records N     source.consumer.max.poll.records (default 2000)
+
+Link:
+  --link-option KEY=VALUE      a client_options field of the bench's shadow link (repeatable; numbers are sent as
+                               numbers), e.g. --link-option fetch_max_bytes=4194304
 
 Output and housekeeping:
   --profile DIR                run each link shadow under node --cpu-prof, profiles into DIR
@@ -79,6 +85,7 @@ export interface ShadowOptions {
   drainSeconds: number;
   keepMiB: number;
   segmentMiB: number;
+  trim: 'segment' | 'half';
   batchBytes: number;
   perRequest: number;
   window: number;
@@ -96,6 +103,8 @@ export interface ShadowOptions {
     offsetLagMax: number;
     maxPollRecords: number;
   };
+  /** client_options of the link beside bootstrap_servers (--link-option) */
+  linkOptions: Record<string, string | number>;
   profileDir: string | null;
   umbraRoot: string | null;
   dir: string;
@@ -124,6 +133,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
         'drain-seconds': { type: 'string', default: '15' },
         'keep-mib': { type: 'string', default: '2048' },
         'segment-mib': { type: 'string', default: '0' },
+        trim: { type: 'string', default: 'half' },
         'batch-bytes': { type: 'string', default: '65536' },
         'per-request': { type: 'string', default: '4' },
         window: { type: 'string', default: '16' },
@@ -139,6 +149,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
         'mm2-max-in-flight': { type: 'string', default: '1' },
         'mm2-offset-lag-max': { type: 'string', default: '10000' },
         'mm2-max-poll-records': { type: 'string', default: '2000' },
+        'link-option': { type: 'string', multiple: true, default: [] },
         profile: { type: 'string' },
         'umbra-root': { type: 'string' },
         dir: { type: 'string', default: os.tmpdir() },
@@ -169,6 +180,10 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
     for (const w of out) if (!allowed.includes(w)) throw new UsageError(`--${name}: ${w} is not one of ${allowed.join(', ')}`);
     return out;
   };
+  const one = <T>(name: string, xs: T[]): T => {
+    if (xs.length !== 1) throw new UsageError(`--${name} takes one value`);
+    return xs[0]!;
+  };
   const quick = v.quick!;
   const opts: ShadowOptions = {
     partitions: list('partitions', v.partitions ?? (quick ? '16' : '1,16,256'), 1),
@@ -184,6 +199,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
     drainSeconds: num('drain-seconds', v['drain-seconds']!, 1),
     keepMiB: num('keep-mib', v['keep-mib']!, 0),
     segmentMiB: Math.floor(num('segment-mib', v['segment-mib']!, 0)),
+    trim: one('trim', words('trim', v.trim!, ['segment', 'half'] as const)),
     batchBytes: Math.floor(num('batch-bytes', v['batch-bytes']!, 256)),
     perRequest: Math.floor(num('per-request', v['per-request']!, 1)),
     window: Math.floor(num('window', v.window!, 1)),
@@ -201,6 +217,14 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
       offsetLagMax: Math.floor(num('mm2-offset-lag-max', v['mm2-offset-lag-max']!, 1)),
       maxPollRecords: Math.floor(num('mm2-max-poll-records', v['mm2-max-poll-records']!, 1)),
     },
+    linkOptions: Object.fromEntries(
+      v['link-option']!.map((kv) => {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new UsageError(`--link-option takes KEY=VALUE, not ${kv}`);
+        const value = kv.slice(eq + 1);
+        return [kv.slice(0, eq), value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value];
+      }),
+    ),
     profileDir: v.profile ? path.resolve(v.profile) : null,
     umbraRoot: v['umbra-root'] ? path.resolve(v['umbra-root']) : null,
     dir: path.resolve(v.dir!),
@@ -219,26 +243,43 @@ export function batchRecordsFor(opts: ShadowOptions, recordBytes: number): numbe
   return Math.max(1, Math.floor(opts.batchBytes / recordBytes));
 }
 
-/**
- * The trimming step of each partition: a partition is cut back to this many bytes once it holds twice as many, so a
- * topic keeps at most --keep-mib on a broker (plus what a slow replicator has not copied yet). Infinity = all.
- */
-export function keepBytesPerPartition(opts: ShadowOptions, partitions: number): number {
-  return opts.keepMiB > 0 ? (opts.keepMiB * (1 << 20)) / partitions / 2 : Infinity;
+/** How the bench bounds what a topic holds on a broker, per partition (trimPlan). */
+export interface TrimPlan {
+  /** what a partition keeps after a cut */
+  keepBytes: number;
+  /** a partition is cut once it holds keepBytes + stepBytes */
+  stepBytes: number;
+  /** the brokers' segment size */
+  segmentBytes: number;
 }
 
 /**
- * Broker settings that let the trimming free memory promptly: segments of half a partition's trimming step
- * (1-128 MiB; DeleteRecords frees whole segments), deleted at once. Apache Kafka deletes the segments below a raised log
- * start in its retention pass, so that runs every second there (it does nothing else; Umbra's would also fsync).
+ * The trimming of each partition, or null with --keep-mib 0. B = --keep-mib ÷ partitions; segments of B/4 (1-128 MiB,
+ * or --segment-mib). `--trim half` (the default): a partition holding B is cut back to B/2, two segments a cut.
+ * `--trim segment`: cut back to B − one segment, so each cut deletes about one segment, as retention.bytes does on a
+ * long-running cluster, and the Umbra broker reuses it as its next segment's file; it cuts twice as often, and with
+ * an even load all partitions at once (bench/RESULTS.md: no gain measured at 256 partitions).
+ */
+export function trimPlan(opts: ShadowOptions, partitions: number): TrimPlan | null {
+  if (opts.keepMiB <= 0) return null;
+  const MiB = 1 << 20;
+  const budget = (opts.keepMiB * MiB) / partitions;
+  const segmentBytes = opts.segmentMiB > 0 ? opts.segmentMiB * MiB : Math.min(128 * MiB, Math.max(MiB, Math.floor(budget / 4 / MiB) * MiB));
+  if (opts.trim === 'half') return { keepBytes: budget / 2, stepBytes: budget / 2, segmentBytes };
+  const stepBytes = Math.min(segmentBytes, budget / 2);
+  return { keepBytes: budget - stepBytes, stepBytes, segmentBytes };
+}
+
+/**
+ * Broker settings that let the trimming free memory promptly: the plan's segments, deleted at once. Apache Kafka
+ * deletes the segments below a raised log start in its retention pass, so that runs every second there (it does
+ * nothing else; Umbra's would also fsync).
  */
 export function logSettings(opts: ShadowOptions, partitions: number, kind: 'umbra' | 'kafka'): Record<string, number> {
-  if (opts.keepMiB <= 0) return {};
-  const MiB = 1 << 20;
-  const step = keepBytesPerPartition(opts, partitions);
-  const segment = opts.segmentMiB > 0 ? opts.segmentMiB * MiB : Math.min(128 * MiB, Math.max(MiB, Math.floor(step / 2 / MiB) * MiB));
+  const plan = trimPlan(opts, partitions);
+  if (plan === null) return {};
   return {
-    'log.segment.bytes': segment,
+    'log.segment.bytes': plan.segmentBytes,
     'log.segment.delete.delay.ms': 0,
     ...(kind === 'kafka' ? { 'log.retention.check.interval.ms': 1000 } : {}),
   };
