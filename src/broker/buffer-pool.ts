@@ -83,10 +83,17 @@ export class Lease {
   /** the buffer later allocations are carved from, and how much of it is handed out */
   private current: Buffer | null = null;
   private used = 0;
+  /** releases of tail-cache views the response holds (ReadOptions.hold) */
+  private readonly releases: (() => void)[] = [];
 
   constructor(pool: BufferPool) {
     this.pool = pool;
   }
+
+  /** For ReadOptions.hold: the views are released with the buffers. */
+  readonly hold = (release: () => void): void => {
+    this.releases.push(release);
+  };
 
   /** For ReadOptions.alloc: a view of exactly `size` bytes over a pooled buffer. */
   readonly alloc = (size: number): Buffer => {
@@ -103,7 +110,17 @@ export class Lease {
     return b.length === size ? b : b.subarray(0, size);
   };
 
+  /**
+   * Lets go of the held tail-cache views only (a request that failed: nothing will send them). Its buffers are
+   * left to the garbage collector, since a read may still be writing into them.
+   */
+  releaseHolds(): void {
+    for (const release of this.releases) release();
+    this.releases.length = 0;
+  }
+
   releaseAll(): void {
+    this.releaseHolds();
     for (const b of this.held) this.pool.release(b);
     this.held.length = 0;
     this.current = null;

@@ -681,7 +681,7 @@ export class DiskPartitionLog implements PartitionLog {
     const result = (bytes: number): ReadResult => ({ batches, bytes, highWatermark, lastStableOffset, logStartOffset, abortedTransactions: [] });
     if (fetchOffset >= limit) return { ready: result(0) };
     if (opts.bypassCache !== true) {
-      const cached = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches, opts.alloc);
+      const cached = this.tailCache.read(fetchOffset, opts.maxBytes, opts.minOneBatch, limit, batches, opts.alloc, opts.hold);
       if (cached >= 0) return { ready: result(cached) };
     }
 

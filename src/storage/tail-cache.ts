@@ -7,8 +7,11 @@
 // over (cheap on this machine; first-touching fresh memory is not, PERF-NOTES). The ring is allocated on first use
 // and bounds the memory of all caches together; each partition's cache also has its own byte limit.
 //
-// Because the ring is overwritten by later appends (of any partition), a read never returns a view of it: the
-// batches are copied into the caller's buffer (ReadOptions.alloc: the fetch path's pooled buffers) or a new one.
+// Because the ring is overwritten by later appends (of any partition), a read returns a view of it only to a caller
+// that holds the bytes (ReadOptions.hold: the fetch path, until its response is on the socket): the ring then does
+// not write over them until released, and appends skip past them meanwhile. Any other read copies the batches
+// into the caller's buffer (ReadOptions.alloc) or a new one. Sending views saves the fetch path a copy of
+// everything a consumer at the tail reads (2.4 % of the source broker's event loop at 125 MiB/s, bench:shadow).
 //
 // Invariant: the batches a TailCache holds are contiguous and end at the log end offset (no batch between two
 // cached ones is missing), so any fetch offset at or above the first cached base offset is answered from here.
@@ -32,6 +35,8 @@ export class TailRing {
   private starts: number[] = [];
   private ends: number[] = [];
   private head = 0;
+  /** ranges [start, end) that readers hold (pin): never written over until released */
+  private readonly pins = new Set<{ start: number; end: number }>();
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -43,19 +48,30 @@ export class TailRing {
   }
 
   /**
-   * Copies `src` into the ring for `owner` and returns where (the position and the region id the owner evicts by).
-   * `src.length` must be at most half the capacity (callers check), so a wrap always leaves room.
+   * Copies `src` into the ring for `owner` and returns where (the position and the region id the owner evicts by),
+   * or null when held ranges leave no room for it (nothing is written then). `src.length` must be at most half the
+   * capacity (callers check), so a wrap leaves room when nothing is held.
    */
-  write(owner: TailCache, src: Buffer): { position: number; region: number } {
+  write(owner: TailCache, src: Buffer): { position: number; region: number } | null {
     // Allocated once, lazily: a storage whose logs are never appended to (tests, tools) pays nothing.
     this.buf ??= Buffer.allocUnsafeSlow(this.capacity);
     const n = src.length;
     let pos = this.writePos;
-    if (pos + n > this.capacity) {
-      // Wrap: everything still stored after `pos` (the oldest regions, from the previous lap) goes first, so that
-      // the regions left stay in ring order from `head`.
-      while (this.head < this.owners.length && this.starts[this.head]! >= pos) this.evictHead();
-      pos = 0;
+    let wraps = 0;
+    for (;;) {
+      if (pos + n > this.capacity) {
+        // Wrap: everything still stored after `pos` (the oldest regions, from the previous lap) goes first, so that
+        // the regions left stay in ring order from `head`.
+        if (++wraps > 2) return null;
+        while (this.head < this.owners.length && this.starts[this.head]! >= pos) this.evictHead();
+        pos = 0;
+      }
+      const heldUntil = this.pins.size === 0 ? -1 : this.heldEnd(pos, pos + n);
+      if (heldUntil < 0) break;
+      // Skip past held bytes: the regions stored between here and there leave their caches (so the ring order from
+      // `head` stays true), their bytes stay as they are until released.
+      while (this.head < this.owners.length && this.starts[this.head]! >= pos && this.starts[this.head]! < heldUntil) this.evictHead();
+      pos = heldUntil;
     }
     while (this.head < this.owners.length && this.starts[this.head]! < pos + n && this.ends[this.head]! > pos) this.evictHead();
     src.copy(this.buf, pos);
@@ -72,6 +88,28 @@ export class TailRing {
   /** Copies ring bytes [position, position + length) into `dest` at `at`. */
   copyOut(position: number, length: number, dest: Buffer, at: number): void {
     this.buf!.copy(dest, at, position, position + length);
+  }
+
+  /**
+   * A view of ring bytes [position, position + length), held: no write goes over them until `release` (returned)
+   * is called. Released more than once, it does nothing after the first time.
+   */
+  hold(position: number, length: number): { view: Buffer; release: () => void } {
+    const pin = { start: position, end: position + length };
+    this.pins.add(pin);
+    return { view: this.buf!.subarray(position, position + length), release: () => void this.pins.delete(pin) };
+  }
+
+  /** ranges held now (for tests and metrics) */
+  get heldRanges(): number {
+    return this.pins.size;
+  }
+
+  /** The furthest end of the held ranges overlapping [start, end), or -1 when none does. */
+  private heldEnd(start: number, end: number): number {
+    let until = -1;
+    for (const pin of this.pins) if (pin.start < end && pin.end > start && pin.end > until) until = pin.end;
+    return until;
   }
 
   private evictHead(): void {
@@ -123,7 +161,13 @@ export class TailCache {
       this.clear();
       return;
     }
-    const { position, region } = ring.write(this, records);
+    const written = ring.write(this, records);
+    if (written === null) {
+      // readers hold the room it would need: not kept, and (contiguity) nothing before it either
+      this.clear();
+      return;
+    }
+    const { position, region } = written;
     let pos = 0;
     while (pos < records.length) {
       const view = this.view.moveTo(records, pos);
@@ -142,9 +186,10 @@ export class TailCache {
   }
 
   /**
-   * Copies batches starting with the one that holds `offset` (or the next one after a gap), up to maxBytes (the
-   * first one regardless when minOneBatch) and below `limitOffset`, into one buffer from `alloc` (a new one by
-   * default), and pushes a slice per batch to `out`. Returns the bytes collected, or -1 when `offset` is below
+   * Collects batches starting with the one that holds `offset` (or the next one after a gap), up to maxBytes (the
+   * first one regardless when minOneBatch) and below `limitOffset`, and pushes one buffer per batch to `out`: views
+   * of the ring when `hold` is given (each held range's release goes to `hold`, see ReadOptions.hold), else copies
+   * in one buffer from `alloc` (a new one by default). Returns the bytes collected, or -1 when `offset` is below
    * what the cache holds.
    */
   read(
@@ -154,6 +199,7 @@ export class TailCache {
     limitOffset: number,
     out: Buffer[],
     alloc: ((size: number) => Buffer) | undefined,
+    hold?: (release: () => void) => void,
   ): number {
     if (this.ring === null || this.head >= this.sizes.length || offset < this.baseOffsets[this.head]!) return -1;
     let lo = this.head;
@@ -175,6 +221,25 @@ export class TailCache {
       total += size;
     }
     if (total === 0) return 0;
+    if (hold !== undefined) {
+      // Batches of one append are adjacent in the ring: one held view per run of adjacent batches.
+      let i = first;
+      while (i < end) {
+        const runStart = this.positions[i]!;
+        let runEnd = i;
+        let runLength = 0;
+        while (runEnd < end && this.positions[runEnd] === runStart + runLength) runLength += this.sizes[runEnd++]!;
+        const { view, release } = this.ring.hold(runStart, runLength);
+        hold(release);
+        let at = 0;
+        for (; i < runEnd; i++) {
+          const size = this.sizes[i]!;
+          out.push(view.subarray(at, at + size));
+          at += size;
+        }
+      }
+      return total;
+    }
     const dest = alloc ? alloc(total) : Buffer.allocUnsafe(total);
     // Batches of one append are adjacent in the ring: copy each run of adjacent batches at once.
     let at = 0;

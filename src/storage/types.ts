@@ -85,6 +85,13 @@ export interface ReadOptions {
    */
   alloc?: (size: number) => Buffer;
   /**
+   * Lets a read served from the tail cache return views of the cache's memory instead of copies: for each viewed
+   * range, `hold` gets the function that releases it, which the caller must call once nothing reads the views any
+   * more (the fetch path: once its response is on the socket). Until then appends do not write over those bytes.
+   * Reads from segment files still go into `alloc`'s buffers.
+   */
+  hold?: (release: () => void) => void;
+  /**
    * Read from the segment files even when the tail cache holds the range (`umbra shadow verify` must see the bytes
    * on disk: a batch corrupted on disk would otherwise hide behind its clean copy in memory). Default false.
    */
@@ -119,7 +126,8 @@ export interface StartedRead {
 export interface ReadResult {
   /**
    * whole batches, in offset order, starting with the batch that contains the fetch offset; slices of buffers from
-   * `alloc` (or new ones), never of memory storage reuses
+   * `alloc` (or new ones), or with ReadOptions.hold views of tail-cache memory kept unchanged until released; never
+   * of memory storage reuses meanwhile
    */
   batches: Buffer[];
   bytes: number;

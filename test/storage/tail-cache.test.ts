@@ -1,6 +1,7 @@
-// The tail cache copies appended batches into a ring shared by all partitions and copies them out again on read:
-// what a read returned must never change when later appends overwrite the ring, and appending from a buffer the
-// caller then reuses must not change what is stored.
+// The tail cache copies appended batches into a ring shared by all partitions and copies them out again on read, or,
+// for a reader that holds them (the fetch path, until its response is on the socket), hands out views of the ring:
+// what a read returned must never change when later appends overwrite the ring, held views included, and appending
+// from a buffer the caller then reuses must not change what is stored.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RecordBatch } from '../../src/protocol/record-batch.js';
@@ -201,5 +202,131 @@ describe('tail cache', () => {
       }
     }
     assert.equal(ring.allocatedBytes, 4096);
+  });
+
+  it('hands a holding reader views of the ring, which later appends go around until released', async (t) => {
+    const storage = await open(t, tempDir(t), { tailCacheTotalBytes: 64 * 1024 });
+    const busy = storage.openLog({ topic: 't', partition: 0 }, TOPIC_ID, config());
+    const other = storage.openLog({ topic: 't', partition: 1 }, TOPIC_ID, config());
+    for (let i = 0; i < 4; i++) busy.append(numbered('p0', i * 4, 4, 500), { leaderEpoch: 0 });
+    const releases: (() => void)[] = [];
+    const { alloc, buffers } = recordingAlloc();
+    const held = busy.read(0, { ...uncommitted, alloc, hold: (r) => releases.push(r) });
+    assert.equal(buffers.length, 0, 'nothing copied');
+    assert.equal(releases.length, 1, 'one held range: the four appends are adjacent in the ring');
+    assert.equal(held.batches.length, 4);
+    const snapshot = Buffer.concat(held.batches);
+    // the other partition laps the 64 KiB ring many times over
+    let next = 0;
+    for (let i = 0; i < 200; i++) {
+      other.append(numbered('p1', next, 5, 400), { leaderEpoch: 0 });
+      next += 5;
+    }
+    assert.deepEqual(Buffer.concat(held.batches), snapshot, 'held views unchanged');
+    assert.deepEqual(valuesOf(held.batches).slice(0, 3).map((v) => v!.replace(/\.+$/, '')), ['p0-0', 'p0-1', 'p0-2']);
+    // the other partition's tail is still served from memory, around the held range
+    const tail = other.read(next - 5, { ...uncommitted, alloc });
+    assert.deepEqual(valuesOf(tail.batches).map((v) => v!.replace(/\.+$/, '')), ['p1-995', 'p1-996', 'p1-997', 'p1-998', 'p1-999']);
+    assert.equal(buffers.length, 1, 'a read without hold copies');
+    for (const release of releases) release();
+    releases[0]!(); // a second release does nothing
+    for (let i = 0; i < 100; i++) {
+      other.append(numbered('p1', next, 5, 400), { leaderEpoch: 0 });
+      next += 5;
+    }
+    assert.notDeepEqual(Buffer.concat(held.batches), snapshot, 'released: the ring writes there again');
+  });
+
+  it('keeps nothing new while readers hold every place it could go', () => {
+    const ring = new TailRing(4096);
+    const a = new TailCache(4096, ring);
+    const b = new TailCache(4096, ring);
+    const first = numbered('a', 0, 1, 1500);
+    a.append(first);
+    const second = numbered('a', 1, 1, 1500);
+    new RecordBatch(second).baseOffset = 1;
+    a.append(second);
+    const held: (() => void)[] = [];
+    const out: Buffer[] = [];
+    assert.equal(a.read(0, 1 << 20, true, Number.MAX_SAFE_INTEGER, out, undefined, (r) => held.push(r)), first.length + second.length);
+    assert.equal(ring.heldRanges, 1);
+    // 3,000 of the 4,096 bytes are held: a 1,500-byte append fits in neither the rest nor, after a wrap, before them
+    const third = numbered('b', 0, 1, 1500);
+    b.append(third);
+    assert.equal(b.cachedBytes, 0, 'not kept');
+    assert.deepEqual(Buffer.concat(out), Buffer.concat([first, second]), 'held bytes intact');
+    assert.equal(b.read(0, 1 << 20, true, Number.MAX_SAFE_INTEGER, [], undefined), -1);
+    held[0]!();
+    b.append(third);
+    assert.equal(b.cachedBytes, third.length, 'kept once released');
+  });
+
+  it('never changes held views while caches share a ring (model check)', () => {
+    const ring = new TailRing(8192);
+    const caches = [new TailCache(8192, ring), new TailCache(3000, ring), new TailCache(8192, ring)];
+    const contents: Buffer[][] = [[], [], []];
+    const next = [0, 0, 0];
+    const holds: { views: Buffer[]; copy: Buffer; releases: (() => void)[] }[] = [];
+    let seed = 29;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return (seed >>> 12) % n; // the high bits: the low bits of this generator repeat with short periods
+    };
+    let heldReads = 0;
+    let skipped = 0;
+    const heldEnd = (ring as unknown as { heldEnd(start: number, end: number): number }).heldEnd.bind(ring);
+    (ring as unknown as { heldEnd(start: number, end: number): number }).heldEnd = (start, end) => {
+      const until = heldEnd(start, end);
+      if (until >= 0) skipped++;
+      return until;
+    };
+    for (let i = 0; i < 4000; i++) {
+      const p = rand(3);
+      const count = 1 + rand(3);
+      const b = numbered(`c${p}`, next[p]!, count, rand(500));
+      new RecordBatch(b).baseOffset = next[p]!;
+      next[p]! += count;
+      caches[p]!.append(b);
+      contents[p]!.push(b);
+      if (rand(4) === 0) {
+        // a held read of some partition's cached tail, released a few appends later or many
+        const q = rand(3);
+        const all = contents[q]!;
+        if (all.length > 0) {
+          const from = new RecordBatch(all[Math.max(0, all.length - 1 - rand(4))]!).baseOffset;
+          const views: Buffer[] = [];
+          const releases: (() => void)[] = [];
+          if (caches[q]!.read(from, 1 + rand(3000), true, Number.MAX_SAFE_INTEGER, views, undefined, (r) => releases.push(r)) > 0) {
+            holds.push({ views, copy: Buffer.concat(views), releases });
+            heldReads++;
+          }
+        }
+      }
+      if (holds.length > 6 || (holds.length > 0 && rand(5) === 0)) {
+        const h = holds.splice(rand(holds.length), 1)[0]!;
+        assert.deepEqual(Buffer.concat(h.views), h.copy, `held views unchanged until released (step ${i})`);
+        for (const r of h.releases) r();
+      }
+      for (const h of holds) assert.deepEqual(Buffer.concat(h.views), h.copy, `held views unchanged (step ${i})`);
+      // whatever a cache still holds is a suffix of what was appended to it, byte for byte
+      for (let q = 0; q < 3; q++) {
+        const all = contents[q]!;
+        if (all.length === 0) continue;
+        const last = all[all.length - 1]!;
+        const out: Buffer[] = [];
+        const n = caches[q]!.read(new RecordBatch(last).baseOffset, 1 << 20, true, Number.MAX_SAFE_INTEGER, out, undefined);
+        if (n >= 0) assert.deepEqual(Buffer.concat(out), last);
+        const whole: Buffer[] = [];
+        for (let k = all.length - 1; k >= 0; k--) {
+          whole.length = 0;
+          if (caches[q]!.read(new RecordBatch(all[k]!).baseOffset, 1 << 20, true, Number.MAX_SAFE_INTEGER, whole, undefined) < 0) break;
+          assert.deepEqual(Buffer.concat(whole), Buffer.concat(all.slice(k)), `p${q} from batch ${k} (step ${i})`);
+        }
+      }
+    }
+    assert.ok(heldReads > 500, `held reads: ${heldReads}`);
+    assert.ok(skipped > 200, `appends that went around held bytes: ${skipped}`);
+    for (const h of holds) for (const r of h.releases) r();
+    assert.equal(ring.heldRanges, 0);
   });
 });

@@ -7,9 +7,10 @@
 //   the first partition with data is always returned whole (KIP-74), so a consumer can never get stuck behind a
 //   batch larger than its limits.
 // - read_committed reads up to the last stable offset and returns the aborted transactions in that range.
-// - Batches go out exactly as stored. Storage copies them (from segment files or its tail cache) into buffers
-//   leased from a pool for this response, which the response references rather than copies again; the lease is
-//   returned once the response is on the socket. Reads that go to the threadpool are not waited for: they are
+// - Batches go out exactly as stored. Storage reads them from segment files into buffers leased from a pool for
+//   this response, or hands out views of its tail cache, held unchanged for this response (ReadOptions.hold); the
+//   response references them rather than copies them again, and the lease (buffers and held views) is returned
+//   once the response is on the socket. Reads that go to the threadpool are not waited for: they are
 //   planned as whole batches (so their sizes are final before the bytes arrive), the response is encoded at
 //   once, and the connection writes it up to the first part still being read (RequestContext.deferPart). Sending
 //   the first partitions thus overlaps reading the later ones; a read that fails by then closes the connection.
@@ -92,33 +93,38 @@ export default defineHandler<Req.FetchRequest, Res.FetchResponse>(Req, Res, {
     const lease = new Lease(ctx.services.readBuffers);
     const logs = targets.map((t) => t.log).filter((l): l is PartitionLog => l !== undefined);
     const endsBefore: number[] = new Array(logs.length);
-    for (;;) {
-      for (let i = 0; i < logs.length; i++) endsBefore[i] = logs[i]!.logEndOffset;
-      const { outs, bytes, anyError, fills } = await readAll(targets, req, readCommitted, logger, lease.alloc);
-      const now = Date.now();
-      if (bytes >= req.minBytes || anyError || now >= deadline || targets.length === 0) {
-        for (let i = 0; i < targets.length; i++) {
-          const t = targets[i]!;
-          const out = outs[i]!;
-          // A full response carries every partition; a session it opened records what it told.
-          if (t.cached !== undefined) {
-            session!.mustRespond(t.cached, out.errorCode!, out.records?.length ?? 0, out.highWatermark!, out.lastStableOffset!, out.logStartOffset!);
+    try {
+      for (;;) {
+        for (let i = 0; i < logs.length; i++) endsBefore[i] = logs[i]!.logEndOffset;
+        const { outs, bytes, anyError, fills } = await readAll(targets, req, readCommitted, logger, lease);
+        const now = Date.now();
+        if (bytes >= req.minBytes || anyError || now >= deadline || targets.length === 0) {
+          for (let i = 0; i < targets.length; i++) {
+            const t = targets[i]!;
+            const out = outs[i]!;
+            // A full response carries every partition; a session it opened records what it told.
+            if (t.cached !== undefined) {
+              session!.mustRespond(t.cached, out.errorCode!, out.records?.length ?? 0, out.highWatermark!, out.lastStableOffset!, out.logStartOffset!);
+            }
+            (topicsOut[t.topicIndex]!.partitions as Input<Res.PartitionData>[]).push(out);
           }
-          (topicsOut[t.topicIndex]!.partitions as Input<Res.PartitionData>[]).push(out);
+          for (const { part, filled } of fills) ctx.deferPart(part, filled);
+          // The buffers go back to the pool once the socket has the bytes and no read still writes into them.
+          ctx.onResponseDone(() => settled(fills).then(() => lease.releaseAll()));
+          return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses: topicsOut };
         }
-        for (const { part, filled } of fills) ctx.deferPart(part, filled);
-        // The buffers go back to the pool once the socket has the bytes and no read still writes into them.
-        ctx.onResponseDone(() => settled(fills).then(() => lease.releaseAll()));
-        return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses: topicsOut };
+        // Not enough yet: this round's reads are dropped (once finished) and done again after the wait.
+        if (fills.length > 0) await settled(fills);
+        lease.releaseAll();
+        // An append that landed while the reads were in flight (large ones go to the threadpool) woke nobody: read
+        // again at once instead of waiting for the next one or for maxWaitMs. The check and the waiters' registration
+        // run in the same tick, so nothing slips between them.
+        if (logs.some((log, i) => log.logEndOffset !== endsBefore[i])) continue;
+        await partitions.waitForData(logs, deadline - now);
       }
-      // Not enough yet: this round's reads are dropped (once finished) and done again after the wait.
-      if (fills.length > 0) await settled(fills);
-      lease.releaseAll();
-      // An append that landed while the reads were in flight (large ones go to the threadpool) woke nobody: read
-      // again at once instead of waiting for the next one or for maxWaitMs. The check and the waiters' registration
-      // run in the same tick, so nothing slips between them.
-      if (logs.some((log, i) => log.logEndOffset !== endsBefore[i])) continue;
-      await partitions.waitForData(logs, deadline - now);
+    } catch (err) {
+      lease.releaseHolds();
+      throw err;
     }
   },
 });
@@ -142,53 +148,58 @@ async function answerIncremental(
   const readable = authorizationEnabled(ctx) ? readableTopics(ctx, req, session.topicNames) : null;
   const deadline = Date.now() + Math.max(0, req.maxWaitMs);
   const lease = new Lease(ctx.services.readBuffers);
-  for (;;) {
-    const seq = session.dataSeq;
-    const targets: Target[] = [];
-    for (const p of session.partitions.values()) {
-      const log = p.log;
-      const denied = readable !== null && isDenied(readable, session.usesTopicIds ? p.record?.name : p.topic);
-      const error = partitionError(p, p.record, log, denied, version, ctx.services.partitions);
-      if (
-        error === ErrorCode.NONE &&
-        p.fetchOffset === log!.logEndOffset &&
-        p.highWatermark === log!.highWatermark &&
-        p.lastStableOffset === log!.lastStableOffset &&
-        p.logStartOffset === log!.logStartOffset
-      ) {
-        continue; // caught up and nothing moved: not in this answer
-      }
-      targets.push({ topicIndex: -1, partition: p, log: denied ? undefined : log, error, cached: p });
-    }
-    if (targets.length > 0 || Date.now() >= deadline) {
-      const { outs, bytes, anyError, fills } = await readAll(targets, req, readCommitted, logger, lease.alloc);
-      if (bytes >= req.minBytes || anyError || Date.now() >= deadline) {
-        // one response topic per run of partitions of the same topic, in the session's fetch order
-        const responses: Input<Res.FetchableTopicResponse>[] = [];
-        for (let i = 0; i < targets.length; i++) {
-          const p = targets[i]!.cached!;
-          const out = outs[i]!;
-          const records = out.records?.length ?? 0;
-          if (!session.mustRespond(p, out.errorCode!, records, out.highWatermark!, out.lastStableOffset!, out.logStartOffset!)) continue;
-          const last = responses[responses.length - 1];
-          if (last === undefined || last.topicId !== p.topicId || last.topic !== p.topic) {
-            responses.push({ topic: p.topic, topicId: p.topicId, partitions: [out] });
-          } else (last.partitions as Input<Res.PartitionData>[]).push(out);
-          // partitions that returned records go behind the others next time
-          if (records > 0) session.moveToEnd(p);
+  try {
+    for (;;) {
+      const seq = session.dataSeq;
+      const targets: Target[] = [];
+      for (const p of session.partitions.values()) {
+        const log = p.log;
+        const denied = readable !== null && isDenied(readable, session.usesTopicIds ? p.record?.name : p.topic);
+        const error = partitionError(p, p.record, log, denied, version, ctx.services.partitions);
+        if (
+          error === ErrorCode.NONE &&
+          p.fetchOffset === log!.logEndOffset &&
+          p.highWatermark === log!.highWatermark &&
+          p.lastStableOffset === log!.lastStableOffset &&
+          p.logStartOffset === log!.logStartOffset
+        ) {
+          continue; // caught up and nothing moved: not in this answer
         }
-        for (const { part, filled } of fills) ctx.deferPart(part, filled);
-        ctx.onResponseDone(() => settled(fills).then(() => lease.releaseAll()));
-        return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session.id, responses };
+        targets.push({ topicIndex: -1, partition: p, log: denied ? undefined : log, error, cached: p });
       }
-      // Not enough yet: this round's reads are dropped (once finished) and done again after the wait.
-      if (fills.length > 0) await settled(fills);
-      lease.releaseAll();
+      if (targets.length > 0 || Date.now() >= deadline) {
+        const { outs, bytes, anyError, fills } = await readAll(targets, req, readCommitted, logger, lease);
+        if (bytes >= req.minBytes || anyError || Date.now() >= deadline) {
+          // one response topic per run of partitions of the same topic, in the session's fetch order
+          const responses: Input<Res.FetchableTopicResponse>[] = [];
+          for (let i = 0; i < targets.length; i++) {
+            const p = targets[i]!.cached!;
+            const out = outs[i]!;
+            const records = out.records?.length ?? 0;
+            if (!session.mustRespond(p, out.errorCode!, records, out.highWatermark!, out.lastStableOffset!, out.logStartOffset!)) continue;
+            const last = responses[responses.length - 1];
+            if (last === undefined || last.topicId !== p.topicId || last.topic !== p.topic) {
+              responses.push({ topic: p.topic, topicId: p.topicId, partitions: [out] });
+            } else (last.partitions as Input<Res.PartitionData>[]).push(out);
+            // partitions that returned records go behind the others next time
+            if (records > 0) session.moveToEnd(p);
+          }
+          for (const { part, filled } of fills) ctx.deferPart(part, filled);
+          ctx.onResponseDone(() => settled(fills).then(() => lease.releaseAll()));
+          return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session.id, responses };
+        }
+        // Not enough yet: this round's reads are dropped (once finished) and done again after the wait.
+        if (fills.length > 0) await settled(fills);
+        lease.releaseAll();
+      }
+      // An append during this round's reads (they may go to the threadpool) has been counted: look again at once.
+      if (session.dataSeq !== seq) continue;
+      const left = deadline - Date.now();
+      if (left > 0) await session.waitForData(left);
     }
-    // An append during this round's reads (they may go to the threadpool) has been counted: look again at once.
-    if (session.dataSeq !== seq) continue;
-    const left = deadline - Date.now();
-    if (left > 0) await session.waitForData(left);
+  } catch (err) {
+    lease.releaseHolds();
+    throw err;
   }
 }
 
@@ -351,7 +362,7 @@ async function readAll(
   req: Req.FetchRequest,
   readCommitted: boolean,
   logger: { error(obj: object, msg: string): void },
-  alloc: (size: number) => Buffer,
+  lease: Lease,
 ): Promise<{ outs: Input<Res.PartitionData>[]; bytes: number; anyError: boolean; fills: StreamedPart[] }> {
   let budget = req.maxBytes;
   let plannedAny = false;
@@ -392,7 +403,8 @@ async function readAll(
       maxBytes: Math.min(t.partition.partitionMaxBytes, Math.max(0, budget)),
       minOneBatch: !plannedAny,
       isolation: readCommitted ? ('read_committed' as const) : ('read_uncommitted' as const),
-      alloc,
+      alloc: lease.alloc,
+      hold: lease.hold,
       stream: true,
     };
     try {
