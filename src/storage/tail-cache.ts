@@ -37,6 +37,7 @@ export class TailRing {
   private head = 0;
   /** ranges [start, end) that readers hold (pin): never written over until released */
   private readonly pins = new Set<{ start: number; end: number }>();
+  private heldBytes = 0;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -97,7 +98,19 @@ export class TailRing {
   hold(position: number, length: number): { view: Buffer; release: () => void } {
     const pin = { start: position, end: position + length };
     this.pins.add(pin);
-    return { view: this.buf!.subarray(position, position + length), release: () => void this.pins.delete(pin) };
+    this.heldBytes += length;
+    const release = (): void => {
+      if (this.pins.delete(pin)) this.heldBytes -= length;
+    };
+    return { view: this.buf!.subarray(position, position + length), release };
+  }
+
+  /**
+   * Whether `length` more bytes may be held: at most half the ring is, so readers that do not read their sockets
+   * (a stalled consumer) leave the other half to the caches; past that, reads copy.
+   */
+  mayHold(length: number): boolean {
+    return this.heldBytes + length <= this.capacity / 2;
   }
 
   /** ranges held now (for tests and metrics) */
@@ -188,8 +201,8 @@ export class TailCache {
   /**
    * Collects batches starting with the one that holds `offset` (or the next one after a gap), up to maxBytes (the
    * first one regardless when minOneBatch) and below `limitOffset`, and pushes one buffer per batch to `out`: views
-   * of the ring when `hold` is given (each held range's release goes to `hold`, see ReadOptions.hold), else copies
-   * in one buffer from `alloc` (a new one by default). Returns the bytes collected, or -1 when `offset` is below
+   * of the ring when `hold` is given and the ring may hold that much more (each held range's release goes to
+   * `hold`, see ReadOptions.hold), else copies in one buffer from `alloc` (a new one by default). Returns the bytes collected, or -1 when `offset` is below
    * what the cache holds.
    */
   read(
@@ -221,7 +234,7 @@ export class TailCache {
       total += size;
     }
     if (total === 0) return 0;
-    if (hold !== undefined) {
+    if (hold !== undefined && this.ring.mayHold(total)) {
       // Batches of one append are adjacent in the ring: one held view per run of adjacent batches.
       let i = first;
       while (i < end) {

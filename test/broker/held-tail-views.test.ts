@@ -1,6 +1,7 @@
 // A fetch at the tail is answered with views of the broker's tail cache, held until the response is on the socket
 // (storage/tail-cache.ts, ReadOptions.hold). Here a consumer sends a Fetch whose answer (~21 MiB, all of it in the
-// tail cache) is more than loopback's socket buffers take, and stops reading; meanwhile other partitions take
+// tail cache: up to half the 32 MiB ring goes out as held views, the rest as copies) is more than loopback's socket
+// buffers take, and stops reading; meanwhile other partitions take
 // ~100 MiB of appends, lapping the 32 MiB cache ring three times. The answer the consumer finally reads must be
 // exactly what was produced: a view the ring wrote over before the broker had written it out would show up as a
 // bad CRC or wrong records. The ring keeps serving the other partitions' tails around the held bytes meanwhile.

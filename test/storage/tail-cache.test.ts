@@ -237,24 +237,51 @@ describe('tail cache', () => {
     assert.notDeepEqual(Buffer.concat(held.batches), snapshot, 'released: the ring writes there again');
   });
 
-  it('keeps nothing new while readers hold every place it could go', () => {
+  it('holds at most half the ring: past that, reads copy', () => {
+    const ring = new TailRing(8192);
+    const cache = new TailCache(8192, ring);
+    const batches: Buffer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const b = numbered('h', i, 1, 1500);
+      new RecordBatch(b).baseOffset = i;
+      cache.append(b);
+      batches.push(b);
+    }
+    const releases: (() => void)[] = [];
+    const first: Buffer[] = [];
+    cache.read(0, 1 << 20, true, Number.MAX_SAFE_INTEGER, first, undefined, (r) => releases.push(r)); // ~4.6 KB
+    assert.equal(releases.length, 0, 'more than half the ring: copied, not held');
+    const some: Buffer[] = [];
+    cache.read(1, 1 << 20, true, Number.MAX_SAFE_INTEGER, some, undefined, (r) => releases.push(r)); // ~3 KB
+    assert.equal(releases.length, 1, 'held');
+    const more: Buffer[] = [];
+    cache.read(2, 1 << 20, true, Number.MAX_SAFE_INTEGER, more, undefined, (r) => releases.push(r));
+    assert.equal(releases.length, 1, 'would pass half the ring: copied');
+    assert.deepEqual(Buffer.concat(more), batches[2]);
+    releases[0]!();
+    cache.read(2, 1 << 20, true, Number.MAX_SAFE_INTEGER, more, undefined, (r) => releases.push(r));
+    assert.equal(releases.length, 2, 'held again once released');
+  });
+
+  it('keeps nothing new while held bytes leave no room for it', () => {
     const ring = new TailRing(4096);
     const a = new TailCache(4096, ring);
     const b = new TailCache(4096, ring);
-    const first = numbered('a', 0, 1, 1500);
+    const first = numbered('a', 0, 1, 1300);
     a.append(first);
     const second = numbered('a', 1, 1, 1500);
     new RecordBatch(second).baseOffset = 1;
     a.append(second);
     const held: (() => void)[] = [];
     const out: Buffer[] = [];
-    assert.equal(a.read(0, 1 << 20, true, Number.MAX_SAFE_INTEGER, out, undefined, (r) => held.push(r)), first.length + second.length);
+    assert.equal(a.read(1, 1 << 20, true, Number.MAX_SAFE_INTEGER, out, undefined, (r) => held.push(r)), second.length);
     assert.equal(ring.heldRanges, 1);
-    // 3,000 of the 4,096 bytes are held: a 1,500-byte append fits in neither the rest nor, after a wrap, before them
+    // `second` is held in the middle of the ring: a batch as large fits neither after it nor before it
     const third = numbered('b', 0, 1, 1500);
+    assert.ok(first.length < third.length && ring.capacity - first.length - second.length < third.length);
     b.append(third);
     assert.equal(b.cachedBytes, 0, 'not kept');
-    assert.deepEqual(Buffer.concat(out), Buffer.concat([first, second]), 'held bytes intact');
+    assert.deepEqual(Buffer.concat(out), second, 'held bytes intact');
     assert.equal(b.read(0, 1 << 20, true, Number.MAX_SAFE_INTEGER, [], undefined), -1);
     held[0]!();
     b.append(third);
