@@ -62,8 +62,9 @@ export class TailRing {
     for (;;) {
       if (pos + n > this.capacity) {
         // Wrap: everything still stored after `pos` (the oldest regions, from the previous lap) goes first, so that
-        // the regions left stay in ring order from `head`.
-        if (++wraps > 2) return null;
+        // the regions left stay in ring order from `head`. A second wrap means a whole pass from the start found
+        // no room between held ranges.
+        if (++wraps > 1 && this.pins.size > 0) return null;
         while (this.head < this.owners.length && this.starts[this.head]! >= pos) this.evictHead();
         pos = 0;
       }
@@ -202,8 +203,8 @@ export class TailCache {
    * Collects batches starting with the one that holds `offset` (or the next one after a gap), up to maxBytes (the
    * first one regardless when minOneBatch) and below `limitOffset`, and pushes one buffer per batch to `out`: views
    * of the ring when `hold` is given and the ring may hold that much more (each held range's release goes to
-   * `hold`, see ReadOptions.hold), else copies in one buffer from `alloc` (a new one by default). Returns the bytes collected, or -1 when `offset` is below
-   * what the cache holds.
+   * `hold`, see ReadOptions.hold), else copies in one buffer from `alloc` (a new one by default). Returns the bytes
+   * collected, or -1 when `offset` is below what the cache holds.
    */
   read(
     offset: number,
