@@ -644,9 +644,11 @@ async function runScenario(ctx: Ctx, sourceKind: 'umbra' | 'kafka', partitions: 
   const o = ctx.opts;
   const batchRecords = batchRecordsFor(o, recordBytes);
   const perRequest = Math.min(o.perRequest, partitions);
+  const plan = trimPlan(o, partitions);
   const sc: Scenario = {
     source: sourceKind,
     brokerSettings: logSettings(o, partitions, 'umbra'),
+    ...(plan !== null ? { trim: { keepBytes: plan.keepBytes, stepBytes: plan.stepBytes } } : {}),
     sourceName: sourceKind,
     sourceHow: '',
     partitions,

@@ -332,7 +332,9 @@ function detailTable(s: Scenario): Table {
   }
   return {
     title: `${scenarioName(s)}: ${s.batchRecords} records per batch, ${s.perRequest} batches per request (${fmtInt(s.requestBytes)} B)${
-      s.brokerSettings && Object.keys(s.brokerSettings).length ? `, segments ${fmtMiB(s.brokerSettings['log.segment.bytes'])} MiB, retention ${fmtMiB(s.brokerSettings['log.retention.bytes'])} MiB per partition` : ''
+      s.brokerSettings && Object.keys(s.brokerSettings).length ? `, segments ${fmtMiB(s.brokerSettings['log.segment.bytes'])} MiB` : ''
+    }${
+      s.trim ? `, each partition cut back to ${fmtMiB(s.trim.keepBytes)} MiB once it holds ${fmtMiB(s.trim.keepBytes + s.trim.stepBytes)} MiB` : ''
     }, ${fmt2(s.seconds)} s`,
     head: ['replicator', 'phase', 'ingest MiB/s', 'replicated MiB/s', 'lag max / p99 / mean', 'lag slope /s', 'latency p50 / p99 / max ms (probes)', 'cores', 'other cores', 'drain s', 'produce p50 / p99 ms', 'gaps', 'waiting for a CPU (main threads) / I/O and CPU pressure'],
     rows,

@@ -105,8 +105,10 @@ export interface NoLinkIngest {
 
 export interface Scenario {
   source: 'umbra' | 'kafka';
-  /** broker settings of every broker in the scenario (segment size and retention: see --retention-mib) */
+  /** broker settings of every broker in the scenario (segment size: see options.ts trimPlan) */
   brokerSettings: Record<string, string | number>;
+  /** what the bench's trimming keeps per partition, bytes: cut back to `keepBytes` once it holds `keepBytes + stepBytes` (absent: everything kept) */
+  trim?: { keepBytes: number; stepBytes: number };
   sourceName: string;
   sourceHow: string;
   partitions: number;
