@@ -412,11 +412,10 @@ function profileArgs(ctx: Ctx, name: string): string[] {
   return [...extra, '--cpu-prof', `--cpu-prof-dir=${ctx.opts.profileDir}`, `--cpu-prof-name=${file}`];
 }
 
-/** Records per partition a topic keeps on a broker after a cut, and how many more it takes to cut (Trimmer.add). */
-function keepRecords(ctx: Ctx, sc: Scenario): { keep: number; step: number } {
-  const plan = trimPlan(ctx.opts, sc.partitions);
-  if (plan === null) return { keep: Infinity, step: Infinity };
-  return { keep: plan.keepBytes / sc.bytesPerRecord, step: plan.stepBytes / sc.bytesPerRecord };
+/** The scenario's trimming in records per partition: kept after a cut, and how many more it takes to cut (Trimmer.add). */
+function trimRecords(sc: Scenario): { keep: number; step: number } {
+  if (sc.trim === undefined) return { keep: Infinity, step: Infinity };
+  return { keep: sc.trim.keepBytes / sc.bytesPerRecord, step: sc.trim.stepBytes / sc.bytesPerRecord };
 }
 
 function mm2Settings(opts: ShadowOptions, partitions: number): Mm2Settings {
@@ -476,7 +475,7 @@ async function runLink(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setu
     run.how = `POST /v1/shadow-links ${JSON.stringify(doc)} (other client_options at their defaults: fetch_wait_max_ms 500, fetch_min_bytes 1, fetch_max_bytes 20 MiB, fetch_partition_max_bytes 5 MiB)`;
     const tReady = performance.now();
     await adminCall(shadow, 'POST', '/v1/shadow-links', doc);
-    ctx.trimmer.add(source, 'lv_u', sc.partitions, keepRecords(ctx, sc), { broker: shadow, topic: 'lv_u' });
+    ctx.trimmer.add(source, 'lv_u', sc.partitions, trimRecords(sc), { broker: shadow, topic: 'lv_u' });
     await waitForLink(shadow, 'bench', topics, 60_000);
     await primeAndWait(source, shadow, topics, 60_000);
     run.readySeconds = (performance.now() - tReady) / 1000;
@@ -563,8 +562,8 @@ async function runMm2(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setup
       { name: 'pr_m', partitions: 1 },
     ];
     await createTopics(source, topics);
-    ctx.trimmer.add(source, 'lv_m', sc.partitions, keepRecords(ctx, sc), { broker: target, topic: 'lv_m' });
-    ctx.trimmer.add(target, 'lv_m', sc.partitions, keepRecords(ctx, sc));
+    ctx.trimmer.add(source, 'lv_m', sc.partitions, trimRecords(sc), { broker: target, topic: 'lv_m' });
+    ctx.trimmer.add(target, 'lv_m', sc.partitions, trimRecords(sc));
     const tReady = performance.now();
     mm2 = await startMm2(source, target, topics.map((t) => t.name), mm2Settings(o, sc.partitions), path.join(dir, 'mm2-live'));
     run.how = mm2.how;
@@ -611,7 +610,7 @@ async function runMm2(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setup
     const cTarget = await startUmbraBroker(repoRoot, dir, 'mm2-catchup-target', [], sc.brokerSettings);
     target = cTarget;
     ctx.timeline.watch(cTarget.pid, 'shadow');
-    ctx.trimmer.add(cTarget, 'bk', sc.partitions, keepRecords(ctx, sc));
+    ctx.trimmer.add(cTarget, 'bk', sc.partitions, trimRecords(sc));
     let cMm2: RunningMm2 | null = null;
     run.catchUp = await catchUp(
       ctx,
@@ -675,7 +674,7 @@ async function runScenario(ctx: Ctx, sourceKind: 'umbra' | 'kafka', partitions: 
     sc.sourceHow = source.how;
     ctx.timeline.watch(source.pid, 'source');
     await createTopics(source, [{ name: 'bk', partitions }]);
-    ctx.trimmer.add(source, 'bk', partitions, keepRecords(ctx, sc));
+    ctx.trimmer.add(source, 'bk', partitions, trimRecords(sc));
 
     // 1. no link: the source's max ingest; the topic becomes the catch-up backlog
     syncDisks();

@@ -225,7 +225,6 @@ export class LogSegment {
     });
   }
 
-
   read(buf: Buffer, offset: number, length: number, position: number): number {
     return readFully(this.fs, this.fd, buf, offset, length, position);
   }
@@ -501,5 +500,4 @@ export class LogSegment {
     }
     return renamed;
   }
-
 }

@@ -235,47 +235,35 @@ export class TailCache {
       total += size;
     }
     if (total === 0) return 0;
-    if (hold !== undefined && this.ring.mayHold(total)) {
-      // Batches of one append are adjacent in the ring: one held view per run of adjacent batches.
-      let i = first;
-      while (i < end) {
-        const runStart = this.positions[i]!;
-        let runEnd = i;
-        let runLength = 0;
-        while (runEnd < end && this.positions[runEnd] === runStart + runLength) runLength += this.sizes[runEnd++]!;
-        const { view, release } = this.ring.hold(runStart, runLength);
-        hold(release);
-        let at = 0;
-        for (; i < runEnd; i++) {
-          const size = this.sizes[i]!;
-          out.push(view.subarray(at, at + size));
-          at += size;
-        }
-      }
-      return total;
-    }
-    const dest = alloc ? alloc(total) : Buffer.allocUnsafe(total);
-    // Batches of one append are adjacent in the ring: copy each run of adjacent batches at once.
+    // Held views, or one buffer the batches are copied into. Batches of one append are adjacent in the ring: one view
+    // (or one copy) per run of adjacent batches.
+    const holding = hold !== undefined && this.ring.mayHold(total);
+    const dest = holding ? null : alloc ? alloc(total) : Buffer.allocUnsafe(total);
     let at = 0;
-    let runStart = this.positions[first]!;
-    let runLength = 0;
-    for (let i = first; i < end; i++) {
-      const position = this.positions[i]!;
-      const size = this.sizes[i]!;
-      if (position !== runStart + runLength) {
+    let i = first;
+    while (i < end) {
+      const runStart = this.positions[i]!;
+      let runEnd = i;
+      let runLength = 0;
+      while (runEnd < end && this.positions[runEnd] === runStart + runLength) runLength += this.sizes[runEnd++]!;
+      let src: Buffer;
+      let pos: number;
+      if (dest === null) {
+        const held = this.ring.hold(runStart, runLength);
+        hold!(held.release);
+        src = held.view;
+        pos = 0;
+      } else {
         this.ring.copyOut(runStart, runLength, dest, at);
-        at += runLength;
-        runStart = position;
-        runLength = 0;
+        src = dest;
+        pos = at;
       }
-      runLength += size;
-    }
-    this.ring.copyOut(runStart, runLength, dest, at);
-    at = 0;
-    for (let i = first; i < end; i++) {
-      const size = this.sizes[i]!;
-      out.push(dest.subarray(at, at + size));
-      at += size;
+      for (; i < runEnd; i++) {
+        const size = this.sizes[i]!;
+        out.push(src.subarray(pos, pos + size));
+        pos += size;
+      }
+      at += runLength;
     }
     return total;
   }

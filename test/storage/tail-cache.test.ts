@@ -38,6 +38,14 @@ function recordingAlloc(): { alloc: (size: number) => Buffer; buffers: Buffer[] 
   };
 }
 
+/** A repeatable random integer in [0, n) from a seed (the high bits of an LCG: its low bits repeat with short periods). */
+function seeded(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return (seed >>> 12) % n;
+  };
+}
+
 function sharesMemory(a: Buffer, b: Buffer): boolean {
   return a.buffer === b.buffer;
 }
@@ -113,11 +121,7 @@ describe('tail cache', () => {
     const b = logs(plain);
     const next = [0, 0, 0];
     // A deterministic mix of partitions and sizes, some appends with several batches.
-    let seed = 7;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const rand = seeded(7);
     for (let i = 0; i < 600; i++) {
       const p = rand(3) === 0 ? rand(3) : 0; // partition 0 is the busy one
       const parts: Buffer[] = [];
@@ -159,11 +163,7 @@ describe('tail cache', () => {
     const caches = [new TailCache(4096, ring), new TailCache(1500, ring), new TailCache(4096, ring)];
     const contents: Buffer[][] = [[], [], []];
     const next = [0, 0, 0];
-    let seed = 11;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const rand = seeded(11);
     for (let i = 0; i < 3000; i++) {
       const p = rand(3);
       const count = 1 + rand(3);
@@ -294,11 +294,7 @@ describe('tail cache', () => {
     const contents: Buffer[][] = [[], [], []];
     const next = [0, 0, 0];
     const holds: { views: Buffer[]; copy: Buffer; releases: (() => void)[] }[] = [];
-    let seed = 29;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return (seed >>> 12) % n; // the high bits: the low bits of this generator repeat with short periods
-    };
+    const rand = seeded(29);
     let heldReads = 0;
     let skipped = 0;
     const heldEnd = (ring as unknown as { heldEnd(start: number, end: number): number }).heldEnd.bind(ring);
