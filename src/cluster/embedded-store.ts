@@ -13,7 +13,7 @@
 // acknowledged. Compaction writes the snapshot to a temp file, fsyncs it, renames it over the old one and fsyncs the
 // directory, and only then empties the journal; a crash in between leaves journal records the snapshot already
 // covers, which loading skips by sequence number.
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../protocol/crc32c.js';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';

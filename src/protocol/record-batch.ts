@@ -8,7 +8,7 @@
 //
 // The CRC leaves out baseOffset, batchLength, partitionLeaderEpoch and magic, so the broker assigns offsets and the
 // leader epoch without touching it. Changing attributes or timestamps (LogAppendTime) needs updateCrc().
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import { ErrorCode, KafkaError } from './errors.js';
 import { readInt64, Reader, Writer, writeInt64 } from './primitives.js';
 import { Compression, compress, decompress, type CompressionCodec } from './compression.js';
@@ -87,7 +87,7 @@ export function frameSizeAt(buf: Buffer, pos: number, end: number = buf.length):
 
 /** CRC-32C of a batch as stored: over attributes .. end. */
 export function computeBatchCrc(buf: Buffer, pos: number, size: number): number {
-  return crc32c(buf.subarray(pos + ATTRIBUTES_OFFSET, pos + size)) >>> 0;
+  return crc32c(buf.subarray(pos + ATTRIBUTES_OFFSET, pos + size));
 }
 
 /**
