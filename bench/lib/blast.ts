@@ -1,6 +1,6 @@
 // The baseline clients. `runBlast`: raw bytes to a bare Node server (discarding, or appending to a file) in
-// `chunkSize` writes, honouring backpressure; the run ends when the server has read everything and closed, so the
-// time includes the drain. `runDrain`: the other direction, the way the fetch loop reads (into one reused buffer).
+// `chunkSize` writes, honouring backpressure, measured after an optional warmup; the run ends when the server has
+// read everything and closed, so the time includes the drain. `runDrain`: the other direction, the way the fetch loop reads (into one reused buffer).
 
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -14,21 +14,36 @@ export function runBlast(job: BlastJob): Promise<BlastResult> {
     let bytes = 0;
     let start = 0;
     let cpu: CpuMeter | null = null;
+    let measureAt = 0;
     let stopAt = 0;
     const write = () => {
-      while (performance.now() < stopAt) {
+      let now = performance.now();
+      while (now < stopAt) {
+        if (cpu === null && now >= measureAt) {
+          // the measured window starts here: what was written so far is warmup (the socket buffers hold a few MB
+          // of it at most, against seconds of data)
+          start = now;
+          bytes = 0;
+          cpu = new CpuMeter();
+        }
         bytes += chunk.length;
         if (!socket.write(chunk)) {
           socket.once('drain', write);
           return;
         }
+        now = performance.now();
+      }
+      if (cpu === null) {
+        // a backpressure wait outlasted the whole measured window: measure the drain alone rather than nothing
+        start = now;
+        bytes = 0;
+        cpu = new CpuMeter();
       }
       socket.end();
     };
     socket.once('connect', () => {
-      start = performance.now();
-      stopAt = start + job.seconds * 1000;
-      cpu = new CpuMeter();
+      measureAt = performance.now() + (job.warmupSeconds ?? 0) * 1000;
+      stopAt = measureAt + job.seconds * 1000;
       write();
     });
     socket.on('error', reject);

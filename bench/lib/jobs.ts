@@ -36,12 +36,17 @@ export interface FetchJob {
   verifyAllCrcs: boolean;
 }
 
-/** Raw bytes to a baseline server: `chunkSize` writes for `seconds`, then wait until the server has read everything. */
+/**
+ * Raw bytes to a baseline server: `chunkSize` writes for `warmupSeconds` (unmeasured) + `seconds`, then wait until
+ * the server has read everything.
+ */
 export interface BlastJob {
   kind: 'blast';
   host: string;
   port: number;
   seconds: number;
+  /** written before the measured window starts (default 0) */
+  warmupSeconds?: number;
   chunkSize: number;
 }
 

@@ -48,6 +48,9 @@ export interface BenchReport {
     fetchMaxBytes: number;
     fetchPartitionMaxBytes: number;
     baselineSeconds: number;
+    /** the TCP-to-file pipe's unmeasured and measured seconds (absent in reports from before it ran as long as a produce phase) */
+    pipeWarmup?: number;
+    pipeSeconds?: number;
     dataDir: string;
     keptDataDir: boolean;
   };
@@ -281,7 +284,14 @@ function workloadLines(r: BenchReport): string[] {
             'latency = request written → response read, per request',
         ]
       : []),
-    ...(Object.keys(r.baselines).length ? [`baselines: ${w.baselineSeconds} s each, the same load generator process`] : []),
+    ...(Object.keys(r.baselines).length
+      ? [
+          w.pipeSeconds === undefined
+            ? `baselines: ${w.baselineSeconds} s each, the same load generator process`
+            : `baselines: ${w.baselineSeconds} s each, the TCP-to-file pipe as long as a produce phase (${w.pipeSeconds} s measured after ` +
+              `${w.pipeWarmup ?? 0} s warmup: appends outlast free page cache and meet the kernel's writeback), the same load generator process`,
+        ]
+      : []),
     'MiB = 2^20 B: of record batches for produce and fetch (records are ~1 % larger than their values), raw bytes for the baselines',
   ];
 }
