@@ -3,8 +3,8 @@
 //
 // Two native implementations, the faster one used when it loads:
 // - aws-crt's aws-c-checksums (the AWS common runtime, prebuilt for linux/darwin/windows in the npm package): it
-//   folds with carry-less multiplication (PCLMULQDQ / VPCLMULQDQ) and runs the CRC32 instruction on three streams at
-//   once, ~21 GB/s on 64 KiB here;
+//   folds with carry-less multiplication (AVX-512 VPCLMULQDQ where the CPU has it) or runs the CRC32 instruction on
+//   several streams at once, ~21 GB/s on 64 KiB here;
 // - @node-rs/crc32: one serial chain of the CRC32 instruction, ~4 GB/s here, where each step waits for the last.
 // Measured with 64 KiB batches at saturation (bench:shadow, 16 p × 1 KiB) the CRC was 15 % of the source broker's
 // busy time and 20 % of the shadow's with @node-rs/crc32 alone.
