@@ -1,6 +1,7 @@
 // The baseline clients. `runBlast`: raw bytes to a bare Node server (discarding, or appending to a file) in
 // `chunkSize` writes, honouring backpressure, measured after an optional warmup; the run ends when the server has
-// read everything and closed, so the time includes the drain. `runDrain`: the other direction, the way the fetch loop reads (into one reused buffer).
+// read everything and closed, so the time includes the drain. `runDrain`: the other direction, the way the fetch
+// loop reads (into one reused buffer).
 
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -14,14 +15,16 @@ export function runBlast(job: BlastJob): Promise<BlastResult> {
     let bytes = 0;
     let start = 0;
     let cpu: CpuMeter | null = null;
+    let warm = false;
     let measureAt = 0;
     let stopAt = 0;
     const write = () => {
       let now = performance.now();
       while (now < stopAt) {
-        if (cpu === null && now >= measureAt) {
-          // the measured window starts here: what was written so far is warmup (the socket buffers hold a few MB
-          // of it at most, against seconds of data)
+        if (!warm && now >= measureAt) {
+          // the measured window starts again here: what was written so far is warmup (the socket buffers hold a
+          // few MB of it at most, against seconds of data)
+          warm = true;
           start = now;
           bytes = 0;
           cpu = new CpuMeter();
@@ -33,16 +36,12 @@ export function runBlast(job: BlastJob): Promise<BlastResult> {
         }
         now = performance.now();
       }
-      if (cpu === null) {
-        // a backpressure wait outlasted the whole measured window: measure the drain alone rather than nothing
-        start = now;
-        bytes = 0;
-        cpu = new CpuMeter();
-      }
       socket.end();
     };
     socket.once('connect', () => {
-      measureAt = performance.now() + (job.warmupSeconds ?? 0) * 1000;
+      start = performance.now();
+      cpu = new CpuMeter();
+      measureAt = start + (job.warmupSeconds ?? 0) * 1000;
       stopAt = measureAt + job.seconds * 1000;
       write();
     });
