@@ -46,6 +46,29 @@ function seeded(seed: number): (n: number) => number {
   };
 }
 
+/**
+ * Three caches over one ring, fed random appends (1-3 records each) for the model checks; `contents[p]` is everything
+ * appended to cache p, in order.
+ */
+function threeCaches(ringBytes: number, limits: [number, number, number]) {
+  const ring = new TailRing(ringBytes);
+  const caches = limits.map((limit) => new TailCache(limit, ring));
+  const contents: Buffer[][] = [[], [], []];
+  const next = [0, 0, 0];
+  /** appends to a random cache a batch padded up to `maxPad` bytes; returns which cache */
+  const appendRandom = (rand: (n: number) => number, maxPad: number): number => {
+    const p = rand(3);
+    const count = 1 + rand(3);
+    const b = numbered(`c${p}`, next[p]!, count, rand(maxPad));
+    new RecordBatch(b).baseOffset = next[p]!;
+    next[p]! += count;
+    caches[p]!.append(b);
+    contents[p]!.push(b);
+    return p;
+  };
+  return { ring, caches, contents, appendRandom };
+}
+
 function sharesMemory(a: Buffer, b: Buffer): boolean {
   return a.buffer === b.buffer;
 }
@@ -159,19 +182,10 @@ describe('tail cache', () => {
   });
 
   it('evicts whole regions in order when the ring wraps (model check)', () => {
-    const ring = new TailRing(4096);
-    const caches = [new TailCache(4096, ring), new TailCache(1500, ring), new TailCache(4096, ring)];
-    const contents: Buffer[][] = [[], [], []];
-    const next = [0, 0, 0];
+    const { ring, caches, contents, appendRandom } = threeCaches(4096, [4096, 1500, 4096]);
     const rand = seeded(11);
     for (let i = 0; i < 3000; i++) {
-      const p = rand(3);
-      const count = 1 + rand(3);
-      const b = numbered(`c${p}`, next[p]!, count, rand(400));
-      new RecordBatch(b).baseOffset = next[p]!;
-      next[p]! += count;
-      caches[p]!.append(b);
-      contents[p]!.push(b);
+      appendRandom(rand, 400);
       // Whatever a cache still holds is a suffix of what was appended to it, byte for byte.
       for (let q = 0; q < 3; q++) {
         const all = contents[q]!;
@@ -289,10 +303,7 @@ describe('tail cache', () => {
   });
 
   it('never changes held views while caches share a ring (model check)', () => {
-    const ring = new TailRing(8192);
-    const caches = [new TailCache(8192, ring), new TailCache(3000, ring), new TailCache(8192, ring)];
-    const contents: Buffer[][] = [[], [], []];
-    const next = [0, 0, 0];
+    const { ring, caches, contents, appendRandom } = threeCaches(8192, [8192, 3000, 8192]);
     const holds: { views: Buffer[]; copy: Buffer; releases: (() => void)[] }[] = [];
     const rand = seeded(29);
     let heldReads = 0;
@@ -304,13 +315,7 @@ describe('tail cache', () => {
       return until;
     };
     for (let i = 0; i < 4000; i++) {
-      const p = rand(3);
-      const count = 1 + rand(3);
-      const b = numbered(`c${p}`, next[p]!, count, rand(500));
-      new RecordBatch(b).baseOffset = next[p]!;
-      next[p]! += count;
-      caches[p]!.append(b);
-      contents[p]!.push(b);
+      appendRandom(rand, 500);
       if (rand(4) === 0) {
         // a held read of some partition's cached tail, released a few appends later or many
         const q = rand(3);
