@@ -4,11 +4,14 @@
 import { ApiKey } from '../../src/protocol/generated/api.js';
 import * as CreateTopicsRequest from '../../src/protocol/generated/messages/CreateTopicsRequest.js';
 import * as CreateTopicsResponse from '../../src/protocol/generated/messages/CreateTopicsResponse.js';
+import * as DeleteTopicsRequest from '../../src/protocol/generated/messages/DeleteTopicsRequest.js';
+import * as DeleteTopicsResponse from '../../src/protocol/generated/messages/DeleteTopicsResponse.js';
 import * as MetadataRequest from '../../src/protocol/generated/messages/MetadataRequest.js';
 import * as MetadataResponse from '../../src/protocol/generated/messages/MetadataResponse.js';
 import { KafkaConnection, fetchApiVersions, pickVersion, type ApiVersionRanges } from './wire.js';
 
 const TOPIC_ALREADY_EXISTS = 36;
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
 /** The versions the load generator speaks: topic names (not ids), so Produce ≤ 12 and Fetch ≤ 12. */
 export interface WireVersions {
@@ -92,4 +95,18 @@ export async function createTopic(conn: KafkaConnection, ranges: ApiVersionRange
     await sleep(100);
   }
   throw new Error(`topic ${name} has no leader for every partition after ${timeoutMs} ms (${last})`);
+}
+
+/** Deletes topics by name (DeleteTopics ≤ v5: names). Errors per topic are thrown, an unknown topic is not one. */
+export async function deleteTopics(conn: KafkaConnection, ranges: ApiVersionRanges, names: string[]): Promise<void> {
+  const v = pickVersion(ranges, ApiKey.DeleteTopics, 5);
+  const res = await conn.request(
+    ApiKey.DeleteTopics,
+    v,
+    (w) => DeleteTopicsRequest.write(w, v, { topicNames: names, timeoutMs: 30_000 }),
+    DeleteTopicsResponse.read,
+  );
+  for (const r of res.responses) {
+    if (r.errorCode !== 0 && r.errorCode !== UNKNOWN_TOPIC_OR_PARTITION) throw new Error(`DeleteTopics ${r.name}: error ${r.errorCode}`);
+  }
 }

@@ -127,6 +127,32 @@ export function readCpuSeconds(pid: number): number {
 }
 
 /**
+ * user + system CPU seconds of a JVM's JIT compiler threads so far (HotSpot names them "C1 CompilerThreadN" and
+ * "C2 CompilerThreadN"; the kernel keeps the first 15 characters). 0 for a process without them.
+ */
+export function jitCompilerCpuSeconds(pid: number): number {
+  let sum = 0;
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!/^C[12] CompilerThre/.test(comm)) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      sum += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return sum;
+}
+
+/**
  * Seconds the process's main thread has spent runnable but waiting for a CPU (the second field of
  * /proc/<pid>/task/<pid>/schedstat; NaN where the kernel does not keep it). For a Node process this is the event
  * loop's thread: time it was ready to run and did not.

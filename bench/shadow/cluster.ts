@@ -21,7 +21,7 @@ import * as ProduceResponse from '../../src/protocol/generated/messages/ProduceR
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
 import { freePorts, kafkaUnavailableReason, kafkaVersion, startKafka as startKafkaProcess } from '../../test/helpers/kafka.js';
 import { startMirrorMaker, type MirrorMaker } from '../kafka/mirror-maker.js';
-import { createTopic, waitForBroker } from '../lib/admin.js';
+import { createTopic, deleteTopics, waitForBroker } from '../lib/admin.js';
 import { KAFKA_HEAP_MB } from '../lib/brokers.js';
 import { mainThreadRunDelaySeconds, ownCpuSeconds, readMachineBusySeconds, readPressureSeconds, spawnLogged, stopProcess } from '../lib/procs.js';
 import { KafkaConnection, pickVersion, type ApiVersionRanges } from '../lib/wire.js';
@@ -172,6 +172,10 @@ export async function withConnection<T>(b: Endpoint, fn: (c: KafkaConnection) =>
   }
 }
 
+export async function deleteTopicsOf(b: Broker, names: string[]): Promise<void> {
+  await withConnection(b, (c) => deleteTopics(c, b.ranges, names));
+}
+
 export async function createTopics(b: Broker, topics: { name: string; partitions: number }[]): Promise<void> {
   await withConnection(b, async (c) => {
     for (const t of topics) {
@@ -249,6 +253,14 @@ export class Trimmer {
       trimmed: new Array<number>(partitions).fill(0),
       follower,
     });
+  }
+
+  /** Forgets one topic of a broker (before it is deleted). */
+  dropTopic(broker: Broker, topic: string): void {
+    for (let i = this.targets.length - 1; i >= 0; i--) {
+      const t = this.targets[i]!;
+      if (t.broker === broker && t.topic === topic) this.targets.splice(i, 1);
+    }
   }
 
   /** Forgets a broker (before it stops). */

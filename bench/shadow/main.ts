@@ -35,6 +35,7 @@ import {
   cleanup,
   cleanupSync,
   createTopics,
+  deleteTopicsOf,
   eventLoopDelay,
   linkDocument,
   metricSum,
@@ -56,7 +57,8 @@ import type { MonitorJob, MonitorResult, ShadowProduceJob, ShadowProduceResult }
 import { batchRecordsFor, logSettings, trimPlan, mm2HeapMb, parseShadowOptions, type ShadowOptions } from './options.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
 import { renderMarkdown, renderText, waitingText } from './report.js';
-import type { CatchUp, IdleLinkCost, IdleReport, LagStats, LivePhase, NoLinkIngest, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
+import type { CatchUp, IdleLinkCost, IdleReport, JvmWarmup, LagStats, LivePhase, NoLinkIngest, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
+import { jitCompilerCpuSeconds } from '../lib/procs.js';
 import { runBench } from '../lib/run.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/bench/shadow
@@ -458,6 +460,93 @@ async function sustainedRate(ctx: Ctx, s: PhaseSetup, sat: LivePhase, saturatedR
   return floor;
 }
 
+/** A JVM counts as warm once its JIT compiler threads use less than this over a warm-up round (cores). */
+const WARM_COMPILER_CORES = 0.1;
+
+/**
+ * Warms a JVM up before it is measured: runs `round` (a few seconds of the scenario's load) until the JVM's JIT
+ * compiler threads used under WARM_COMPILER_CORES over a round, or --jvm-warmup seconds have passed. A fresh Apache
+ * Kafka broker or MirrorMaker 2 spends its first minute compiling, at about half a core on this 2-core machine
+ * (bench/RESULTS.md, "JIT warm-up"), which would be charged to its first phases and taken from every other process
+ * in them; a deployment a user runs is long past that.
+ */
+async function warmJvm(ctx: Ctx, what: string, pid: number, round: () => Promise<void>): Promise<JvmWarmup | undefined> {
+  const cap = ctx.opts.jvmWarmup;
+  if (cap <= 0) return undefined;
+  const started = performance.now();
+  const total0 = jitCompilerCpuSeconds(pid);
+  let rounds = 0;
+  let last = NaN;
+  let capped = false;
+  for (;;) {
+    const r0 = performance.now();
+    const c0 = jitCompilerCpuSeconds(pid);
+    await round();
+    rounds++;
+    last = (jitCompilerCpuSeconds(pid) - c0) / ((performance.now() - r0) / 1000);
+    if (last < WARM_COMPILER_CORES) break;
+    if ((performance.now() - started) / 1000 >= cap) {
+      capped = true;
+      break;
+    }
+  }
+  const w: JvmWarmup = {
+    seconds: (performance.now() - started) / 1000,
+    rounds,
+    compilerCpuSeconds: jitCompilerCpuSeconds(pid) - total0,
+    lastRoundCompilerCores: last,
+    capped,
+  };
+  progress(
+    `  ${what} warmed up for ${w.seconds.toFixed(0)} s (${rounds} rounds${capped ? ', capped' : ''}): JIT compiler ${w.compilerCpuSeconds.toFixed(1)} CPU s, ` +
+      `${w.lastRoundCompilerCores.toFixed(2)} cores in the last round`,
+  );
+  return w;
+}
+
+/**
+ * Warms an Apache Kafka source up the way the scenario will use it: a throwaway shadow broker with a link over a
+ * throwaway topic of the scenario's partitions, saturated ingest, the monitor's lag samples and probes; then the
+ * topics are deleted and the shadow stopped.
+ */
+async function warmUpKafkaSource(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setup: ScenarioSetup): Promise<JvmWarmup | undefined> {
+  if (ctx.opts.jvmWarmup <= 0) return undefined;
+  const topics = [
+    { name: 'wu', partitions: sc.partitions },
+    { name: 'wp', partitions: 1 },
+  ];
+  let shadow: Broker | null = null;
+  try {
+    shadow = await startUmbraBroker(repoRoot, dir, 'warmup-shadow', [], sc.brokerSettings);
+    ctx.timeline.watch(shadow.pid, 'shadow');
+    await createTopics(source, topics);
+    await adminCall(shadow, 'POST', '/v1/shadow-links', linkDocument('warmup', source, topics.map((t) => t.name), ctx.opts.linkOptions));
+    ctx.trimmer.add(source, 'wu', sc.partitions, trimRecords(sc), { broker: shadow, topic: 'wu' });
+    await waitForLink(shadow, 'warmup', topics, 60_000);
+    await primeAndWait(source, shadow, topics, 60_000);
+    const s: PhaseSetup = {
+      ...setup,
+      source,
+      target: shadow,
+      topic: 'wu',
+      probeTopic: 'wp',
+      pids: { source: source.pid, shadow: shadow.pid, loadgen: ctx.loadgen.pid, monitor: ctx.monitor.pid },
+      gapCount: async () => 0,
+    };
+    return await warmJvm(ctx, 'the Kafka source', source.pid, async () => {
+      await livePhase(ctx, s, 'warm-up', null, null, 4);
+    });
+  } finally {
+    ctx.trimmer.dropTopic(source, 'wu');
+    if (shadow) {
+      ctx.timeline.unwatch(shadow.pid);
+      ctx.trimmer.drop(shadow);
+      await shadow.stop();
+    }
+    await deleteTopicsOf(source, topics.map((t) => t.name));
+  }
+}
+
 async function runLink(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setup: ScenarioSetup): Promise<ReplicatorRun> {
   const o = ctx.opts;
   const tag = `${sc.source}-p${sc.partitions}-r${sc.recordBytes}`;
@@ -592,6 +681,10 @@ async function runMm2(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setup
           ? sc.noLink.recPerSec / (sc.batchRecords * sc.perRequest)
           : NaN);
     if (sc.referenceReqPerSec === undefined) run.notes.push('no link run: the rates are % of the no-link max ingest');
+    // warm MirrorMaker 2 up at the first phase's rate (it keeps up there, so each round ends caught up)
+    run.warmup = await warmJvm(ctx, 'MirrorMaker 2', m.pid, async () => {
+      await livePhase(ctx, s, 'warm-up', null, Number.isFinite(ref) ? (ref * Math.min(...o.rates)) / 100 : null, 4);
+    });
     for (const pct of o.rates) {
       syncDisks();
       const p = (await livePhase(ctx, s, `${pct} %`, pct, (ref * pct) / 100)).phase;
@@ -674,6 +767,8 @@ async function runScenario(ctx: Ctx, sourceKind: 'umbra' | 'kafka', partitions: 
     sc.sourceHow = source.how;
     ctx.timeline.watch(source.pid, 'source');
     await createTopics(source, [{ name: 'bk', partitions }]);
+    const setup = { partitions, recordBytes, batchRecords, perRequest, source };
+    if (sourceKind === 'kafka') sc.sourceWarmup = await warmUpKafkaSource(ctx, sc, source, dir, setup);
     ctx.trimmer.add(source, 'bk', partitions, trimRecords(sc));
 
     // 1. no link: the source's max ingest; the topic becomes the catch-up backlog
@@ -706,7 +801,6 @@ async function runScenario(ctx: Ctx, sourceKind: 'umbra' | 'kafka', partitions: 
     sc.noLink = noLink;
     progress(`  no link: ${noLink.MiBps.toFixed(0)} MiB/s, ${Math.round(noLink.recPerSec).toLocaleString('en-US')} records/s, source ${cores.source!.toFixed(2)} cores, other ${otherCores.toFixed(2)}`);
 
-    const setup = { partitions, recordBytes, batchRecords, perRequest, source };
     if (o.replicators.includes('link')) sc.link = await runLink(ctx, sc, source, dir, setup);
     if (o.replicators.includes('mm2')) sc.mm2 = await runMm2(ctx, sc, source, dir, setup);
   } catch (err) {

@@ -24,6 +24,9 @@ Phases:
   --warmup N                   unmeasured seconds before each phase (default 2)
   --catchup-seconds N          cap on a backlog catch-up measurement (default 15)
   --drain-seconds N            cap on waiting for the target to catch up after a phase (default 15)
+  --jvm-warmup N               cap, seconds, on warming up a JVM before it is measured (default 90; 0 = none): an
+                               Apache Kafka source replicates a throwaway topic through a throwaway link, MirrorMaker 2
+                               runs saturated, until the JVM's JIT compiler threads use under 10 % of a core
   --keep-mib N                 what each topic may keep on each broker, MiB (default 2048; 0 = everything): the
                                bench deletes older records (DeleteRecords, every second) so the page cache stays
                                bounded (bench/RESULTS.md says why that matters on this machine)
@@ -83,6 +86,7 @@ export interface ShadowOptions {
   warmup: number;
   catchupSeconds: number;
   drainSeconds: number;
+  jvmWarmup: number;
   keepMiB: number;
   segmentMiB: number;
   trim: 'segment' | 'half';
@@ -131,6 +135,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
         warmup: { type: 'string', default: '2' },
         'catchup-seconds': { type: 'string' },
         'drain-seconds': { type: 'string', default: '15' },
+        'jvm-warmup': { type: 'string', default: '90' },
         'keep-mib': { type: 'string', default: '2048' },
         'segment-mib': { type: 'string', default: '0' },
         trim: { type: 'string', default: 'half' },
@@ -197,6 +202,7 @@ export function parseShadowOptions(argv: string[]): ShadowOptions {
     warmup: num('warmup', v.warmup!, 0),
     catchupSeconds: num('catchup-seconds', v['catchup-seconds'] ?? (quick ? '8' : '15'), 1),
     drainSeconds: num('drain-seconds', v['drain-seconds']!, 1),
+    jvmWarmup: num('jvm-warmup', v['jvm-warmup']!, 0),
     keepMiB: num('keep-mib', v['keep-mib']!, 0),
     segmentMiB: Math.floor(num('segment-mib', v['segment-mib']!, 0)),
     trim: one('trim', words('trim', v.trim!, ['segment', 'half'] as const)),
@@ -273,7 +279,12 @@ export function trimPlan(opts: ShadowOptions, partitions: number): TrimPlan | nu
 /**
  * Broker settings that let the trimming free memory promptly: the plan's segments, deleted at once. Apache Kafka
  * deletes the segments below a raised log start in its retention pass, so that runs every second there (it does
- * nothing else; Umbra's would also fsync).
+ * nothing else; Umbra's would also fsync). Kafka's index files are sized for those segments too: by default each
+ * segment gets two 10 MiB sparse index files, memory-mapped, and on this machine's kernel the first touch of a page
+ * in their holes reads ahead and zero-fills large folios — with 2 MiB segments at 256 partitions that was 39 % of
+ * Kafka's CPU and cut its ingest with a link attached from ~65 to ~1.3 MiB/s (bench/RESULTS.md, "Kafka as the source
+ * at 256 partitions"). An index entry covers ≥ 4 KiB of records (index.interval.bytes), so segment ÷ 64 bytes is
+ * several times what a full segment needs.
  */
 export function logSettings(opts: ShadowOptions, partitions: number, kind: 'umbra' | 'kafka'): Record<string, number> {
   const plan = trimPlan(opts, partitions);
@@ -281,8 +292,13 @@ export function logSettings(opts: ShadowOptions, partitions: number, kind: 'umbr
   return {
     'log.segment.bytes': plan.segmentBytes,
     'log.segment.delete.delay.ms': 0,
-    ...(kind === 'kafka' ? { 'log.retention.check.interval.ms': 1000 } : {}),
+    ...(kind === 'kafka' ? { 'log.retention.check.interval.ms': 1000, 'log.index.size.max.bytes': kafkaIndexBytes(plan.segmentBytes) } : {}),
   };
+}
+
+/** Apache Kafka's index file size for segments of `segmentBytes`: segment ÷ 64, 64 KiB to Kafka's default 10 MiB. */
+export function kafkaIndexBytes(segmentBytes: number): number {
+  return Math.min(10 << 20, Math.max(64 << 10, Math.floor(segmentBytes / 64)));
 }
 
 /**

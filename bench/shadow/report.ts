@@ -1,7 +1,7 @@
 // Renders a shadow benchmark run (types.ts) as text tables for the terminal and as a markdown section for
 // bench/RESULTS.md, with the targets of issue 6 and a verdict for each.
 
-import type { LivePhase, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
+import type { JvmWarmup, LivePhase, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
 
 interface Table {
   title: string;
@@ -335,11 +335,19 @@ function detailTable(s: Scenario): Table {
       s.brokerSettings && Object.keys(s.brokerSettings).length ? `, segments ${fmtMiB(s.brokerSettings['log.segment.bytes'])} MiB` : ''
     }${
       s.trim ? `, each partition cut back to ${fmtMiB(s.trim.keepBytes)} MiB once it holds ${fmtMiB(s.trim.keepBytes + s.trim.stepBytes)} MiB` : ''
-    }, ${fmt2(s.seconds)} s`,
+    }${warmupText(s)}, ${fmt2(s.seconds)} s`,
     head: ['replicator', 'phase', 'ingest MiB/s', 'replicated MiB/s', 'lag max / p99 / mean', 'lag slope /s', 'latency p50 / p99 / max ms (probes)', 'cores', 'other cores', 'drain s', 'produce p50 / p99 ms', 'gaps', 'waiting for a CPU (main threads) / I/O and CPU pressure'],
     rows,
     right: [false, false, true, true, true, true, true, false, true, true, true, true, false],
   };
+}
+
+/** The JVM warm-ups of a scenario (--jvm-warmup), for its table's title. */
+function warmupText(s: Scenario): string {
+  const one = (what: string, w: JvmWarmup | undefined) =>
+    w ? `${what} ${fmt2(w.seconds)} s (${w.capped ? 'capped, ' : ''}JIT compiler ${fmt2(w.lastRoundCompilerCores)} cores at the end)` : null;
+  const parts = [one('the source', s.sourceWarmup), one('MirrorMaker 2', s.mm2?.warmup)].filter((x) => x !== null);
+  return parts.length ? `; JVM warm-up: ${parts.join(', ')}` : '';
 }
 
 function textTable(t: Table): string {

@@ -82,12 +82,25 @@ export interface CatchUp {
   otherCores: number;
 }
 
+/** How long a JVM (an Apache Kafka source, MirrorMaker 2) was warmed up before its measurements (--jvm-warmup). */
+export interface JvmWarmup {
+  seconds: number;
+  rounds: number;
+  /** CPU seconds of the JVM's JIT compiler threads during the warm-up */
+  compilerCpuSeconds: number;
+  /** cores its compiler threads used in the last round (under 0.1 unless the cap ended the warm-up) */
+  lastRoundCompilerCores: number;
+  capped: boolean;
+}
+
 export interface ReplicatorRun {
   kind: 'link' | 'mm2';
   name: string;
   how: string;
   /** from creating the link / starting MirrorMaker 2 to the first records through every partition */
   readySeconds: number;
+  /** MirrorMaker 2: its warm-up before the first phase */
+  warmup?: JvmWarmup;
   phases: LivePhase[];
   catchUp?: CatchUp;
   notes: string[];
@@ -117,6 +130,8 @@ export interface Scenario {
   bytesPerRecord: number;
   perRequest: number;
   requestBytes: number;
+  /** an Apache Kafka source: its warm-up before the no-link phase */
+  sourceWarmup?: JvmWarmup;
   noLink?: NoLinkIngest;
   /** requests/s the source took, saturated, with the link replicating */
   saturatedReqPerSec?: number;

@@ -18,6 +18,24 @@ describe('bench:shadow options', () => {
     assert.equal(logSettings(opts, 1, 'kafka')['log.retention.check.interval.ms'], 1000);
   });
 
+  it('sizes Apache Kafka’s index files for the segments and leaves Umbra’s alone', () => {
+    const opts = parseShadowOptions([]);
+    assert.equal(logSettings(opts, 256, 'kafka')['log.index.size.max.bytes'], 64 * 1024); // 2 MiB segments
+    assert.equal(logSettings(opts, 1, 'kafka')['log.index.size.max.bytes'], 2 * MiB); // 128 MiB segments
+    assert.equal(logSettings(opts, 256, 'umbra')['log.index.size.max.bytes'], undefined);
+    // a full segment needs one entry (≤ 12 B) per 4 KiB of records: the size holds several times that
+    for (const p of [1, 16, 256]) {
+      const k = logSettings(opts, p, 'kafka');
+      assert.ok(Number(k['log.index.size.max.bytes']) >= 3 * (Number(k['log.segment.bytes']) / 4096) * 12, `${p} partitions`);
+    }
+  });
+
+  it('warms JVMs up for at most 90 s unless told otherwise', () => {
+    assert.equal(parseShadowOptions([]).jvmWarmup, 90);
+    assert.equal(parseShadowOptions(['--jvm-warmup', '0']).jvmWarmup, 0);
+    assert.throws(() => parseShadowOptions(['--jvm-warmup', '-1']), /jvm-warmup/);
+  });
+
   it('with --trim segment cuts about one segment at a time and keeps the same bound', () => {
     const opts = parseShadowOptions(['--trim', 'segment']);
     assert.deepEqual(trimPlan(opts, 256), { keepBytes: 6 * MiB, stepBytes: 2 * MiB, segmentBytes: 2 * MiB });
