@@ -3,6 +3,8 @@
 // every figure; `--help` lists the options.
 //
 // A scenario is one (source cluster, partitions, record size). In it, with fresh brokers:
+//   0. an Apache Kafka source is warmed up (warmUpKafkaSource), as MirrorMaker 2 is before its phases (warmJvm):
+//      a fresh JVM compiles for about a minute, which a long-running deployment is past.
 //   1. no link: the load generator saturates the source (acks=1) → the source's max ingest; that topic (`bk`) is
 //      the backlog for step 4.
 //   2. Umbra's shadow link (a fresh shadow broker, the link created over REST, topics `lv_u` + probe `pr_u`):
