@@ -14,6 +14,10 @@ export const HELP = `npm run bench:broker -- [options]
   --target kafka|umbra|all     brokers to measure (default all)
   --seconds N                  measured seconds per produce throughput phase (default 10)
   --warmup N                   unmeasured seconds before each produce throughput phase (default 4: the JVM needs it)
+  --jvm-warmup N               cap, seconds, on warming each broker up before it is measured: rounds of produce
+                               (acks=1 and acks=all) and fetch on a topic of its own, until a JVM's JIT compiler
+                               threads use under 10 % of a core over a round (a Node broker has none: one round);
+                               default 90, 0 = none
   --latency-rate N             produce requests/s of the fixed-rate latency phases (default 100; 0 skips them)
   --latency-seconds N          measured seconds per latency phase (default 8)
   --fetch-seconds N            cap on the fetch phase (default 30)
@@ -37,6 +41,7 @@ export interface Options {
   targets: Array<'kafka' | 'umbra'>;
   seconds: number;
   warmup: number;
+  jvmWarmup: number;
   latencyRate: number;
   latencySeconds: number;
   fetchSeconds: number;
@@ -65,6 +70,7 @@ export function parseOptions(argv: string[]): Options {
         target: { type: 'string', default: 'all' },
         seconds: { type: 'string', default: '10' },
         warmup: { type: 'string', default: '4' },
+        'jvm-warmup': { type: 'string', default: '90' },
         'latency-rate': { type: 'string', default: '100' },
         'latency-seconds': { type: 'string', default: '8' },
         'fetch-seconds': { type: 'string', default: '30' },
@@ -105,6 +111,7 @@ export function parseOptions(argv: string[]): Options {
     targets: target === 'all' ? ['kafka', 'umbra'] : [target as 'kafka' | 'umbra'],
     seconds: num('seconds', values.seconds!, 1),
     warmup: num('warmup', values.warmup!, 0),
+    jvmWarmup: num('jvm-warmup', values['jvm-warmup']!, 0),
     latencyRate: num('latency-rate', values['latency-rate']!, 0),
     latencySeconds: num('latency-seconds', values['latency-seconds']!, 1),
     fetchSeconds: num('fetch-seconds', values['fetch-seconds']!, 1),

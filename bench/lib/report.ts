@@ -29,6 +29,8 @@ export interface TargetReport {
   latencyAcks1?: Phase<ProduceResult>;
   latencyAcksAll?: Phase<ProduceResult>;
   fetchExpectedRecords?: number;
+  /** the warm-up before the measured phases (--jvm-warmup) */
+  warmup?: { seconds: number; rounds: number; compilerCpuSeconds: number; lastRoundCompilerCores: number; capped: boolean };
   notes?: string[];
 }
 
@@ -140,6 +142,11 @@ function brokerTable(r: BenchReport): Table {
   });
   row('RSS idle / peak (MiB)', (t) => (t.peakRss ? `${fmtMiB(t.idleRss)} / ${fmtMiB(t.peakRss)}` : '—'));
   row('startup (s)', (t) => (t.startupSeconds !== undefined ? t.startupSeconds.toFixed(1) : '—'));
+  if (ts.some((t) => t.warmup)) {
+    row('warm-up before measuring: s (rounds) / JIT compiler CPU s', (t) =>
+      t.warmup ? `${t.warmup.seconds.toFixed(0)} (${t.warmup.rounds}${t.warmup.capped ? ', capped' : ''}) / ${t.warmup.compilerCpuSeconds.toFixed(1)}` : '—',
+    );
+  }
   return { title: 'Brokers (same load generator, same workload)', head, rows, right: head.map((_, i) => i > 0) };
 }
 
