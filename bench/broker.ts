@@ -19,8 +19,9 @@ import { execFileSync } from 'node:child_process';
 import { chooseVersions, createTopic, type WireVersions } from './lib/admin.js';
 import { javaVersion, startKafka, startUmbra, type BrokerUnderTest } from './lib/brokers.js';
 import type { BlastJob, BlastResult, DrainResult, FetchResult, Job, JobResult, ProduceJob, ProduceResult } from './lib/jobs.js';
+import { warmUntilCompiled, warmupSummary, type JvmWarmup } from './lib/jvm-warmup.js';
 import { parseOptions, type Options } from './lib/options.js';
-import { MemorySampler, jitCompilerCpuSeconds, ownCpuSeconds, readCpuSeconds, readMachineBusySeconds } from './lib/procs.js';
+import { MemorySampler, ownCpuSeconds, readCpuSeconds, readMachineBusySeconds } from './lib/procs.js';
 import { renderMarkdown, renderText, type BenchReport, type Phase, type TargetReport } from './lib/report.js';
 import { KafkaConnection } from './lib/wire.js';
 import { LoadGenerator, brokers, cleanup, cleanupSync, startBaselineServer, tempDirs } from './lib/workers.js';
@@ -114,13 +115,10 @@ function produceJob(opts: Options, host: string, port: number, topic: string, pa
 }
 
 /**
- * Warms a broker up before it is measured: rounds of the measured workload (produce acks=1, produce acks=all, fetch)
- * on a topic of its own, until a JVM's JIT compiler threads used under 0.1 of a core over a round, or --jvm-warmup
- * seconds passed. A fresh Kafka compiles for about a minute at over half a core on this 2-core machine, which fell on
- * its throughput phases (bench/RESULTS.md, issue 2, "Caveats"); a Node broker has no such threads and is done after
- * one round, so both brokers get the same first round.
+ * Warms a broker up before it is measured (bench/lib/jvm-warmup.ts): rounds of the measured workload (produce acks=1,
+ * produce acks=all, fetch) on a topic of its own; a Node broker is done after the first, so both get that round.
  */
-async function warmUp(lg: LoadGenerator, opts: Options, broker: BrokerUnderTest, partitions: number, versions: WireVersions): Promise<NonNullable<TargetReport['warmup']>> {
+async function warmUp(lg: LoadGenerator, opts: Options, broker: BrokerUnderTest, partitions: number, versions: WireVersions): Promise<JvmWarmup> {
   const topic = 'bench-warmup';
   const conn = await KafkaConnection.connect({ host: broker.host, port: broker.port });
   try {
@@ -128,14 +126,7 @@ async function warmUp(lg: LoadGenerator, opts: Options, broker: BrokerUnderTest,
   } finally {
     conn.close();
   }
-  const started = performance.now();
-  const total0 = jitCompilerCpuSeconds(broker.pid);
-  let rounds = 0;
-  let last = NaN;
-  let capped = false;
-  for (;;) {
-    const r0 = performance.now();
-    const c0 = jitCompilerCpuSeconds(broker.pid);
+  const w = await warmUntilCompiled(broker.pid, opts.jvmWarmup, async () => {
     for (const acks of [1, -1]) {
       await lg.run({ ...produceJob(opts, broker.host, broker.port, topic, partitions, acks, versions.produce), warmupSeconds: 0, seconds: 3 });
     }
@@ -151,18 +142,8 @@ async function warmUp(lg: LoadGenerator, opts: Options, broker: BrokerUnderTest,
       partitionMaxBytes: opts.fetchPartitionMaxBytes,
       verifyAllCrcs: false,
     });
-    rounds++;
-    last = (jitCompilerCpuSeconds(broker.pid) - c0) / ((performance.now() - r0) / 1000);
-    if (last < 0.1) break;
-    if ((performance.now() - started) / 1000 >= opts.jvmWarmup) {
-      capped = true;
-      break;
-    }
-  }
-  const w = { seconds: (performance.now() - started) / 1000, rounds, compilerCpuSeconds: jitCompilerCpuSeconds(broker.pid) - total0, lastRoundCompilerCores: last, capped };
-  progress(
-    `${broker.name}: warmed up for ${w.seconds.toFixed(0)} s (${rounds} rounds${capped ? ', capped' : ''}), JIT compiler ${w.compilerCpuSeconds.toFixed(1)} CPU s, ${last.toFixed(2)} cores in the last round`,
-  );
+  });
+  progress(`${broker.name}: ${warmupSummary(w)}`);
   return w;
 }
 

@@ -3,6 +3,7 @@
 // 1 KiB records is ~1 % more than the record values alone.
 
 import type { WireVersions } from './admin.js';
+import type { JvmWarmup } from './jvm-warmup.js';
 import type { BlastResult, DrainResult, FetchResult, JobResult, ProduceResult } from './jobs.js';
 
 export interface Phase<T extends JobResult> {
@@ -30,7 +31,7 @@ export interface TargetReport {
   latencyAcksAll?: Phase<ProduceResult>;
   fetchExpectedRecords?: number;
   /** the warm-up before the measured phases (--jvm-warmup) */
-  warmup?: { seconds: number; rounds: number; compilerCpuSeconds: number; lastRoundCompilerCores: number; capped: boolean };
+  warmup?: JvmWarmup;
   notes?: string[];
 }
 

@@ -59,8 +59,8 @@ import type { MonitorJob, MonitorResult, ShadowProduceJob, ShadowProduceResult }
 import { batchRecordsFor, logSettings, trimPlan, mm2HeapMb, parseShadowOptions, type ShadowOptions } from './options.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
 import { renderMarkdown, renderText, waitingText } from './report.js';
-import type { CatchUp, IdleLinkCost, IdleReport, JvmWarmup, LagStats, LivePhase, NoLinkIngest, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
-import { jitCompilerCpuSeconds } from '../lib/procs.js';
+import type { CatchUp, IdleLinkCost, IdleReport, LagStats, LivePhase, NoLinkIngest, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
+import { warmUntilCompiled, warmupSummary, type JvmWarmup } from '../lib/jvm-warmup.js';
 import { runBench } from '../lib/run.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/bench/shadow
@@ -462,47 +462,11 @@ async function sustainedRate(ctx: Ctx, s: PhaseSetup, sat: LivePhase, saturatedR
   return floor;
 }
 
-/** A JVM counts as warm once its JIT compiler threads use less than this over a warm-up round (cores). */
-const WARM_COMPILER_CORES = 0.1;
-
-/**
- * Warms a JVM up before it is measured: runs `round` (a few seconds of the scenario's load) until the JVM's JIT
- * compiler threads used under WARM_COMPILER_CORES over a round, or --jvm-warmup seconds have passed. A fresh Apache
- * Kafka broker or MirrorMaker 2 spends its first minute compiling, at about half a core on this 2-core machine
- * (bench/RESULTS.md, "JIT warm-up"), which would be charged to its first phases and taken from every other process
- * in them; a deployment a user runs is long past that.
- */
+/** Warms a JVM up before it is measured (bench/lib/jvm-warmup.ts), unless --jvm-warmup is 0. */
 async function warmJvm(ctx: Ctx, what: string, pid: number, round: () => Promise<void>): Promise<JvmWarmup | undefined> {
-  const cap = ctx.opts.jvmWarmup;
-  if (cap <= 0) return undefined;
-  const started = performance.now();
-  const total0 = jitCompilerCpuSeconds(pid);
-  let rounds = 0;
-  let last = NaN;
-  let capped = false;
-  for (;;) {
-    const r0 = performance.now();
-    const c0 = jitCompilerCpuSeconds(pid);
-    await round();
-    rounds++;
-    last = (jitCompilerCpuSeconds(pid) - c0) / ((performance.now() - r0) / 1000);
-    if (last < WARM_COMPILER_CORES) break;
-    if ((performance.now() - started) / 1000 >= cap) {
-      capped = true;
-      break;
-    }
-  }
-  const w: JvmWarmup = {
-    seconds: (performance.now() - started) / 1000,
-    rounds,
-    compilerCpuSeconds: jitCompilerCpuSeconds(pid) - total0,
-    lastRoundCompilerCores: last,
-    capped,
-  };
-  progress(
-    `  ${what} warmed up for ${w.seconds.toFixed(0)} s (${rounds} rounds${capped ? ', capped' : ''}): JIT compiler ${w.compilerCpuSeconds.toFixed(1)} CPU s, ` +
-      `${w.lastRoundCompilerCores.toFixed(2)} cores in the last round`,
-  );
+  if (ctx.opts.jvmWarmup <= 0) return undefined;
+  const w = await warmUntilCompiled(pid, ctx.opts.jvmWarmup, round);
+  progress(`  ${what} ${warmupSummary(w)}`);
   return w;
 }
 

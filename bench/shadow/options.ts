@@ -25,8 +25,9 @@ Phases:
   --catchup-seconds N          cap on a backlog catch-up measurement (default 15)
   --drain-seconds N            cap on waiting for the target to catch up after a phase (default 15)
   --jvm-warmup N               cap, seconds, on warming up a JVM before it is measured (default 90; 0 = none): an
-                               Apache Kafka source replicates a throwaway topic through a throwaway link, MirrorMaker 2
-                               runs saturated, until the JVM's JIT compiler threads use under 10 % of a core
+                               Apache Kafka source replicates a throwaway topic through a throwaway link at full
+                               speed, MirrorMaker 2 its topic at the first phase's rate, until the JVM's JIT compiler
+                               threads use under 10 % of a core over a round
   --keep-mib N                 what each topic may keep on each broker, MiB (default 2048; 0 = everything): the
                                bench deletes older records (DeleteRecords, every second) so the page cache stays
                                bounded (bench/RESULTS.md says why that matters on this machine)

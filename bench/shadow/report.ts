@@ -1,7 +1,8 @@
 // Renders a shadow benchmark run (types.ts) as text tables for the terminal and as a markdown section for
 // bench/RESULTS.md, with the targets of issue 6 and a verdict for each.
 
-import type { JvmWarmup, LivePhase, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
+import type { JvmWarmup } from '../lib/jvm-warmup.js';
+import type { LivePhase, ReplicatorRun, Scenario, ShadowBenchReport } from './types.js';
 
 interface Table {
   title: string;

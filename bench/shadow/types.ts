@@ -2,6 +2,7 @@
 // report renderer.
 
 import type { LatencySummary } from '../lib/jobs.js';
+import type { JvmWarmup } from '../lib/jvm-warmup.js';
 import type { ShadowOptions } from './options.js';
 
 export interface LagStats {
@@ -80,17 +81,6 @@ export interface CatchUp {
   cores: Record<string, number>;
   cpuSecPerGiB: Record<string, number>;
   otherCores: number;
-}
-
-/** How long a JVM (an Apache Kafka source, MirrorMaker 2) was warmed up before its measurements (--jvm-warmup). */
-export interface JvmWarmup {
-  seconds: number;
-  rounds: number;
-  /** CPU seconds of the JVM's JIT compiler threads during the warm-up */
-  compilerCpuSeconds: number;
-  /** cores its compiler threads used in the last round (under 0.1 unless the cap ended the warm-up) */
-  lastRoundCompilerCores: number;
-  capped: boolean;
 }
 
 export interface ReplicatorRun {
