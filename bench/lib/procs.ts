@@ -107,13 +107,17 @@ export function readTreeMemory(pid: number): { rss: number; hwm: number } | null
   return found ? { rss, hwm } : null;
 }
 
+/** user + system CPU seconds in a /proc …/stat line (of a process or of one of its threads). */
+function statCpuSeconds(stat: string): number {
+  // fields after the parenthesised command name; utime and stime are fields 14 and 15
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
 /** user + system CPU seconds of one process (all its threads) so far. */
 export function ownCpuSeconds(pid: number): number {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // fields after the parenthesised command name; utime and stime are fields 14 and 15
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return statCpuSeconds(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return 0;
   }
@@ -142,9 +146,7 @@ export function jitCompilerCpuSeconds(pid: number): number {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (!/^C[12] CompilerThre/.test(comm)) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      sum += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      if (/^C[12] CompilerThre/.test(comm)) sum += statCpuSeconds(stat);
     } catch {
       // the thread ended meanwhile
     }
