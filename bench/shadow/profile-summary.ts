@@ -2,14 +2,22 @@
 // with the most self time, and the most inclusive time, as % of the samples.
 //
 //   node dist/bench/shadow/profile-summary.js FILE.cpuprofile [--top N] [--match TEXT] [--stalls MS]
+//       [--from MS --to MS | --bench-json FILE --phase LABEL [--scenario N]]
 //
 // --match keeps only functions whose name or file contains TEXT in the inclusive list. --stalls adds where the
 // event loop sat in one place for MS or longer: consecutive samples in the same function (a blocking call such
 // as a write, rename or fsync samples as one long stretch), grouped by the innermost frames.
+//
+// A window keeps only the samples taken in it, so that one phase of a bench run (say the 50 % one) is not mixed
+// with the saturated phase and the catch-up around it. --from/--to are CLOCK_MONOTONIC milliseconds, the clock of
+// V8's sample timestamps; --bench-json takes the window of a phase of the link from a `bench:shadow --json` file
+// written with UMBRA_BENCH_TRACE=1 (its phases carry their start on that clock): --phase is the phase's label
+// ("50 %", "saturated"), --scenario the scenario's index in the file (default 0).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ShadowBenchReport as BenchReport } from './types.js';
 
 interface CallFrame {
   functionName: string;
@@ -29,14 +37,72 @@ interface CpuProfile {
   endTime: number;
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' }, match: { type: 'string' }, stalls: { type: 'string' } } });
-const file = positionals[0];
-if (!file) {
-  process.stderr.write('usage: profile-summary FILE.cpuprofile [--top N] [--match TEXT] [--stalls MS]\n');
+const USAGE =
+  'usage: profile-summary FILE.cpuprofile [--top N] [--match TEXT] [--stalls MS]\n' +
+  '                       [--from MS --to MS | --bench-json FILE --phase LABEL [--scenario N]]\n';
+
+function fail(message: string): never {
+  process.stderr.write(`profile-summary: ${message}\n${USAGE}`);
   process.exit(2);
 }
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    top: { type: 'string', default: '30' },
+    match: { type: 'string' },
+    stalls: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'bench-json': { type: 'string' },
+    phase: { type: 'string' },
+    scenario: { type: 'string', default: '0' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const file = positionals[0];
+if (!file) fail('no profile file given');
 const top = Number(values.top);
 const prof = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
+
+/** The window of a link phase in a bench:shadow JSON file, on CLOCK_MONOTONIC (ms). */
+function phaseWindow(jsonFile: string, label: string, scenarioIndex: number): { fromMs: number; toMs: number } {
+  const report = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as BenchReport;
+  const sc = report.scenarios[scenarioIndex];
+  if (sc === undefined) fail(`${jsonFile} has ${report.scenarios.length} scenario(s); --scenario ${scenarioIndex} is not one`);
+  const phase = sc.link?.phases.find((p) => p.label === label);
+  if (phase === undefined) fail(`scenario ${scenarioIndex} has no link phase "${label}" (phases: ${(sc.link?.phases ?? []).map((p) => `"${p.label}"`).join(', ')})`);
+  if (phase.trace === undefined) fail(`phase "${label}" has no trace: run the bench with UMBRA_BENCH_TRACE=1`);
+  return { fromMs: phase.trace.startMonotonicMs, toMs: phase.trace.startMonotonicMs + phase.seconds * 1000 };
+}
+
+let window: { fromMs: number; toMs: number } | null = null;
+if (values['bench-json'] !== undefined) {
+  if (values.phase === undefined) fail('--bench-json needs --phase');
+  window = phaseWindow(values['bench-json'], values.phase, Number(values.scenario));
+} else if (values.from !== undefined || values.to !== undefined) {
+  if (values.from === undefined || values.to === undefined) fail('--from and --to go together');
+  window = { fromMs: Number(values.from), toMs: Number(values.to) };
+}
+if (window !== null && !(window.toMs > window.fromMs)) fail(`empty window ${window.fromMs}..${window.toMs}`);
+
+// Sample i was taken at startTime + timeDeltas[0..i] (µs); it counts for the time until the next sample.
+const inWindow: boolean[] = [];
+{
+  let t = prof.startTime;
+  for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] ?? 0;
+    inWindow.push(window === null || (t >= window.fromMs * 1000 && t < window.toMs * 1000));
+  }
+  if (window !== null && !inWindow.includes(true)) {
+    const endMs = t / 1000;
+    fail(`no sample in the window ${window.fromMs.toFixed(0)}..${window.toMs.toFixed(0)} ms (the profile covers ${(prof.startTime / 1000).toFixed(0)}..${endMs.toFixed(0)})`);
+  }
+}
 
 const byId = new Map<number, ProfileNode>();
 const parent = new Map<number, number>();
@@ -58,6 +124,7 @@ const incl = new Map<string, number>();
 let total = 0;
 let idle = 0;
 for (let i = 0; i < prof.samples.length; i++) {
+  if (!inWindow[i]) continue;
   const dt = prof.timeDeltas[i + 1] ?? 0;
   const node = byId.get(prof.samples[i]!)!;
   total += dt;
@@ -74,7 +141,8 @@ for (let i = 0; i < prof.samples.length; i++) {
 }
 const busy = total - idle;
 const pct = (v: number) => `${((v / busy) * 100).toFixed(1).padStart(5)} %`;
-process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (percentages are of busy time)\n\nself time:\n`);
+const windowText = window === null ? '' : ` in the window ${window.fromMs.toFixed(0)}..${window.toMs.toFixed(0)} ms`;
+process.stdout.write(`${file}${windowText}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (percentages are of busy time)\n\nself time:\n`);
 for (const [k, v] of [...self].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${pct(v)}  ${k}\n`);
 process.stdout.write('\ninclusive time:\n');
 const m = values.match;
@@ -88,8 +156,12 @@ if (values.stalls !== undefined) {
   const minUs = Number(values.stalls) * 1000;
   const groups = new Map<string, { count: number; us: number; maxUs: number }>();
   for (let i = 0; i < prof.samples.length; ) {
+    if (!inWindow[i]) {
+      i++;
+      continue;
+    }
     let j = i;
-    while (j + 1 < prof.samples.length && prof.samples[j + 1] === prof.samples[i]) j++;
+    while (j + 1 < prof.samples.length && inWindow[j + 1] && prof.samples[j + 1] === prof.samples[i]) j++;
     let us = 0;
     for (let k = i; k <= j; k++) us += prof.timeDeltas[k + 1] ?? 0;
     const node = byId.get(prof.samples[i]!)!;

@@ -1,0 +1,93 @@
+// The profile summariser's time window: only samples taken inside it count, whether the window is given on the
+// monotonic clock or taken from a phase of a bench:shadow JSON file.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const script = fileURLToPath(new URL('../../bench/shadow/profile-summary.js', import.meta.url));
+
+function summarise(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** self-time lines as name → percent */
+function selfTimes(stdout: string): Map<string, number> {
+  const section = stdout.split('\nself time:\n')[1]?.split('\n\ninclusive time:')[0] ?? '';
+  const out = new Map<string, number>();
+  for (const line of section.split('\n')) {
+    const m = /^\s*([\d.]+) %\s+(\S+)/.exec(line);
+    if (m) out.set(m[2]!, Number(m[1]));
+  }
+  return out;
+}
+
+describe('bench profile-summary', () => {
+  let dir: string;
+  let profile: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'umbra-profile-summary-'));
+    profile = join(dir, 'p.cpuprofile');
+    // 20 samples 1 ms apart from 1,001 ms on: 10 in alphaWork, then 10 in betaWork.
+    const frame = (functionName: string) => ({ functionName, url: '', lineNumber: 0, columnNumber: 0, scriptId: '0' });
+    writeFileSync(
+      profile,
+      JSON.stringify({
+        nodes: [
+          { id: 1, callFrame: frame('(root)'), children: [2, 3] },
+          { id: 2, callFrame: frame('alphaWork') },
+          { id: 3, callFrame: frame('betaWork') },
+        ],
+        startTime: 1_000_000,
+        endTime: 1_021_000,
+        samples: [...Array(10).fill(2), ...Array(10).fill(3)],
+        timeDeltas: Array(20).fill(1000),
+      }),
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('counts every sample without a window', () => {
+    const r = summarise(profile);
+    assert.equal(r.status, 0, r.stderr);
+    const self = selfTimes(r.stdout);
+    assert.ok((self.get('alphaWork') ?? 0) > 40 && (self.get('betaWork') ?? 0) > 40, r.stdout);
+  });
+
+  it('keeps only the samples inside --from/--to (monotonic ms)', () => {
+    const r = summarise(profile, '--from', '1000', '--to', '1010.5');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual([...selfTimes(r.stdout)], [['alphaWork', 100]]);
+    assert.match(r.stdout, /in the window 1000\.\.1011 ms: 0\.0 s sampled/);
+  });
+
+  it('takes the window from a phase of a bench:shadow JSON file', () => {
+    const json = join(dir, 'bench.json');
+    const phase = (label: string, startMonotonicMs: number) => ({
+      label,
+      seconds: 0.0105,
+      trace: { startEpochMs: 0, startMonotonicMs, probeAt: [], probeMs: [], lagAt: [], lag: [] },
+    });
+    writeFileSync(json, JSON.stringify({ scenarios: [{ link: { phases: [phase('saturated', 1000), phase('50 %', 1010.5)] } }] }));
+    const r = summarise(profile, '--bench-json', json, '--phase', '50 %');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual([...selfTimes(r.stdout)], [['betaWork', 100]]);
+
+    const missing = summarise(profile, '--bench-json', json, '--phase', '100 %');
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /no link phase "100 %" \(phases: "saturated", "50 %"\)/);
+  });
+
+  it('refuses a window with no sample in it, and half a window', () => {
+    const empty = summarise(profile, '--from', '5000', '--to', '6000');
+    assert.equal(empty.status, 2);
+    assert.match(empty.stderr, /no sample in the window 5000\.\.6000 ms \(the profile covers 1000\.\.1020\)/);
+    const half = summarise(profile, '--from', '1000');
+    assert.equal(half.status, 2);
+    assert.match(half.stderr, /--from and --to go together/);
+  });
+});
