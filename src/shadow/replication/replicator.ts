@@ -97,9 +97,16 @@ interface Fetched {
 }
 type QueueItem = Fetched | { error: unknown };
 
-/** Resolves every waiter on notify(); waits end early when the signal aborts. */
+/**
+ * Resolves every waiter on notify(); waits end early when the signal aborts. A pulse made for one signal (a
+ * pipeline's) listens to it once, for all its waits: the pipeline waits twice per fetch answer, and an abort
+ * listener added and removed per wait was ~1.5 % of a busy shadow's event loop.
+ */
 class Pulse {
   private waiters: (() => void)[] = [];
+  constructor(private readonly bound?: AbortSignal) {
+    bound?.addEventListener('abort', () => this.notify(), { once: true });
+  }
   notify(): void {
     const ws = this.waiters;
     this.waiters = [];
@@ -107,6 +114,7 @@ class Pulse {
   }
   wait(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
+    if (signal === this.bound) return new Promise((resolve) => this.waiters.push(resolve));
     return new Promise((resolve) => {
       const done = (): void => {
         signal.removeEventListener('abort', done);
@@ -399,7 +407,7 @@ export class PartitionReplicator {
     outer.addEventListener('abort', abort, { once: true });
     const signal = ac.signal;
     const queue: QueueItem[] = [];
-    const pulse = new Pulse();
+    const pulse = new Pulse(signal);
     let appending = 0;
 
     const fetcher = async (): Promise<void> => {
