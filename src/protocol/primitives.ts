@@ -224,6 +224,22 @@ export class Reader {
  * Builds a message as a list of buffers. Small writes go into a growing scratch buffer; `records()` blobs larger
  * than RAW_COPY_LIMIT are appended by reference, so a Fetch response never copies the log data it carries.
  */
+/** parsed UUIDs by their text: a broker and a link write the same few topic ids into every Fetch */
+const uuidCache = new Map<string, Buffer>();
+const UUID_CACHE_MAX = 4096;
+
+/** The 16 bytes of a UUID given as 32 hex digits, with or without the dashes of the 8-4-4-4-12 form. */
+function uuidBytes(v: string): Buffer {
+  let bytes = uuidCache.get(v);
+  if (bytes !== undefined) return bytes;
+  const hex = v.length === 36 ? v.replace(/-/g, '') : v;
+  if (hex.length !== 32 || !/^[0-9a-fA-F]{32}$/.test(hex)) throw new ProtocolError(`not a UUID: ${v}`);
+  bytes = Buffer.from(hex, 'hex');
+  if (uuidCache.size >= UUID_CACHE_MAX) uuidCache.clear();
+  uuidCache.set(v, bytes);
+  return bytes;
+}
+
 export class Writer {
   static readonly RAW_COPY_LIMIT = 4096;
 
@@ -299,9 +315,10 @@ export class Writer {
   }
   uuid(v: string): void {
     this.ensure(16);
-    const hex = v.length === 36 ? v.replace(/-/g, '') : v;
-    if (hex.length !== 32 || !/^[0-9a-fA-F]{32}$/.test(hex)) throw new ProtocolError(`not a UUID: ${v}`);
-    this.buf.write(hex, this.pos, 16, 'hex');
+    const bytes = uuidBytes(v);
+    const b = this.buf;
+    const p = this.pos;
+    for (let i = 0; i < 16; i++) b[p + i] = bytes[i]!;
     this.pos += 16;
   }
   uvarint(v: number): void {

@@ -233,7 +233,21 @@ describe('UUID', () => {
       assert.equal(bytesOf((w) => w.uuid(v)), '1f728a3b835344f6825ad1269b7bd6ec');
     }
   });
+  it('writes the same bytes again from its cache of parsed ids, and several ids side by side', () => {
+    const other = '00000000-0000-0000-0000-0000000000ff';
+    for (let i = 0; i < 3; i++) {
+      assert.equal(
+        bytesOf((w) => {
+          w.uuid(text);
+          w.uuid(other);
+          w.uuid(text);
+        }),
+        `1f728a3b835344f6825ad1269b7bd6ec${'0'.repeat(30)}ff1f728a3b835344f6825ad1269b7bd6ec`,
+      );
+    }
+  });
   it('rejects malformed text with ProtocolError', () => {
+    new Writer().uuid(text); // a cached valid id does not make its malformed neighbours valid
     for (const bad of ['', 'xyz', text.slice(1), text.replace('1', 'g'), `${text}0`]) {
       assert.throws(() => new Writer().uuid(bad), isProtocolError(/not a UUID/), bad);
     }
