@@ -2,11 +2,13 @@
 // with the most self time, and the most inclusive time, as % of the samples.
 //
 //   node dist/bench/shadow/profile-summary.js FILE.cpuprofile [--top N] [--match TEXT] [--stalls MS]
-//       [--from MS --to MS | --bench-json FILE --phase LABEL [--scenario N]]
+//       [--callers NAME] [--from MS --to MS | --bench-json FILE --phase LABEL [--scenario N]]
 //
 // --match keeps only functions whose name or file contains TEXT in the inclusive list. --stalls adds where the
 // event loop sat in one place for MS or longer: consecutive samples in the same function (a blocking call such
-// as a write, rename or fsync samples as one long stretch), grouped by the innermost frames.
+// as a write, rename or fsync samples as one long stretch), grouped by the innermost frames. --callers adds who calls
+// the functions named NAME: their inclusive time grouped by the three frames above them (which of many callers of
+// addEventListener, say, is the one that costs).
 //
 // A window keeps only the samples taken in it, so that one phase of a bench run (say the 50 % one) is not mixed
 // with the saturated phase and the catch-up around it. --from/--to are CLOCK_MONOTONIC milliseconds, the clock of
@@ -38,7 +40,7 @@ interface CpuProfile {
 }
 
 const USAGE =
-  'usage: profile-summary FILE.cpuprofile [--top N] [--match TEXT] [--stalls MS]\n' +
+  'usage: profile-summary FILE.cpuprofile [--top N] [--match TEXT] [--stalls MS] [--callers NAME]\n' +
   '                       [--from MS --to MS | --bench-json FILE --phase LABEL [--scenario N]]\n';
 
 function fail(message: string): never {
@@ -52,6 +54,7 @@ const { values, positionals } = parseArgs({
     top: { type: 'string', default: '30' },
     match: { type: 'string' },
     stalls: { type: 'string' },
+    callers: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
     'bench-json': { type: 'string' },
@@ -151,6 +154,29 @@ for (const [k, v] of [...incl]
   .sort((a, b) => b[1] - a[1])
   .slice(0, top))
   process.stdout.write(`  ${pct(v)}  ${k}\n`);
+
+if (values.callers !== undefined) {
+  const name = values.callers;
+  const byCaller = new Map<string, number>();
+  for (let i = 0; i < prof.samples.length; i++) {
+    if (!inWindow[i]) continue;
+    const dt = prof.timeDeltas[i + 1] ?? 0;
+    // the outermost frame of that name in this stack (recursion counts once), and the three frames above it
+    let found: number | undefined;
+    for (let id: number | undefined = prof.samples[i]; id !== undefined; id = parent.get(id)) if (byId.get(id)!.callFrame.functionName === name) found = id;
+    if (found === undefined) continue;
+    const frames: string[] = [];
+    for (let id = parent.get(found); id !== undefined && frames.length < 3; id = parent.get(id)) {
+      const l = label(byId.get(id)!);
+      if (l !== '(root)') frames.push(l);
+    }
+    const key = frames.length > 0 ? frames.join(' < ') : '(no caller)';
+    byCaller.set(key, (byCaller.get(key) ?? 0) + dt);
+  }
+  process.stdout.write(`\ncallers of ${name} (inclusive time, the three frames above it):\n`);
+  if (byCaller.size === 0) process.stdout.write('  (no sample)\n');
+  for (const [k, v] of [...byCaller].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${pct(v)}  ${k}\n`);
+}
 
 if (values.stalls !== undefined) {
   const minUs = Number(values.stalls) * 1000;

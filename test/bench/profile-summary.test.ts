@@ -39,12 +39,15 @@ describe('bench profile-summary', () => {
       JSON.stringify({
         nodes: [
           { id: 1, callFrame: frame('(root)'), children: [2, 3] },
-          { id: 2, callFrame: frame('alphaWork') },
-          { id: 3, callFrame: frame('betaWork') },
+          { id: 2, callFrame: frame('alphaWork'), children: [4] },
+          { id: 3, callFrame: frame('betaWork'), children: [5] },
+          { id: 4, callFrame: frame('listen') },
+          { id: 5, callFrame: frame('listen') },
         ],
         startTime: 1_000_000,
         endTime: 1_021_000,
-        samples: [...Array(10).fill(2), ...Array(10).fill(3)],
+        // alphaWork: 6 samples of its own, 4 in listen; betaWork: 9 of its own, 1 in listen
+        samples: [2, 2, 2, 4, 4, 4, 4, 2, 2, 2, 3, 3, 3, 3, 5, 3, 3, 3, 3, 3],
         timeDeltas: Array(20).fill(1000),
       }),
     );
@@ -55,13 +58,23 @@ describe('bench profile-summary', () => {
     const r = summarise(profile);
     assert.equal(r.status, 0, r.stderr);
     const self = selfTimes(r.stdout);
-    assert.ok((self.get('alphaWork') ?? 0) > 40 && (self.get('betaWork') ?? 0) > 40, r.stdout);
+    assert.ok((self.get('alphaWork') ?? 0) > 25 && (self.get('betaWork') ?? 0) > 40 && (self.get('listen') ?? 0) > 20, r.stdout);
+  });
+
+  it('splits the time of a function by its callers (--callers)', () => {
+    const r = summarise(profile, '--callers', 'listen');
+    assert.equal(r.status, 0, r.stderr);
+    const section = r.stdout.split('callers of listen')[1] ?? '';
+    // listen: 4 ms under alphaWork, 1 ms under betaWork, of 19 ms busy (the last sample counts for nothing)
+    assert.match(section, /\n\s+21\.1 %\s+alphaWork\n\s+5\.3 %\s+betaWork\n/);
+    const windowed = summarise(profile, '--callers', 'listen', '--from', '1010.5', '--to', '1021');
+    assert.match(windowed.stdout.split('callers of listen')[1] ?? '', /\n\s+11\.1 %\s+betaWork\n$/);
   });
 
   it('keeps only the samples inside --from/--to (monotonic ms)', () => {
     const r = summarise(profile, '--from', '1000', '--to', '1010.5');
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual([...selfTimes(r.stdout)], [['alphaWork', 100]]);
+    assert.deepEqual([...selfTimes(r.stdout)], [['alphaWork', 60], ['listen', 40]]);
     assert.match(r.stdout, /in the window 1000\.\.1011 ms: 0\.0 s sampled/);
   });
 
@@ -75,7 +88,7 @@ describe('bench profile-summary', () => {
     writeFileSync(json, JSON.stringify({ scenarios: [{ link: { phases: [phase('saturated', 1000), phase('50 %', 1010.5)] } }] }));
     const r = summarise(profile, '--bench-json', json, '--phase', '50 %');
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual([...selfTimes(r.stdout)], [['betaWork', 100]]);
+    assert.deepEqual([...selfTimes(r.stdout)], [['betaWork', 88.9], ['listen', 11.1]]);
 
     const missing = summarise(profile, '--bench-json', json, '--phase', '100 %');
     assert.equal(missing.status, 2);
