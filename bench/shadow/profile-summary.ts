@@ -121,6 +121,16 @@ const label = (n: ProfileNode): string => {
   return `${name} ${short}:${f.lineNumber + 1}`;
 };
 
+/** up to `depth` frames from `id` outwards ("inner < outer"), the root left out */
+function stackText(id: number | undefined, depth: number): string {
+  const frames: string[] = [];
+  for (; id !== undefined && frames.length < depth; id = parent.get(id)) {
+    const l = label(byId.get(id)!);
+    if (l !== '(root)') frames.push(l);
+  }
+  return frames.join(' < ');
+}
+
 // time per sample: the delta to the next sample
 const self = new Map<string, number>();
 const incl = new Map<string, number>();
@@ -165,12 +175,7 @@ if (values.callers !== undefined) {
     let found: number | undefined;
     for (let id: number | undefined = prof.samples[i]; id !== undefined; id = parent.get(id)) if (byId.get(id)!.callFrame.functionName === name) found = id;
     if (found === undefined) continue;
-    const frames: string[] = [];
-    for (let id = parent.get(found); id !== undefined && frames.length < 3; id = parent.get(id)) {
-      const l = label(byId.get(id)!);
-      if (l !== '(root)') frames.push(l);
-    }
-    const key = frames.length > 0 ? frames.join(' < ') : '(no caller)';
+    const key = stackText(parent.get(found), 3) || '(no caller)';
     byCaller.set(key, (byCaller.get(key) ?? 0) + dt);
   }
   process.stdout.write(`\ncallers of ${name} (inclusive time, the three frames above it):\n`);
@@ -192,12 +197,7 @@ if (values.stalls !== undefined) {
     for (let k = i; k <= j; k++) us += prof.timeDeltas[k + 1] ?? 0;
     const node = byId.get(prof.samples[i]!)!;
     if (us >= minUs && !label(node).startsWith('(idle)')) {
-      const frames: string[] = [];
-      for (let id: number | undefined = node.id; id !== undefined && frames.length < 4; id = parent.get(id)) {
-        const l = label(byId.get(id)!);
-        if (l !== '(root)') frames.push(l);
-      }
-      const key = frames.join(' < ');
+      const key = stackText(node.id, 4);
       const g = groups.get(key) ?? { count: 0, us: 0, maxUs: 0 };
       g.count++;
       g.us += us;

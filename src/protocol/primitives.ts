@@ -220,10 +220,6 @@ export class Reader {
   }
 }
 
-/**
- * Builds a message as a list of buffers. Small writes go into a growing scratch buffer; `records()` blobs larger
- * than RAW_COPY_LIMIT are appended by reference, so a Fetch response never copies the log data it carries.
- */
 /** parsed UUIDs by their text: a broker and a link write the same few topic ids into every Fetch */
 const uuidCache = new Map<string, Buffer>();
 const UUID_CACHE_MAX = 4096;
@@ -240,6 +236,10 @@ function uuidBytes(v: string): Buffer {
   return bytes;
 }
 
+/**
+ * Builds a message as a list of buffers. Small writes go into a growing scratch buffer; `records()` blobs larger
+ * than RAW_COPY_LIMIT are appended by reference, so a Fetch response never copies the log data it carries.
+ */
 export class Writer {
   static readonly RAW_COPY_LIMIT = 4096;
 

@@ -1,5 +1,5 @@
-// The profile summariser's time window: only samples taken inside it count, whether the window is given on the
-// monotonic clock or taken from a phase of a bench:shadow JSON file.
+// The profile summariser's time window (only samples taken inside it count, whether the window is given on the
+// monotonic clock or taken from a phase of a bench:shadow JSON file) and its split of a function's time by caller.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -32,7 +32,7 @@ describe('bench profile-summary', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'umbra-profile-summary-'));
     profile = join(dir, 'p.cpuprofile');
-    // 20 samples 1 ms apart from 1,001 ms on: 10 in alphaWork, then 10 in betaWork.
+    // 20 samples 1 ms apart from 1,001 ms on: 10 under alphaWork, then 10 under betaWork.
     const frame = (functionName: string) => ({ functionName, url: '', lineNumber: 0, columnNumber: 0, scriptId: '0' });
     writeFileSync(
       profile,
