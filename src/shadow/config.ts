@@ -54,6 +54,7 @@ export const LINK_CONFIG_DEFAULTS = Object.freeze({
   fetchMinBytes: 1,
   fetchMaxBytes: 20_971_520,
   fetchPartitionMaxBytes: 5_242_880,
+  fetchConnectionsPerNode: 2,
   topicSyncIntervalMs: 5_000,
   consumerOffsetSyncIntervalMs: 5_000,
   securitySyncIntervalMs: 30_000,
@@ -61,6 +62,8 @@ export const LINK_CONFIG_DEFAULTS = Object.freeze({
 });
 
 const INT32_MAX = 2_147_483_647;
+/** fetch connections a link may open to one source broker */
+export const MAX_FETCH_CONNECTIONS_PER_NODE = 16;
 
 // ---- durations ----------------------------------------------------------------------------------------------
 
@@ -303,6 +306,7 @@ const CLIENT_OPTION_FIELDS = [
   'fetch_min_bytes',
   'fetch_max_bytes',
   'fetch_partition_max_bytes',
+  'fetch_connections_per_node',
 ] as const;
 
 function checkTls(c: Checker, v: unknown, path: string, opts: ParseLinkConfigOptions): SourceTls {
@@ -424,6 +428,7 @@ function checkClientOptions(c: Checker, v: unknown, opts: ParseLinkConfigOptions
     fetchMinBytes: d.fetchMinBytes,
     fetchMaxBytes: d.fetchMaxBytes,
     fetchPartitionMaxBytes: d.fetchPartitionMaxBytes,
+    fetchConnectionsPerNode: d.fetchConnectionsPerNode,
   };
   if (v === undefined || v === null) {
     c.add(path, 'required (with at least bootstrap_servers)');
@@ -462,6 +467,12 @@ function checkClientOptions(c: Checker, v: unknown, opts: ParseLinkConfigOptions
   }
   if (out.fetchMinBytes > out.fetchMaxBytes) {
     c.add(at(path, 'fetch_min_bytes'), `(${out.fetchMinBytes}) must not exceed fetch_max_bytes (${out.fetchMaxBytes})`);
+  }
+  const lanesPath = at(path, 'fetch_connections_per_node');
+  out.fetchConnectionsPerNode = c.intOrDefault(m['fetch_connections_per_node'], lanesPath, d.fetchConnectionsPerNode);
+  if (out.fetchConnectionsPerNode > MAX_FETCH_CONNECTIONS_PER_NODE) {
+    c.add(lanesPath, `must be at most ${MAX_FETCH_CONNECTIONS_PER_NODE}, got ${out.fetchConnectionsPerNode}`);
+    out.fetchConnectionsPerNode = d.fetchConnectionsPerNode;
   }
   return out;
 }
@@ -712,6 +723,7 @@ export interface LinkConfigDocument {
     fetch_min_bytes: number;
     fetch_max_bytes: number;
     fetch_partition_max_bytes: number;
+    fetch_connections_per_node: number;
   };
   topic_metadata_sync_options: {
     interval: string;
@@ -796,6 +808,7 @@ export function toLinkConfigDocument(cfg: ShadowLinkConfig, opts: RenderOptions 
       fetch_min_bytes: co.fetchMinBytes,
       fetch_max_bytes: co.fetchMaxBytes,
       fetch_partition_max_bytes: co.fetchPartitionMaxBytes,
+      fetch_connections_per_node: co.fetchConnectionsPerNode,
     },
     topic_metadata_sync_options: topicSync,
     consumer_offset_sync_options: {
@@ -935,6 +948,8 @@ client_options:
   fetch_min_bytes: ${d.fetchMinBytes}
   fetch_max_bytes: ${d.fetchMaxBytes}
   fetch_partition_max_bytes: ${d.fetchPartitionMaxBytes}
+  # Fetch connections per source broker (1-${MAX_FETCH_CONNECTIONS_PER_NODE}): one more than the long polls it keeps open at once.
+  fetch_connections_per_node: ${d.fetchConnectionsPerNode}
 
 # Which source topics are shadowed, and how shadow topics are created and kept in sync.
 topic_metadata_sync_options:

@@ -106,6 +106,8 @@ export interface SourceClientOptions {
   fetchMinBytes: number;
   fetchMaxBytes: number;
   fetchPartitionMaxBytes: number;
+  /** fetch connections ("lanes") per source broker: up to this many − 1 long polls at once, plus one that never waits long */
+  fetchConnectionsPerNode: number;
 }
 
 /** Where a new shadow partition starts replicating. */

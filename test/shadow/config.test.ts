@@ -104,6 +104,8 @@ test('the SPEC §2.3 example parses to the normalized model', () => {
   assert.equal(co.authentication?.password?.reveal(), 'p');
   assert.equal(co.metadataMaxAgeMs, 10_000);
   assert.equal(co.fetchPartitionMaxBytes, 5_242_880);
+  assert.equal(co.fetchConnectionsPerNode, 2, 'fetch_connections_per_node left out: the default');
+  assert.equal(validateLinkConfig(doc({ client_options: { fetch_connections_per_node: 4 } })).clientOptions.fetchConnectionsPerNode, 4);
   const ts = cfg.topicMetadataSync;
   assert.equal(ts.intervalMs, 5_000);
   assert.deepEqual(ts.autoCreateShadowTopicFilters, [
@@ -175,6 +177,8 @@ test('each validation error names its field by full path', () => {
   rejects(doc({ client_options: { fetch_max_bytes: '20MB' } }), 'client_options.fetch_max_bytes', /whole number/);
   rejects(doc({ client_options: { retry_backoff_ms: -1 } }), 'client_options.retry_backoff_ms', /between/);
   rejects(doc({ client_options: { fetch_max_bytes: 1000, fetch_partition_max_bytes: 2000 } }), 'client_options.fetch_partition_max_bytes', /fetch_max_bytes/);
+  rejects(doc({ client_options: { fetch_connections_per_node: 17 } }), 'client_options.fetch_connections_per_node', /at most 16/);
+  rejects(doc({ client_options: { fetch_connections_per_node: 1.5 } }), 'client_options.fetch_connections_per_node', /whole number/);
   rejects(doc({ client_options: { tls_settings: { enabled: 'yes' } } }), 'client_options.tls_settings.enabled', /true or false/);
   rejects(doc({ client_options: { tls_settings: { tls_file_settings: { cert_path: '/c.pem' } } } }), 'client_options.tls_settings.tls_file_settings.key_path', /both/);
   rejects(doc({ topic_metadata_sync_options: { exclude_default: 'no' } }), 'topic_metadata_sync_options.exclude_default', /true or false/);

@@ -26,7 +26,7 @@ import { saslAuthenticator } from '../../src/security/sasl-client.js';
 import { ANY_ACL_FILTER, AclOperation, AclPermissionType, PatternType, ResourceType } from '../../src/security/acl.js';
 import { frameFetchedBatches } from '../../src/shadow/replication/replicator.js';
 import { PartitionReplicator } from '../../src/shadow/replication/replicator.js';
-import type { ReplicationSink, ReplicationSource } from '../../src/shadow/replication/types.js';
+import type { ReplicationSink, ReplicationSource, SourceFetch } from '../../src/shadow/replication/types.js';
 import { Secret, type SourceClientOptions } from '../../src/shadow/types.js';
 import { NodeFetcher } from '../../src/shadow/source/fetcher.js';
 import { createSourceCluster, SourceConnectError, SourceUnsupportedError, type SourceCluster } from '../../src/shadow/source/index.js';
@@ -51,6 +51,7 @@ function options(bootstrap: string, over: Partial<SourceClientOptions> = {}): So
     fetchMinBytes: 1,
     fetchMaxBytes: 20 * 1024 * 1024,
     fetchPartitionMaxBytes: 5 * 1024 * 1024,
+    fetchConnectionsPerNode: 2,
     ...over,
   };
 }
@@ -232,6 +233,7 @@ describe('shadow source client against an Umbra source', () => {
       { name: 'replicated', numPartitions: 8 },
       { name: 'sessions', numPartitions: 40 },
       { name: 'parked', numPartitions: 60 },
+      { name: 'lanes', numPartitions: 4 },
     ]);
     for (const c of created) assert.equal(c.errorCode, 0, `${c.name}: ${c.errorMessage}`);
   });
@@ -413,6 +415,41 @@ describe('shadow source client against an Umbra source', () => {
     // one admin connection and at most two fetch connections to the one node
     assert.ok(st.fetchConnections <= 2, `fetch connections ${st.fetchConnections}`);
     assert.ok(peak - baseline <= 3, `the broker saw ${peak - baseline} connections from the source client`);
+  });
+
+  it('keeps as many fetch connections as fetch_connections_per_node allows, and a fetch that missed a long poll gets its own', async () => {
+    // Four idle partitions whose fetches start 60 ms apart: each finds the long polls before it in flight.
+    const openFetches = async (s: SourceCluster, controller: AbortController): Promise<Promise<unknown>[]> => {
+      const pending: Promise<unknown>[] = [];
+      for (let p = 0; p < 4; p++) {
+        pending.push(s.partition('lanes', p).fetch(0, 64 * 1024, controller.signal).catch(() => undefined));
+        await sleep(60);
+      }
+      await sleep(100);
+      return pending;
+    };
+    const one = open({ fetchWaitMaxMs: 2000, fetchConnectionsPerNode: 1 });
+    const stopOne = new AbortController();
+    const pendingOne = await openFetches(one, stopOne);
+    assert.equal(one.stats().fetchConnections, 1);
+    stopOne.abort();
+    await Promise.all(pendingOne);
+
+    const four = open({ fetchWaitMaxMs: 2000, fetchConnectionsPerNode: 4 });
+    const stopFour = new AbortController();
+    const pendingFour = await openFetches(four, stopFour);
+    // three long polls and the lane that never waits long
+    assert.equal(four.stats().fetchConnections, 4);
+    // the third partition rides a long poll of its own: its first record ends that poll at once, not after 2 s
+    const started = Date.now();
+    await client.produce('lanes', 2, batch('lane', 2));
+    const a = (await pendingFour[2]) as SourceFetch;
+    const waited = Date.now() - started;
+    assert.equal(a.error ?? 0, 0);
+    assert.equal(frameFetchedBatches(a.records).batches.length, 1);
+    assert.ok(waited < 1000, `answered after ${waited} ms`);
+    stopFour.abort();
+    await Promise.all(pendingFour);
   });
 
   it('feeds PartitionReplicators: 8 partitions copied byte for byte while records keep arriving', async () => {

@@ -3,7 +3,7 @@
 // Fetch (read_committed), DescribeConfigs, ListGroups, OffsetFetch and DescribeAcls.
 //
 // Connections per source node: one shared admin connection (KafkaClient: metadata, offsets, configs, groups, ACLs)
-// and up to `fetchConnectionsPerNode` fetch connections, which carry the Fetch requests of every replicated
+// and up to `fetch_connections_per_node` fetch connections, which carry the Fetch requests of every replicated
 // partition led by that node (fetcher.ts says how partitions share them).
 //
 // Routing. A small routing table (topic → topic id and the leader of each partition) is filled from Metadata for
@@ -38,7 +38,7 @@ import {
 
 export interface SourceClusterDeps {
   logger?: Logger;
-  /** fetch connections per source node (default 2: one long poll and one that never waits long; fetcher.ts) */
+  /** fetch connections per source node instead of the link's fetch_connections_per_node (fetcher.ts) */
   fetchConnectionsPerNode?: number;
   /** how long a request may go unanswered (default 30 s; a Fetch gets its maxWaitMs on top) */
   requestTimeoutMs?: number;
@@ -46,7 +46,6 @@ export interface SourceClusterDeps {
   idleAnswerMs?: number;
 }
 
-const DEFAULT_FETCH_CONNECTIONS_PER_NODE = 2;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /**
  * An idle partition's fetch is answered (empty) after this long at the latest, even when nothing moved at the
@@ -154,7 +153,7 @@ export class KafkaSourceCluster implements SourceCluster, FetcherHost {
       fetchMaxBytes: opts.fetchMaxBytes,
       fetchPartitionMaxBytes: opts.fetchPartitionMaxBytes,
       requestTimeoutMs,
-      connectionsPerNode: deps.fetchConnectionsPerNode ?? DEFAULT_FETCH_CONNECTIONS_PER_NODE,
+      connectionsPerNode: deps.fetchConnectionsPerNode ?? opts.fetchConnectionsPerNode,
     };
     if (opts.tls.enabled) {
       const tls = tlsSocketFactory(opts.tls);
