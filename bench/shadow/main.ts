@@ -528,7 +528,7 @@ async function runLink(ctx: Ctx, sc: Scenario, source: Broker, dir: string, setu
     ];
     await createTopics(source, topics);
     const doc = linkDocument('bench', source, topics.map((t) => t.name), o.linkOptions);
-    run.how = `POST /v1/shadow-links ${JSON.stringify(doc)} (other client_options at their defaults: fetch_wait_max_ms 500, fetch_min_bytes 1, fetch_max_bytes 20 MiB, fetch_partition_max_bytes 5 MiB)`;
+    run.how = `POST /v1/shadow-links ${JSON.stringify(doc)} (other client_options at their defaults: fetch_wait_max_ms 500, fetch_min_bytes 1, fetch_max_bytes 20 MiB, fetch_partition_max_bytes 5 MiB, fetch_connections_per_node 2)`;
     const tReady = performance.now();
     await adminCall(shadow, 'POST', '/v1/shadow-links', doc);
     ctx.trimmer.add(source, 'lv_u', sc.partitions, trimRecords(sc), { broker: shadow, topic: 'lv_u' });
