@@ -63,7 +63,7 @@ export const LINK_CONFIG_DEFAULTS = Object.freeze({
 
 const INT32_MAX = 2_147_483_647;
 /** fetch connections a link may open to one source broker */
-export const MAX_FETCH_CONNECTIONS_PER_NODE = 16;
+const MAX_FETCH_CONNECTIONS_PER_NODE = 16;
 
 // ---- durations ----------------------------------------------------------------------------------------------
 
