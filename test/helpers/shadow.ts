@@ -64,8 +64,25 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-/** Waits until every listed topic is shadowed, every partition answered by the source and lag 0. */
-export function waitCaughtUp(api: AdminApi, link: string, topics: readonly string[], timeoutMs = 30_000): Promise<LinkStatus> {
+/**
+ * Waits until every listed topic is shadowed, every partition answered by the source and lag 0. A link's status can
+ * say "lag 0" from a source high watermark it read before the latest produce; with `source`, the wait also needs each
+ * partition's shadow high watermark to reach the source's end offset as read when the wait starts.
+ */
+export async function waitCaughtUp(
+  api: AdminApi,
+  link: string,
+  topics: readonly string[],
+  timeoutMs = 30_000,
+  source?: KafkaClient,
+): Promise<LinkStatus> {
+  const ends = new Map<string, number>();
+  if (source) {
+    const meta = await source.metadata(topics);
+    for (const t of meta.topics) {
+      for (const p of t.partitions) ends.set(`${t.name}/${p.partition}`, (await source.listOffsets(t.name, p.partition, -1)).offset);
+    }
+  }
   return waitFor(
     `link ${link} to catch up on ${topics.join(', ')}`,
     async () => {
@@ -74,6 +91,7 @@ export function waitCaughtUp(api: AdminApi, link: string, topics: readonly strin
         const t = s.topics.find((x) => x.name === name);
         if (!t || t.partitions.length === 0) return undefined;
         if (t.partitions.some((p) => p.sourceHighWatermark < 0 || p.lag !== 0 || p.highWatermark !== p.sourceHighWatermark)) return undefined;
+        if (t.partitions.some((p) => p.highWatermark < (ends.get(`${name}/${p.partition}`) ?? 0))) return undefined;
       }
       return s;
     },
