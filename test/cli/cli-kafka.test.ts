@@ -65,7 +65,7 @@ describe(`umbra CLI against Apache Kafka ${kafkaVersion()}`, peerTestGate(['kafk
 
     const more = Array.from({ length: 10 }, (_, i) => `r${30 + i}`);
     assert.equal((await runCli(['produce', topic, '--brokers', kafka.bootstrap], { input: more.join('\n') + '\n' })).code, 0);
-    const back = await runCli(['consume', topic, '-g', group, '-f', 'json', '--timeout-ms', '4000', '--brokers', kafka.bootstrap], { timeoutMs: 60_000 });
+    const back = await runCli(['consume', topic, '-g', group, '-n', '10', '-f', 'json', '--timeout-ms', '30000', '--brokers', kafka.bootstrap], { timeoutMs: 60_000 });
     assert.equal(back.code, 0, show(back));
     const got = back.stdout
       .trim()

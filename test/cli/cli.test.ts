@@ -160,20 +160,20 @@ describe('umbra CLI: topics, produce and consume (fake cluster)', () => {
     });
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /Produced 3 records to 'orders': partition 2: 3 \(offsets \d+-\d+\)/);
-    const c = await runCli(['consume', 'orders', '-p', '2', '--from-beginning', '--timeout-ms', '1000', '--print-key', ...brokers]);
+    const c = await runCli(['consume', 'orders', '-p', '2', '--from-beginning', '--timeout-ms', '2000', '--print-key', ...brokers]);
     assert.equal(c.code, 0, show(c));
     assert.match(c.stdout, /fixed\tx1\nfixed\tx2\nfixed\tx3\n$/);
   });
 
   it('consume --offset starts there, and --timeout-ms ends an idle consume', async () => {
-    const all = await runCli(['consume', 'orders', '-p', '2', '--from-beginning', '-f', 'json', '--timeout-ms', '500', ...brokers]);
+    const all = await runCli(['consume', 'orders', '-p', '2', '--from-beginning', '-f', 'json', '--timeout-ms', '2000', ...brokers]);
     const x2 = all.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { offset: number; value: string })
       .find((r) => r.value === 'x2');
     assert.ok(x2, show(all));
-    const c = await runCli(['consume', 'orders', '-p', '2', '-o', String(x2.offset), '--timeout-ms', '500', ...brokers]);
+    const c = await runCli(['consume', 'orders', '-p', '2', '-o', String(x2.offset), '--timeout-ms', '2000', ...brokers]);
     assert.equal(c.code, 0, show(c));
     assert.equal(c.stdout, 'x2\nx3\n');
   });

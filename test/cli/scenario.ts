@@ -100,7 +100,7 @@ export function cliScenario(bootstrap: () => string, prefix: string): void {
     assert.equal(first.code, 0, show(first));
     assert.equal(records(first).length, 10, show(first));
 
-    const rest = await runCli(['consume', topic, '--group', group, '--from-beginning', '-f', 'json', '--timeout-ms', '4000', ...b()], {
+    const rest = await runCli(['consume', topic, '--group', group, '--from-beginning', '-n', '20', '-f', 'json', '--timeout-ms', '30000', ...b()], {
       timeoutMs: 60_000,
     });
     assert.equal(rest.code, 0, show(rest));

@@ -43,7 +43,12 @@ describe('durability', () => {
           }
         }
       });
-      await new Promise((r) => setTimeout(r, 700 + Math.floor(Math.random() * 800)));
+      // some acknowledgements first (however slow the machine), then the kill at a random moment
+      const roundStart = acked.size;
+      for (const started = Date.now(); acked.size < roundStart + 40; await new Promise((r) => setTimeout(r, 20))) {
+        assert.ok(Date.now() - started < 60_000, `round ${round}: only ${acked.size - roundStart} records acknowledged in 60 s`);
+      }
+      await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 800)));
       await broker.kill();
       stop = true;
       await Promise.all(loops);

@@ -96,14 +96,14 @@ test('commit and fetch: simple commits, member commits with generation checks, e
 test('a member commit during CompletingRebalance gets REBALANCE_IN_PROGRESS and commits keep the session alive', async () => {
   const { coordinator: c } = await startCoordinator();
   try {
-    const first = await c.joinGroup(joinParams('g-cr', { sessionTimeoutMs: 150 }));
-    const joined = await within(c.joinGroup(joinParams('g-cr', { memberId: first.memberId, sessionTimeoutMs: 150 })), 'join');
+    const first = await c.joinGroup(joinParams('g-cr', { sessionTimeoutMs: 600 }));
+    const joined = await within(c.joinGroup(joinParams('g-cr', { memberId: first.memberId, sessionTimeoutMs: 600 })), 'join');
     const res = await c.commitOffsets(commit('g-cr', { t1: [1] }, { generationIdOrMemberEpoch: 1, memberId: joined.memberId }), 8);
     assert.deepEqual(errorsOf(res), [ErrorCode.REBALANCE_IN_PROGRESS]);
     await c.syncGroup({ groupId: 'g-cr', generationId: 1, memberId: joined.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] });
     // commits alone (no heartbeats) keep the member for three session timeouts
-    for (let i = 0; i < 6; i++) {
-      await new Promise((r) => setTimeout(r, 60));
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 200));
       assert.deepEqual(errorsOf(await c.commitOffsets(commit('g-cr', { t1: [i] }, { generationIdOrMemberEpoch: 1, memberId: joined.memberId }), 8)), [ErrorCode.NONE]);
     }
     assert.equal(c.describeGroups(['g-cr'])[0]!.groupState, 'Stable');

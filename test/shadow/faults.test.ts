@@ -349,12 +349,16 @@ describe('shadow link under faults', { timeout: 175_000 + STALL_UNAVAILABLE_MS }
       await api.ok('POST', '/v1/shadow-links/direct/resume', {});
       await waitCaughtUp(api, 'direct', [topic], undefined, src);
       const p = (await api.status('direct')).topics.find((x) => x.name === topic)!.partitions[0]!;
-      assert.equal(p.gaps.length, 1, JSON.stringify(p));
+      // Retention may still have been moving the log start when the link resumed: then the link met it twice and
+      // recorded two gaps, one after the other. Either way they run without a hole from the shadow's end to a log
+      // start at least as far as the one seen above.
+      assert.ok(p.gaps.length >= 1 && p.gaps.length <= 3, JSON.stringify(p));
       assert.equal(p.gaps[0]!.from, shadowEnd);
-      // retention may have moved on while the link resumed: the gap ends at a log start at least that far
-      assert.ok(p.gaps[0]!.to >= sourceStart, JSON.stringify(p.gaps));
+      for (let i = 1; i < p.gaps.length; i++) assert.equal(p.gaps[i]!.from, p.gaps[i - 1]!.to, JSON.stringify(p.gaps));
+      const gapEnd = p.gaps.at(-1)!.to;
+      assert.ok(gapEnd >= sourceStart, JSON.stringify(p.gaps));
       const [srcStart, dstStart] = await Promise.all([src.listOffsets(topic, 0, -2), dst.listOffsets(topic, 0, -2)]);
-      assert.equal(dstStart.offset, p.gaps[0]!.to, 'the shadow log start moved to the end of the gap');
+      assert.equal(dstStart.offset, gapEnd, 'the shadow log start moved to the end of the gap');
       assert.ok(dstStart.offset <= srcStart.offset);
       const c = await comparePartition(src, dst, topic, 0, { exact: true });
       assert.equal(c.differences + c.duplicates, 0, c.first);

@@ -570,9 +570,18 @@ test('pipelining: with a slow source and sink, 2 fetches in flight beat 1, appen
     await r.stop();
     return { ms, maxSeen: source.maxInFlightSeen };
   }
-  const one = await timeWith(1);
-  const two = await timeWith(2);
-  assert.ok(two.ms < one.ms * 0.8, `2 in flight (${two.ms} ms) should beat 1 (${one.ms} ms)`);
+  // never more in flight than allowed, and what the overlap buys: the best of up to three tries (a stall of this
+  // process during one of them says nothing about pipelining)
+  const tries: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const one = await timeWith(1);
+    const two = await timeWith(2);
+    assert.equal(one.maxSeen, 1);
+    assert.ok(two.maxSeen <= 2, `${two.maxSeen} fetches in flight`);
+    tries.push(`${two.ms} vs ${one.ms} ms`);
+    if (two.ms < one.ms * 0.8) return;
+  }
+  assert.fail(`2 in flight should beat 1: ${tries.join(', ')}`);
 });
 
 test('stop during a slow fetch resolves promptly', async () => {

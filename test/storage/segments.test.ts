@@ -229,11 +229,12 @@ describe('segments, retention, DeleteRecords, truncation', () => {
     const storage = await open(t, tempDir(t));
     const log = storage.openLog(tp, TOPIC_ID, config({ segmentBytes: 300, fileDeleteDelayMs: 60 }));
     for (let i = 0; i < 10; i++) log.append(batch([`v${i}`.padEnd(60, '.')]), { leaderEpoch: 0 });
+    const deletedAt = Date.now();
     log.deleteRecordsBefore(6);
     await tick();
     assert.ok(readdirSync(log.dir).some((n) => n.endsWith('.log.deleted')));
-    await new Promise((r) => setTimeout(r, 100));
-    assert.ok(!readdirSync(log.dir).some((n) => n.endsWith('.deleted')));
+    await waitFor('the deleted segment files removed once the delay is over', () => !readdirSync(log.dir).some((n) => n.endsWith('.deleted')));
+    assert.ok(Date.now() - deletedAt >= 50, 'removed before file.delete.delay.ms (60 ms) was over');
   });
 
   it('truncates to an offset, dropping whole batches and later segments', async (t) => {
