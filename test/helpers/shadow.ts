@@ -79,9 +79,8 @@ export async function waitCaughtUp(
   const ends = new Map<string, number>();
   if (source) {
     const meta = await source.metadata(topics);
-    for (const t of meta.topics) {
-      for (const p of t.partitions) ends.set(`${t.name}/${p.partition}`, (await source.listOffsets(t.name, p.partition, -1)).offset);
-    }
+    const specs = meta.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, timestamp: -1 })));
+    for (const r of await source.listOffsetsMany(specs)) ends.set(`${r.topic}/${r.partition}`, r.offset);
   }
   return waitFor(
     `link ${link} to catch up on ${topics.join(', ')}`,

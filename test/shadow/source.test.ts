@@ -30,6 +30,7 @@ import type { ReplicationSink, ReplicationSource, SourceFetch } from '../../src/
 import { Secret, type SourceClientOptions } from '../../src/shadow/types.js';
 import { NodeFetcher } from '../../src/shadow/source/fetcher.js';
 import { createSourceCluster, SourceConnectError, SourceUnsupportedError, type SourceCluster } from '../../src/shadow/source/index.js';
+import { waitFor as waitUntil } from '../helpers/shadow.js';
 import { startUmbra, type UmbraBroker } from '../helpers/umbra.js';
 import { freePort, isKafkaAvailable, startKafka, type KafkaBroker } from '../helpers/kafka.js';
 
@@ -169,13 +170,6 @@ async function metricValue(adminUrl: string, name: string): Promise<number> {
   const m = new RegExp(`^${name} (\\d+)`, 'm').exec(text);
   assert.ok(m, `${name} in /metrics`);
   return Number(m[1]);
-}
-
-/** Polls `cond` every 20 ms until it holds; fails after `ms`. */
-async function waitUntil(what: string, cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  for (const started = Date.now(); !(await cond()); await sleep(20)) {
-    assert.ok(Date.now() - started < ms, `timed out after ${ms} ms waiting for ${what}`);
-  }
 }
 
 async function rejectsWithin(p: Promise<unknown>, ms: number): Promise<unknown> {
@@ -507,15 +501,9 @@ describe('shadow source client against an Umbra source', () => {
       );
       // heard from again by the empty answers of the long polls alone (waited for, not slept: a loaded machine
       // may answer a 200 ms poll late)
-      const asked = Date.now();
-      const heardSince = async (t: number): Promise<number> => {
-        for (const started = Date.now(); Date.now() - started < 5000; await sleep(10)) {
-          const at = p.lastHeardAtMs!();
-          if (at > t) return at;
-        }
-        assert.fail(`not heard from since ${Date.now() - t} ms ago`);
-      };
-      const first = await heardSince(asked);
+      const heardSince = (t: number): Promise<number> =>
+        waitUntil(`an answer from the source after ${t}`, async () => (p.lastHeardAtMs!() > t ? p.lastHeardAtMs!() : undefined), 5000, 10);
+      const first = await heardSince(Date.now());
       await heardSince(first);
       assert.equal(handedBack, false, 'nothing moved at the source, so no empty answer was handed back');
       ac.abort(new Error('done'));
@@ -800,10 +788,10 @@ describe('shadow source client whose fetch session the source drops', () => {
     const readers = [read(small, 'small', 0), read(small, 'small', 1)];
     try {
       // small holds the one slot (waited for: on a loaded machine its first fetches may take longer than a sleep)
-      await waitUntil('small to hold the session slot', async () => (await metricValue(broker.adminUrl, 'umbra_fetch_sessions')) === 1 && small.stats().fetchRequests >= 2);
+      await waitUntil('small to hold the session slot', async () => (await metricValue(broker.adminUrl, 'umbra_fetch_sessions')) === 1 && small.stats().fetchRequests >= 2, 10_000, 20);
       readers.push(read(large, 'large', 0), read(large, 'large', 1), read(large, 'large', 2));
       // large takes it: small's next incremental fetch finds no session, starts over, gets none
-      await waitUntil('the session error to be seen', async () => logLines.some((l) => l.includes('source fetch session lost')));
+      await waitUntil('the session error to be seen', async () => logLines.some((l) => l.includes('source fetch session lost')), 10_000, 20);
       assert.equal(await metricValue(broker.adminUrl, 'umbra_fetch_sessions'), 1);
       for (const [topic, partitions] of [['small', 2], ['large', 3]] as const) {
         await Promise.all(Array.from({ length: partitions }, (_, p) => client.produce(topic, p, batch(`${topic}${p}`, 2))));
