@@ -19,7 +19,8 @@ export const HELP = `npm run bench:broker -- [options]
                                threads use under 10 % of a core over a round (a Node broker has none: one round);
                                default 90, 0 = none
   --latency-rate N             produce requests/s of the fixed-rate latency phases (default 100; 0 skips them)
-  --latency-seconds N          measured seconds per latency phase (default 8)
+  --latency-seconds N          measured seconds per latency phase (default 24: 2,400 requests, so that a p99 is
+                               not one or two slow requests)
   --fetch-seconds N            cap on the fetch phase (default 30)
   --partitions N               partitions per topic (default 4)
   --record-size N              record value size in bytes (default 1024)
@@ -72,7 +73,7 @@ export function parseOptions(argv: string[]): Options {
         warmup: { type: 'string', default: '4' },
         'jvm-warmup': { type: 'string', default: '90' },
         'latency-rate': { type: 'string', default: '100' },
-        'latency-seconds': { type: 'string', default: '8' },
+        'latency-seconds': { type: 'string', default: '24' },
         'fetch-seconds': { type: 'string', default: '30' },
         partitions: { type: 'string', default: '4' },
         'record-size': { type: 'string', default: '1024' },
