@@ -66,22 +66,20 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 
 /**
  * Waits until every listed topic is shadowed, every partition answered by the source and lag 0. A link's status can
- * say "lag 0" from a source high watermark it read before the latest produce; with `source`, the wait also needs each
- * partition's shadow high watermark to reach the source's end offset as read when the wait starts.
+ * say "lag 0" from a source high watermark it read before the latest produce, so the wait also needs each
+ * partition's shadow high watermark to reach the source's end offset as read (through `source`) when it starts.
  */
 export async function waitCaughtUp(
   api: AdminApi,
   link: string,
   topics: readonly string[],
+  source: KafkaClient,
   timeoutMs = 30_000,
-  source?: KafkaClient,
 ): Promise<LinkStatus> {
   const ends = new Map<string, number>();
-  if (source) {
-    const meta = await source.metadata(topics);
-    const specs = meta.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, timestamp: -1 })));
-    for (const r of await source.listOffsetsMany(specs)) ends.set(`${r.topic}/${r.partition}`, r.offset);
-  }
+  const meta = await source.metadata(topics);
+  const specs = meta.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, timestamp: -1 })));
+  for (const r of await source.listOffsetsMany(specs)) ends.set(`${r.topic}/${r.partition}`, r.offset);
   return waitFor(
     `link ${link} to catch up on ${topics.join(', ')}`,
     async () => {

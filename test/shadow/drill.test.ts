@@ -59,7 +59,7 @@ describe('umbra shadow drill between two Umbra brokers', { timeout: 90_000 }, ()
       { topic: 'd_canary', partition: 1, offset: endOfPartition1 },
     ]);
     await api.ok('POST', '/v1/shadow-links', linkDoc(source.bootstrap));
-    await waitCaughtUp(api, LINK, ['d_canary', 'd_other'], undefined, src);
+    await waitCaughtUp(api, LINK, ['d_canary', 'd_other'], src);
     await waitFor('the offset sync of g-drill', async () => {
       const offsets = await dst.offsetFetch(GROUP, [
         { topic: 'd_canary', partition: 0 },

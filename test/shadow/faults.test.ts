@@ -79,7 +79,7 @@ describe('shadow link under faults', { timeout: 175_000 + STALL_UNAVAILABLE_MS }
     try {
       await waitInSync(src, dst, topics, 40_000);
       // and the link's own status agrees
-      await waitCaughtUp(api, link, topics.map((t) => t.name), 20_000, src);
+      await waitCaughtUp(api, link, topics.map((t) => t.name), src, 20_000);
       for (const t of topics) for (let p = 0; p < t.partitions; p++) results.push(await comparePartition(src, dst, t.name, p, { exact: true }));
     } finally {
       await dst.close();
@@ -113,8 +113,8 @@ describe('shadow link under faults', { timeout: 175_000 + STALL_UNAVAILABLE_MS }
     for (const c of created) assert.equal(c.errorCode, 0, c.errorMessage ?? '');
     await api.ok('POST', '/v1/shadow-links', linkDoc('direct', source.bootstrap, 'k_'));
     await api.ok('POST', '/v1/shadow-links', linkDoc('proxied', proxy.address, 'p_'));
-    await waitCaughtUp(api, 'direct', LOAD.map((t) => t.name));
-    await waitCaughtUp(api, 'proxied', NET.map((t) => t.name));
+    await waitCaughtUp(api, 'direct', LOAD.map((t) => t.name), src);
+    await waitCaughtUp(api, 'proxied', NET.map((t) => t.name), src);
   });
 
   after(async () => {
@@ -294,7 +294,7 @@ describe('shadow link under faults', { timeout: 175_000 + STALL_UNAVAILABLE_MS }
     await load.start();
     await waitFor('a few batches', async () => load.stats.batchesAcked >= 5);
     await load.close();
-    await waitCaughtUp(api, 'direct', [topic], undefined, src);
+    await waitCaughtUp(api, 'direct', [topic], src);
     const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'faults-shadow' });
     try {
       const before = await readBatches(dst, topic, 0);
@@ -330,7 +330,7 @@ describe('shadow link under faults', { timeout: 175_000 + STALL_UNAVAILABLE_MS }
     assert.equal(created[0]!.errorCode, 0, created[0]!.errorMessage ?? '');
     const records = (tag: string): Buffer => buildRecordBatch({ records: Array.from({ length: 10 }, (_, i) => ({ key: null, value: `${tag}-${i}-${'r'.repeat(30)}`, timestamp: Date.now() })) });
     await src.produce(topic, 0, records('first'), { acks: -1 });
-    await waitCaughtUp(api, 'direct', [topic], undefined, src);
+    await waitCaughtUp(api, 'direct', [topic], src);
     const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'faults-shadow' });
     try {
       const shadowEnd = (await dst.listOffsets(topic, 0, -1)).offset;
@@ -347,7 +347,7 @@ describe('shadow link under faults', { timeout: 175_000 + STALL_UNAVAILABLE_MS }
         200,
       );
       await api.ok('POST', '/v1/shadow-links/direct/resume', {});
-      await waitCaughtUp(api, 'direct', [topic], undefined, src);
+      await waitCaughtUp(api, 'direct', [topic], src);
       const p = (await api.status('direct')).topics.find((x) => x.name === topic)!.partitions[0]!;
       // Retention may still have been moving the log start when the link resumed: then the link met it twice and
       // recorded two gaps, one after the other. Either way they run without a hole from the shadow's end to a log

@@ -154,7 +154,7 @@ describe('shadow link from Apache Kafka 4.1 (SCRAM, StandardAuthorizer)', { ...p
     });
     assert.ok(!JSON.stringify(created).includes(PASSWORD), 'the password is not echoed');
     const topics = ['a_orders', 'a_idem', ...CODECS.map((c) => `a_codec_${c}`)];
-    await waitCaughtUp(api, LINK, [...topics, 'a_compact'], 60_000, src);
+    await waitCaughtUp(api, LINK, [...topics, 'a_compact'], src, 60_000);
     // the compacted topic starts from a source log with gaps: identical right after replication
     assert.deepEqual(await kcatPrint(shadow.bootstrap, 'a_compact'), await kcatPrint(kafka.bootstrap, 'a_compact'));
     for (const topic of topics) {
@@ -231,7 +231,7 @@ describe('shadow link from Apache Kafka 4.1 (SCRAM, StandardAuthorizer)', { ...p
     src = new KafkaClient({ brokers: kafka.bootstrap, clientId: 'test-source' });
     await confluentProduce(kafka.bootstrap, 'a_idem', 200);
     await waitFor('replication ACTIVE again', async () => (await api.status(LINK)).tasks.find((t) => t.name === 'replication')?.state === 'ACTIVE', 60_000);
-    await waitCaughtUp(api, LINK, ['a_idem'], 60_000, src);
+    await waitCaughtUp(api, LINK, ['a_idem'], src, 60_000);
     assert.deepEqual(await kcatPrint(shadow.bootstrap, 'a_idem'), await kcatPrint(kafka.bootstrap, 'a_idem'));
   });
 

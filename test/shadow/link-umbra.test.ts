@@ -114,7 +114,7 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     const listed = await runCli(['shadow', 'list', '--admin-url', shadow.adminUrl, '--format', 'json']);
     assert.equal(JSON.parse(listed.stdout).links[0].name, LINK);
     const wanted = ['a_orders', 'a_idem', 'a_compact', '_schemas', ...CODECS.map((c) => `a_codec_${c}`)];
-    await waitCaughtUp(api, LINK, wanted, undefined, src);
+    await waitCaughtUp(api, LINK, wanted, src);
     const dst = new KafkaClient({ brokers: shadow.bootstrap, clientId: 'test-shadow' });
     try {
       const md = await dst.metadata();
@@ -159,7 +159,7 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
   it('picks up a topic created later on the source', async () => {
     await src.createTopics([{ name: 'a_late', numPartitions: 2 }]);
     await kcatProduce(source.bootstrap, 'a_late', messages(20, 'late'));
-    await waitCaughtUp(api, LINK, ['a_late'], 15_000, src);
+    await waitCaughtUp(api, LINK, ['a_late'], src, 15_000);
   });
 
   it('keeps shadow topics read-only with the link named in the error', async () => {
@@ -229,7 +229,7 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     await new Promise((r) => setTimeout(r, 500));
     stop = true;
     await producer;
-    await waitCaughtUp(api, LINK, ['a_idem'], undefined, src);
+    await waitCaughtUp(api, LINK, ['a_idem'], src);
     const [a, b] = await Promise.all([kcatPrint(source.bootstrap, 'a_idem'), kcatPrint(shadow.bootstrap, 'a_idem')]);
     assert.deepEqual(b, a);
   });
@@ -241,12 +241,12 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
       client_options: { bootstrap_servers: [source.bootstrap], fetch_wait_max_ms: 100 },
       topic_metadata_sync_options: { interval: '500ms', start_at_latest: {}, auto_create_shadow_topic_filters: [{ pattern_type: 'PREFIX', filter_type: 'INCLUDE', name: 'l_' }] },
     });
-    await waitCaughtUp(api, 'latest', ['l_fresh'], undefined, src);
+    await waitCaughtUp(api, 'latest', ['l_fresh'], src);
     await shadow.stop();
     await kcatProduce(source.bootstrap, 'l_fresh', messages(5, 'while-down'));
     shadow = await shadow.restart();
     api = new AdminApi(shadow.adminUrl);
-    await waitCaughtUp(api, 'latest', ['l_fresh'], undefined, src);
+    await waitCaughtUp(api, 'latest', ['l_fresh'], src);
     assert.deepEqual(await kcatPrint(shadow.bootstrap, 'l_fresh'), await kcatPrint(source.bootstrap, 'l_fresh'));
     assert.equal((await kcatPrint(shadow.bootstrap, 'l_fresh')).length, 5);
     await api.ok('DELETE', '/v1/shadow-links/latest?force=true');
@@ -260,7 +260,7 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     src = new KafkaClient({ brokers: source.bootstrap, clientId: 'test-source' });
     await kcatProduce(source.bootstrap, 'a_orders', messages(30, 'after-outage'));
     await waitFor('replication ACTIVE again', async () => (await api.status(LINK)).tasks.find((t) => t.name === 'replication')?.state === 'ACTIVE', 30_000);
-    await waitCaughtUp(api, LINK, ['a_orders'], undefined, src);
+    await waitCaughtUp(api, LINK, ['a_orders'], src);
     assert.deepEqual(await kcatPrint(shadow.bootstrap, 'a_orders'), await kcatPrint(source.bootstrap, 'a_orders'));
   });
 
@@ -280,7 +280,7 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     await src.createPartitions([{ topic: 'a_late', count: 4 }]);
     await kcatProduce(source.bootstrap, 'a_late', messages(8, 'more'), { partition: 3 });
     await waitFor('4 shadow partitions', async () => (await api.status(LINK)).topics.find((t) => t.name === 'a_late')!.partitions.length === 4, 15_000);
-    await waitCaughtUp(api, LINK, ['a_late'], 15_000, src);
+    await waitCaughtUp(api, LINK, ['a_late'], src, 15_000);
     assert.deepEqual(await kcatPrint(shadow.bootstrap, 'a_late'), await kcatPrint(source.bootstrap, 'a_late'));
   });
 
@@ -296,7 +296,7 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     await kcatProduce(source.bootstrap, 'a_late', messages(10, 'paused-c'), { partition: 0 });
     await src.request(21, { topics: [{ name: 'a_late', partitions: [{ partitionIndex: 0, offset: third }] }], timeoutMs: 5000 } as never);
     await api.ok('POST', `/v1/shadow-links/${LINK}/resume`, { topic: 'a_late' });
-    await waitCaughtUp(api, LINK, ['a_late'], 15_000, src);
+    await waitCaughtUp(api, LINK, ['a_late'], src, 15_000);
     s = await api.status(LINK);
     const p0 = s.topics.find((t) => t.name === 'a_late')!.partitions[0]!;
     assert.deepEqual(p0.gaps, [{ from: shadowEnd, to: third }], JSON.stringify(p0));
@@ -308,7 +308,7 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
       const text = await (await fetch(`${source.adminUrl}/metrics`)).text();
       return Number(/^umbra_requests_total\{api="ListOffsets"\} (\d+)$/m.exec(text)?.[1] ?? 0);
     };
-    await waitCaughtUp(api, LINK, ['a_orders', 'a_late'], 15_000, src);
+    await waitCaughtUp(api, LINK, ['a_orders', 'a_late'], src, 15_000);
     // every replicating partition is fetched (long polls of 100 ms): four polls (500 ms apiece) ask the source
     // nothing. A stall of either broker can leave one partition unheard for a poll, so one quiet window of three is
     // enough; polling every partition (what this guards against) asks in every window.
@@ -333,13 +333,13 @@ describe('shadow link between two Umbra brokers', { timeout: 240_000 }, () => {
     assert.equal(s.topics.find((t) => t.name === 'a_orders')!.partitions[0]!.lag, 0);
     assert.ok((await listOffsetsServed()) > before);
     await api.ok('POST', `/v1/shadow-links/${LINK}/resume`, { topic: 'a_orders' });
-    await waitCaughtUp(api, LINK, ['a_orders'], 15_000, src);
+    await waitCaughtUp(api, LINK, ['a_orders'], src, 15_000);
   });
 
   it('marks a topic whose source was deleted FAULTED and keeps its data', async () => {
     await src.createTopics([{ name: 'a_doomed', numPartitions: 1 }]);
     await kcatProduce(source.bootstrap, 'a_doomed', messages(10, 'doomed'));
-    await waitCaughtUp(api, LINK, ['a_doomed'], 15_000, src);
+    await waitCaughtUp(api, LINK, ['a_doomed'], src, 15_000);
     await src.deleteTopics(['a_doomed']);
     await waitFor('a_doomed FAULTED', async () => (await api.status(LINK)).topics.find((t) => t.name === 'a_doomed')?.state === 'FAULTED');
     assert.equal((await kcatPrint(shadow.bootstrap, 'a_doomed')).length, 10);

@@ -236,9 +236,9 @@ describe('umbra shadow verify between two Umbra brokers', { timeout: 120_000 }, 
         kcatProduce(source.bootstrap, 'v_gap', messages(60, `gap${round}`), { config: { 'batch.num.messages': 20 } }),
         kcatProduce(source.bootstrap, 'v_compact_shadow', messages(60, `cs${round}`), { config: { 'batch.num.messages': 20 } }),
       ]);
-      await waitCaughtUp(api, LINK, local, undefined, src);
+      await waitCaughtUp(api, LINK, local, src);
     }
-    await waitCaughtUp(api, LINK, topics, undefined, src);
+    await waitCaughtUp(api, LINK, topics, src);
     // the shadow compacts v_compact_shadow on its own: fewer records than the source, at the same offsets
     await waitFor('the shadow to compact v_compact_shadow', async () => (await kcatPrint(shadow.bootstrap, 'v_compact_shadow')).length < (await kcatPrint(source.bootstrap, 'v_compact_shadow')).length, 30_000, 300);
   });
