@@ -9,6 +9,7 @@ export const defaultStorageFs: StorageFs = {
   writeSync: (fd, buf, offset, length, position) => nodeFs.writeSync(fd, buf, offset, length, position),
   readSync: (fd, buf, offset, length, position) => nodeFs.readSync(fd, buf, offset, length, position),
   read: (fd, buf, offset, length, position, cb) => nodeFs.read(fd, buf, offset, length, position, cb),
+  write: (fd, buf, offset, length, position, cb) => nodeFs.write(fd, buf, offset, length, position, cb),
   fsync: (fd, cb) => nodeFs.fsync(fd, cb),
   fsyncSync: (fd) => nodeFs.fsyncSync(fd),
   ftruncateSync: (fd, len) => nodeFs.ftruncateSync(fd, len),

@@ -66,6 +66,8 @@ export interface LogDeps {
   scheduleDelete(paths: RetiredPath[], delayMs: number, claim?: (path: string) => boolean): void;
   /** checkpoints and index files written off the event loop (see BackgroundFileWriter) */
   background: BackgroundFileWriter;
+  /** active segments get their next pages made ahead of the appends (LogSegment.prefill) */
+  prefill: boolean;
 }
 
 interface FlushRound {
@@ -104,6 +106,17 @@ let spareSeq = 0;
 
 /** preserve (shadow) appends larger than this skip the tail cache (see append) */
 const PRESERVE_TAIL_CACHE_MAX = 64 * 1024;
+
+/**
+ * How far ahead of its appends a log has the page-cache pages of its active segment made (LogSegment.prefill): this
+ * many appends of the size just seen, within [MIN, MAX] bytes. Kept short: the zeros are dirty pages, and an fsync
+ * (acks=all) writes them out with the batches before them.
+ */
+const PREFILL_APPENDS = 4;
+const PREFILL_MIN_BYTES = 256 * 1024;
+const PREFILL_MAX_BYTES = 4 * 1024 * 1024;
+/** Smaller segments are not prefilled: a roll (and its cut of the zero tail) would come every few appends. */
+const PREFILL_MIN_SEGMENT_BYTES = 1024 * 1024;
 
 export class DiskPartitionLog implements PartitionLog {
   readonly topic: string;
@@ -446,6 +459,9 @@ export class DiskPartitionLog implements PartitionLog {
     this.unsynced.add(seg);
     if (this.spare === null && this.spareOpening === null && !this.spareFailed && seg.size * 2 >= config.segmentBytes) {
       this.prepareSpare();
+    }
+    if (this.deps.prefill && config.segmentBytes >= PREFILL_MIN_SEGMENT_BYTES) {
+      seg.prefill(Math.min(PREFILL_MAX_BYTES, Math.max(PREFILL_MIN_BYTES, PREFILL_APPENDS * records.length)), config.segmentBytes);
     }
     // A shadow's bulk replication is not kept in the tail cache (a Kafka follower has none either): copying
     // every replicated byte into it was a tenth of the shadow's CPU, for readers a shadow seldom has before
@@ -1406,7 +1422,9 @@ export class DiskPartitionLog implements PartitionLog {
         }
         for (const seg of this.segmentsToSyncAtClose()) this.fs.fsyncSync(seg.fd);
         for (const f of this.closeFiles()) writeFileAtomic(this.fs, f.path, f.data, f.durable);
-        writeFileAtomic(this.fs, join(this.dir, CLEAN_SHUTDOWN_FILE), '', true);
+        // Zeros still in flight (LogSegment.prefill) could lengthen a file after its cut, and a clean open trusts
+        // file sizes: then the next open recovers instead (closeCleanly waits for them).
+        if (!this.segments.some((seg) => seg.prefillInFlight)) writeFileAtomic(this.fs, join(this.dir, CLEAN_SHUTDOWN_FILE), '', true);
       } catch (err) {
         this.failure = storageError(`clean close of ${this.dir} failed`, err);
       }

@@ -131,6 +131,12 @@ export function loadLog(fs: StorageFs, dir: string, topicId: string, config: Log
     let result: ScanResult | undefined;
     if (mayHoldUnsynced || !seg.loadIndexes()) {
       result = seg.rebuild(true, interval, scratch, rebuildState ? visitState : undefined);
+      if (result.zeroTail === true && isLast) {
+        // The zeros an active segment keeps past its batches (LogSegment.prefill): where its data ends, not
+        // a torn batch. The rebuild has indexed everything before it.
+        seg.truncate(result.validEnd);
+        result = { validEnd: result.validEnd, error: null };
+      }
     } else {
       if (rebuildState) result = seg.scan(0, isLast, scratch, visitState);
       if (result === undefined || result.error === null) {

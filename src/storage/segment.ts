@@ -42,6 +42,8 @@ export interface ScanResult {
   error: string | null;
   /** the scan stopped at an END_MARKER: the segment's batches end at validEnd, what follows is not the segment's */
   endMarker?: boolean;
+  /** the scan stopped at zeros where a batch header would be (a prefilled tail, see LogSegment.prefill) */
+  zeroTail?: boolean;
 }
 
 /** Visitor of a scan: the batch view is only valid during the call (it points into a reused read buffer). */
@@ -54,6 +56,22 @@ export type BatchVisitor = (batch: RecordBatch, position: number, size: number) 
  * torn write of this one.
  */
 export const END_MARKER = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+
+/**
+ * What the zeros past an active segment's batches read as (see LogSegment.prefill): no batch has batchLength 0. A
+ * scan stops there; recovery treats it as the end of the last segment's data, not as a torn batch.
+ */
+const ZERO_HEADER = Buffer.alloc(END_MARKER.length);
+
+/**
+ * A prefill writes its zeros in pieces of a quarter of how far ahead it goes, within these bounds (the zeros are one
+ * shared, never-written buffer of the largest size). Not larger: a write holds the inode's lock throughout, and an
+ * append to the same file waits for it. Not smaller: each piece is a threadpool job, tens of microseconds of the
+ * event loop's time on this kind of VM.
+ */
+const PREFILL_PIECE_MIN = 64 * 1024;
+const PREFILL_PIECE_MAX = 1024 * 1024;
+let zeros: Buffer | null = null;
 
 /**
  * A file, open, in a log's directory under a temporary name: the file of its next segment. Either new and empty,
@@ -104,6 +122,16 @@ export class LogSegment {
   fileEnd: number;
   /** one past the last offset of those older bytes (they are all below this segment's base), 0 when none */
   staleNextOffset = 0;
+  /** the bytes past `size` up to fileEnd are zeros prefill() wrote (not a recycled file's older batches) */
+  private zeroTail = false;
+  /** the segment's file opened again in append mode, for prefill's writes; -1 until opened */
+  private appendFd = -1;
+  /** a prefill (or the opening of appendFd) is in flight */
+  private prefilling = false;
+  /** a prefill failed once: no more for this segment */
+  private prefillOff = false;
+  /** cutTail() asked while a prefill was in flight: run once it has landed */
+  private cutAfterPrefill: (() => void) | null = null;
 
   private readonly fs: StorageFs;
   private pendingSyncs = 0;
@@ -181,9 +209,88 @@ export class LogSegment {
     if (this.size > this.fileEnd) this.fileEnd = this.size;
   }
 
+  /**
+   * Has the page-cache pages the next appends will write made ahead of them, on the threadpool: zeros are appended to
+   * the file (through a second fd in append mode) until it reaches `ahead` bytes past the batches, never past
+   * `limit`. An append into such pages only copies; into pages the kernel must first allocate it costs ~10x more on
+   * this kind of VM, where the host faults freed memory in again at its first touch (150 µs instead of 12 for a 64
+   * KiB write once a few GB went through the page cache, bench/RESULTS.md), and on ext4 a write into blocks not yet
+   * reserved takes the inode's extent lock, which the filesystem's writeback can hold for tens of milliseconds. Both
+   * costs now fall on a threadpool thread instead of the event loop and the request waiting for the append.
+   *
+   * Append mode is what makes this safe beside the appends, which write at `size` through the main fd: the kernel
+   * puts each zero write at the end of the file as it is at that moment, so zeros never land on batches, whatever
+   * the order. Zeros read ahead, not back (a read of a hole would start the disk's readahead, 8 MiB here). The zero
+   * tail is a stale tail (hasStaleTail): a roll marks the segment's end and cuts it, a clean close cuts it, and
+   * recovery after a crash stops at its zeros. A recycled file's older bytes are left alone (their pages are likely
+   * cached). Best effort: a failure ends prefilling for the segment.
+   */
+  prefill(ahead: number, limit: number, more = false): void {
+    if (this.prefilling || this.prefillOff || this.closing) return;
+    const { write, open } = this.fs;
+    if (write === undefined || open === undefined) return;
+    if (this.fileEnd > this.size && !this.zeroTail) return; // a recycled file's older bytes lie ahead
+    const have = this.fileEnd - this.size;
+    const bytes = Math.min(limit - this.fileEnd, ahead - have, Math.max(PREFILL_PIECE_MIN, Math.min(PREFILL_PIECE_MAX, ahead >> 2)));
+    // started when less than half of `ahead` is left, then continued piece by piece up to `ahead`
+    if ((!more && have >= ahead / 2) || bytes <= 0) return;
+    this.prefilling = true;
+    this.beginSync();
+    const buf = (zeros ??= Buffer.alloc(PREFILL_PIECE_MAX));
+    const landed = (err: NodeJS.ErrnoException | null): void => {
+      this.prefilling = false;
+      if (err !== null) this.prefillOff = true;
+      else if (!this.closed) {
+        try {
+          const end = this.fs.fstatSize(this.fd);
+          if (end > this.size) {
+            this.fileEnd = end;
+            this.zeroTail = true;
+          }
+        } catch {
+          this.prefillOff = true;
+        }
+      }
+      const cut = this.cutAfterPrefill;
+      this.cutAfterPrefill = null;
+      cut?.();
+      this.endSync();
+      if (err === null && cut === null) this.prefill(ahead, limit, true);
+    };
+    const go = (fd: number): void => write.call(this.fs, fd, buf, 0, bytes, null, (err) => landed(err));
+    if (this.appendFd >= 0) return go(this.appendFd);
+    open.call(this.fs, this.logPath, 'a', (err, fd) => {
+      if (err !== null) return landed(err);
+      this.appendFd = fd;
+      if (this.closing) return landed(null);
+      go(fd);
+    });
+  }
+
+  private closeAppendFd(): void {
+    if (this.appendFd < 0) return;
+    try {
+      this.fs.closeSync(this.appendFd);
+    } catch {
+      // nothing to do
+    }
+    this.appendFd = -1;
+  }
+
+  /** a prefill's zero write is in flight: it may still make the file longer */
+  get prefillInFlight(): boolean {
+    return this.prefilling;
+  }
+
+  /** The file now ends at the batches: nothing past them. */
+  private endsAtBatches(): void {
+    this.fileEnd = this.size;
+    this.zeroTail = false;
+  }
+
   /** The file holds bytes past this segment's batches (an older segment's, see recycle) not cut off yet. */
   get hasStaleTail(): boolean {
-    return this.fileEnd > this.size;
+    return this.fileEnd > this.size || this.prefilling;
   }
 
   /**
@@ -198,7 +305,7 @@ export class LogSegment {
   /** cutTail(), synchronously (a clean close). */
   cutTailSync(): void {
     this.fs.ftruncateSync(this.fd, this.size);
-    this.fileEnd = this.size;
+    this.endsAtBatches();
   }
 
   /**
@@ -207,6 +314,15 @@ export class LogSegment {
    */
   cutTail(done: (ok: boolean) => void): void {
     if (this.closed) return done(false);
+    if (this.prefilling) {
+      // the zeros in flight may land past the cut: cut once they have
+      const before = this.cutAfterPrefill;
+      this.cutAfterPrefill = () => {
+        before?.();
+        this.cutTail(done);
+      };
+      return;
+    }
     const ftruncate = this.fs.ftruncate;
     if (ftruncate === undefined) {
       try {
@@ -220,7 +336,7 @@ export class LogSegment {
     this.beginSync();
     ftruncate.call(this.fs, this.fd, size, (err) => {
       this.endSync();
-      if (err === null && this.size === size) this.fileEnd = size;
+      if (err === null && this.size === size) this.endsAtBatches();
       done(err === null);
     });
   }
@@ -340,7 +456,7 @@ export class LogSegment {
   truncate(position: number): void {
     this.fs.ftruncateSync(this.fd, position);
     this.size = position;
-    this.fileEnd = position;
+    this.endsAtBatches();
     this.offsetIndex.truncateToPosition(position);
     this.indexesDirty = true;
   }
@@ -365,6 +481,9 @@ export class LogSegment {
       }
       if (rel + END_MARKER.length <= bufLen && END_MARKER.compare(buf, rel, rel + END_MARKER.length) === 0) {
         return { validEnd: filePos, error: null, endMarker: true };
+      }
+      if (rel + ZERO_HEADER.length <= bufLen && ZERO_HEADER.compare(buf, rel, rel + ZERO_HEADER.length) === 0) {
+        return { validEnd: filePos, error: 'no batch header (never written) at position ' + filePos, zeroTail: true };
       }
       let frame = frameSizeAt(buf, rel, bufLen);
       if (frame === Framing.TRUNCATED && bufFilePos + bufLen < this.size && rel + LOG_OVERHEAD <= bufLen) {
@@ -442,6 +561,7 @@ export class LogSegment {
   private closeNow(): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeAppendFd();
     try {
       this.fs.closeSync(this.fd);
     } catch {
@@ -465,6 +585,7 @@ export class LogSegment {
       return null; // removed the usual way
     }
     this.closed = true; // the fd now belongs to the spare
+    this.closeAppendFd();
     const spare = { path, fd: this.fd, staleBytes: this.fileEnd, staleNextOffset: this.offsetsHeldEnd };
     return { spare, retired: this.renameToDeleted([]) };
   }

@@ -61,6 +61,7 @@ class LogStorage implements Storage {
       tailRing: new TailRing(opts.tailCacheTotalBytes ?? DEFAULT_TAIL_CACHE_TOTAL_BYTES),
       scheduleDelete: (paths, delayMs, claim) => this.scheduleDelete(paths, delayMs, claim),
       background: new BackgroundFileWriter(this.fs, (path, fileBytes) => this.remover.remove(path, fileBytes)),
+      prefill: opts.prefillSegments ?? process.env.UMBRA_PREFILL !== '0',
     };
     // Directories of topics deleted before a restart.
     const leftovers = this.fs.readdirSync(this.logsDir).filter((n) => n.endsWith(DELETE_DIR_SUFFIX));

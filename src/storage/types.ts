@@ -212,6 +212,8 @@ export interface StorageFs {
   readSync(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
   /** Asynchronous read on the threadpool (fetches of large ranges); without it storage reads synchronously. */
   read?(fd: number, buf: Buffer, offset: number, length: number, position: number, cb: (err: NodeJS.ErrnoException | null, bytesRead: number) => void): void;
+  /** Asynchronous write on the threadpool (`position` null: an append-mode fd's end); without it no prefill. */
+  write?(fd: number, buf: Buffer, offset: number, length: number, position: number | null, cb: (err: NodeJS.ErrnoException | null, written: number) => void): void;
   fsync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
   fsyncSync(fd: number): void;
   ftruncateSync(fd: number, len: number): void;
@@ -274,6 +276,12 @@ export interface StorageOptions {
    * disables); when it is full the oldest cached batches of any partition make room
    */
   tailCacheTotalBytes?: number;
+  /**
+   * Zeros written ahead of each active segment's appends on the threadpool, so appends land in page-cache pages that
+   * exist already (LogSegment.prefill). Default on; the environment variable UMBRA_PREFILL=0 turns it off (for A/B
+   * measurements).
+   */
+  prefillSegments?: boolean;
   /** told when a scheduled maintain() of a log fails; the scheduler keeps running */
   onMaintenanceError?: (tp: TopicPartition, err: unknown) => void;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Compression } from '../../src/protocol/compression.js';
@@ -20,8 +20,11 @@ describe('crash recovery', () => {
     const log = storage.openLog(tp, TOPIC_ID, config());
     for (let i = 0; i < 10; i++) log.append(batch([`v${i}`]), { leaderEpoch: 1 });
     const logFile = join(log.dir, segName(0));
-    const goodSize = statSync(logFile).size;
-    appendFileSync(logFile, batch(['torn', 'write']).subarray(0, 40)); // the crash: no close, half a batch
+    const goodSize = log.sizeInBytes;
+    // the crash: no close, half a batch after the last whole one
+    const fd = openSync(logFile, 'r+');
+    writeSync(fd, batch(['torn', 'write']).subarray(0, 40), 0, 40, goodSize);
+    closeSync(fd);
 
     const reopened = await open(t, dataDir);
     const again = reopened.openLog(tp, TOPIC_ID, config());
@@ -212,10 +215,12 @@ describe('crash recovery', () => {
 
   it('does not raise the recovery point past a truncation made while an fsync was in flight', async (t) => {
     const held: (() => void)[] = [];
+    let holding = true;
     const fs = {
       ...defaultStorageFs,
       fsync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
-        held.push(() => defaultStorageFs.fsync(fd, cb));
+        if (holding) held.push(() => defaultStorageFs.fsync(fd, cb));
+        else defaultStorageFs.fsync(fd, cb);
       },
     };
     const storage = await open(t, tempDir(t), { fs });
@@ -228,6 +233,7 @@ describe('crash recovery', () => {
     // nothing below offset 0 is left to be durable: the next three records reach flush.messages again
     assert.equal(log.append(batch(['c', 'd']), { leaderEpoch: 0 }).flushDue, false);
     assert.equal(log.append(batch(['e']), { leaderEpoch: 0 }).flushDue, true);
+    holding = false; // the clean close at the end syncs too
     for (const go of held.splice(0)) go();
     await log.flush().catch(() => undefined);
   });
