@@ -109,12 +109,22 @@ const PRESERVE_TAIL_CACHE_MAX = 64 * 1024;
 
 /**
  * How far ahead of its appends a log has the page-cache pages of its active segment made (LogSegment.prefill): this
- * many appends of the size just seen, within [MIN, MAX] bytes. Kept short: the zeros are dirty pages, and an fsync
- * (acks=all) writes them out with the batches before them.
+ * many appends of the size just seen, within [MIN, MAX] bytes. Kept short: the zeros are dirty pages, an fsync
+ * (acks=all) writes them out with the batches before them, and every partition that took an append keeps up to
+ * this much past its data in memory and on disk (64 KiB for one trickling small batches).
  */
 const PREFILL_APPENDS = 4;
-const PREFILL_MIN_BYTES = 256 * 1024;
+const PREFILL_MIN_BYTES = 64 * 1024;
 const PREFILL_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * A log whose appends are followed by fsyncs (acks=all, flush.messages) is prefilled differently: one append ahead,
+ * and only once the fsync round has finished. An fsync writes every dirty page of the file, zeros past the batches
+ * too, so zeros made before it doubled what it wrote; made after it, the next append overwrites them before the next
+ * fsync. A log counts as such while flush() was called within this many milliseconds.
+ */
+const FSYNCED_LOG_MS = 1000;
+/** Appends smaller than a page gain nothing from a prefill after an fsync round. */
+const PREFILL_AFTER_ROUND_MIN_BYTES = 4096;
 /** Smaller segments are not prefilled: a roll (and its cut of the zero tail) would come every few appends. */
 const PREFILL_MIN_SEGMENT_BYTES = 1024 * 1024;
 
@@ -157,6 +167,10 @@ export class DiskPartitionLog implements PartitionLog {
   private readonly indexesAwaitingFlush = new Set<LogSegment>();
   private running: FlushRound | null = null;
   private queued: FlushRound | null = null;
+  /** when flush() was last called (see FSYNCED_LOG_MS) */
+  private lastFlushCallMs = -Infinity;
+  /** bytes of the largest append since the last fsync round, to prefill once it finishes (see FSYNCED_LOG_MS) */
+  private prefillAfterRound = 0;
 
   /** the file of the next segment, created ahead of the roll (prepareSpare); null when there is none (yet) */
   private spare: SpareFile | null = null;
@@ -461,7 +475,8 @@ export class DiskPartitionLog implements PartitionLog {
       this.prepareSpare();
     }
     if (this.deps.prefill && config.segmentBytes >= PREFILL_MIN_SEGMENT_BYTES) {
-      seg.prefill(Math.min(PREFILL_MAX_BYTES, Math.max(PREFILL_MIN_BYTES, PREFILL_APPENDS * records.length)), config.segmentBytes);
+      if (nowMs - this.lastFlushCallMs < FSYNCED_LOG_MS) this.prefillAfterRound = Math.max(this.prefillAfterRound, records.length);
+      else seg.prefill(Math.min(PREFILL_MAX_BYTES, Math.max(PREFILL_MIN_BYTES, PREFILL_APPENDS * records.length)), config.segmentBytes);
     }
     // A shadow's bulk replication is not kept in the tail cache (a Kafka follower has none either): copying
     // every replicated byte into it was a tenth of the shadow's CPU, for readers a shadow seldom has before
@@ -562,6 +577,7 @@ export class DiskPartitionLog implements PartitionLog {
   flush(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.resolve();
+    this.lastFlushCallMs = Date.now();
     if (this.durableSeq === this.writeSeq && this.running === null) return Promise.resolve();
     if (this.running !== null) {
       // The fsync in flight covers only writes made before it started; later callers share the next one.
@@ -614,6 +630,10 @@ export class DiskPartitionLog implements PartitionLog {
     this.recoveryPoint = Math.max(this.recoveryPoint, round.endOffset);
     this.persistFlushedIndexes();
     round.resolve();
+    if (this.prefillAfterRound >= PREFILL_AFTER_ROUND_MIN_BYTES && !this.closed) {
+      this.active.prefill(Math.min(PREFILL_MAX_BYTES, this.prefillAfterRound), this.config.segmentBytes);
+    }
+    this.prefillAfterRound = 0;
     const queued = this.queued;
     this.queued = null;
     if (queued === null) return;

@@ -220,7 +220,7 @@ export class LogSegment {
    *
    * Append mode is what makes this safe beside the appends, which write at `size` through the main fd: the kernel
    * puts each zero write at the end of the file as it is at that moment, so zeros never land on batches, whatever
-   * the order. Zeros read ahead, not back (a read of a hole would start the disk's readahead, 8 MiB here). The zero
+   * the order. Written, not read: a read of a hole would start the disk's readahead (8 MiB here). The zero
    * tail is a stale tail (hasStaleTail): a roll marks the segment's end and cuts it, a clean close cuts it, and
    * recovery after a crash stops at its zeros. A recycled file's older bytes are left alone (their pages are likely
    * cached). Best effort: a failure ends prefilling for the segment.

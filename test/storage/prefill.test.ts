@@ -38,10 +38,17 @@ class Held {
   private readonly waiting: (() => void)[] = [];
   holdWrites = false;
   holdCuts = false;
+  holdSyncs = false;
+  /** zero writes started */
+  writes = 0;
   readonly fs: StorageFs = {
     ...defaultStorageFs,
-    write: (fd, buf, offset, length, position, cb) => this.run(this.holdWrites, () => defaultStorageFs.write!(fd, buf, offset, length, position, cb)),
+    write: (fd, buf, offset, length, position, cb) => {
+      this.writes++;
+      this.run(this.holdWrites, () => defaultStorageFs.write!(fd, buf, offset, length, position, cb));
+    },
     ftruncate: (fd, len, cb) => this.run(this.holdCuts, () => defaultStorageFs.ftruncate!(fd, len, cb)),
+    fsync: (fd, cb) => this.run(this.holdSyncs, () => defaultStorageFs.fsync(fd, cb)),
   };
   get count(): number {
     return this.waiting.length;
@@ -53,6 +60,7 @@ class Held {
   release(): void {
     this.holdWrites = false;
     this.holdCuts = false;
+    this.holdSyncs = false;
     for (const go of this.waiting.splice(0)) go();
   }
 }
@@ -96,6 +104,24 @@ describe('prefilled segment tails', () => {
     const file = join(log.dir, segName(0));
     await waitFor('the zero tail', () => zeroTailOf(file, log.sizeInBytes));
     assert.deepEqual(numbers(log), range(0, 5));
+  });
+
+  it('a log that is fsynced after its appends (acks=all) is prefilled one append ahead, after the fsync', async (t) => {
+    const held = new Held();
+    const log = (await open(t, tempDir(t), { fs: held.fs })).openLog(tp, TOPIC_ID, cfg);
+    const file = join(log.dir, segName(0));
+    await log.flush(); // nothing to sync yet, but the log now counts as fsynced after its appends
+    held.holdSyncs = true;
+    appendBig(log, 0, 1); // no zeros now: they would go out with the fsync below
+    const durable = log.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(held.writes, 0, 'no zero write while the fsync is in flight');
+    held.release();
+    await durable;
+    await waitFor('the zero write after the fsync', () => held.writes > 0);
+    await waitFor('the zero tail', () => zeroTailOf(file, log.sizeInBytes));
+    assert.ok(statSync(file).size - log.sizeInBytes <= 64 * 1024, 'one append ahead');
+    assert.deepEqual(numbers(log), range(0, 1));
   });
 
   it('cuts the tail at a clean close, so that a clean open trusts the file size', async (t) => {
