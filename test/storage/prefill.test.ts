@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { CLEAN_SHUTDOWN_FILE } from '../../src/storage/checkpoints.js';
 import { defaultStorageFs } from '../../src/storage/fs.js';
-import type { PartitionLog, StorageFs } from '../../src/storage/types.js';
+import type { PartitionLog, Storage, StorageFs } from '../../src/storage/types.js';
 import { batch, config, open, readAll, tempDir, TOPIC_ID, waitFor } from './helpers.js';
 
 const tp = { topic: 'prefill', partition: 0 };
@@ -63,6 +63,18 @@ class Held {
     this.holdSyncs = false;
     for (const go of this.waiting.splice(0)) go();
   }
+}
+
+/** A log of three batches in a new data directory, the zero write their first append started held. */
+async function threeBatchesWithZerosHeld(t: TestContext): Promise<{ dataDir: string; held: Held; first: Storage; log: PartitionLog }> {
+  const dataDir = tempDir(t);
+  const held = new Held();
+  const first = await open(t, dataDir, { fs: held.fs });
+  const log = first.openLog(tp, TOPIC_ID, cfg);
+  held.holdWrites = true;
+  appendBig(log, 0, 3);
+  await waitFor('the held zero write', () => held.count === 1);
+  return { dataDir, held, first, log };
 }
 
 describe('prefilled segment tails', () => {
@@ -141,13 +153,7 @@ describe('prefilled segment tails', () => {
   });
 
   it('a clean close waits for zeros in flight before it cuts', async (t) => {
-    const dataDir = tempDir(t);
-    const held = new Held();
-    const first = await open(t, dataDir, { fs: held.fs });
-    const log = first.openLog(tp, TOPIC_ID, cfg);
-    held.holdWrites = true;
-    appendBig(log, 0, 3);
-    await waitFor('the held zero write', () => held.count === 1);
+    const { dataDir, held, first, log } = await threeBatchesWithZerosHeld(t);
     const bytes = log.sizeInBytes;
     const dir = log.dir;
     const closing = first.close();
@@ -159,13 +165,7 @@ describe('prefilled segment tails', () => {
   });
 
   it('a synchronous close with zeros in flight leaves no clean-shutdown marker, and the next open recovers', async (t) => {
-    const dataDir = tempDir(t);
-    const held = new Held();
-    const first = await open(t, dataDir, { fs: held.fs });
-    const log = first.openLog(tp, TOPIC_ID, cfg);
-    held.holdWrites = true;
-    appendBig(log, 0, 3);
-    await waitFor('the held zero write', () => held.count === 1);
+    const { dataDir, held, log } = await threeBatchesWithZerosHeld(t);
     const dir = log.dir;
     const bytes = log.sizeInBytes;
     log.close();
