@@ -474,7 +474,10 @@ export class DiskPartitionLog implements PartitionLog {
     if (this.spare === null && this.spareOpening === null && !this.spareFailed && seg.size * 2 >= config.segmentBytes) {
       this.prepareSpare();
     }
-    if (this.deps.prefill && config.segmentBytes >= PREFILL_MIN_SEGMENT_BYTES) {
+    // Not for a shadow's replicated appends (preserve): they are large and nobody waits on their write the way a
+    // producer does, so moving the page-cache cost off the event loop gained nothing there, while the zeros cost
+    // the shadow ~18 % more CPU per GiB (0.28-0.30 against 0.24-0.25 cores at 170 MiB/s, bench/RESULTS.md).
+    if (this.deps.prefill && !preserve && config.segmentBytes >= PREFILL_MIN_SEGMENT_BYTES) {
       if (nowMs - this.lastFlushCallMs < FSYNCED_LOG_MS) this.prefillAfterRound = Math.max(this.prefillAfterRound, records.length);
       else seg.prefill(Math.min(PREFILL_MAX_BYTES, Math.max(PREFILL_MIN_BYTES, PREFILL_APPENDS * records.length)), config.segmentBytes);
     }

@@ -104,6 +104,19 @@ describe('prefilled segment tails', () => {
     assert.equal(statSync(join(log.dir, segName(0))).size, log.sizeInBytes);
   });
 
+  it('writes nothing past a shadow’s replicated (preserve) appends', async (t) => {
+    const storage = await open(t, tempDir(t));
+    const log = storage.openLog(tp, TOPIC_ID, cfg);
+    for (let i = 0; i < 3; i++) {
+      const b = batch({ values: [`${i}:`.padEnd(60_000, 'x')], timestamp: Date.now() });
+      b.writeBigInt64BE(BigInt(i), 0); // the source's offset
+      log.append(b, { leaderEpoch: 0, offsets: 'preserve' });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(log.logEndOffset, 3);
+    assert.equal(statSync(join(log.dir, segName(0))).size, log.sizeInBytes);
+  });
+
   it('never puts zeros on batches, whatever lands first', async (t) => {
     const held = new Held();
     const storage = await open(t, tempDir(t), { fs: held.fs });
