@@ -213,7 +213,7 @@ export class LogSegment {
    * Has the page-cache pages the next appends will write made ahead of them, on the threadpool: zeros are appended to
    * the file (through a second fd in append mode) until it reaches `ahead` bytes past the batches, never past
    * `limit`. An append into such pages only copies; into pages the kernel must first allocate it costs ~10x more on
-   * this kind of VM, where the host faults freed memory in again at its first touch (150 µs instead of 12 for a 64
+   * this kind of VM, where the host faults freed memory in again at its first touch (150 µs instead of 16 for a 64
    * KiB write once a few GB went through the page cache, bench/RESULTS.md), and on ext4 a write into blocks not yet
    * reserved takes the inode's extent lock, which the filesystem's writeback can hold for tens of milliseconds. Both
    * costs now fall on a threadpool thread instead of the event loop and the request waiting for the append.
